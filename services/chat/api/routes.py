@@ -1,0 +1,80 @@
+"""HTTP endpoints of the chat service (reached through the gateway under /api/v1/conversations)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from services.chat import conversations as convs
+from services.chat.api.schemas import (
+    ConversationList,
+    ConversationOut,
+    ConversationState,
+    MessageList,
+    MessageOut,
+    PostMessage,
+    StartConversation,
+)
+from services.common.identity import AnyCaller, Operator, Visitor
+from services.common.service import Runtime
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
+
+
+@router.post("", response_model=ConversationOut, status_code=201)
+async def start_conversation(body: StartConversation, visitor: Visitor, runtime: Runtime, response: Response) -> ConversationOut:
+    """Open the visitor's conversation, optionally with a first message; returns the open one if it exists."""
+    conversation, created = await convs.start(runtime, visitor, body.text, body.client_msg_id)
+    if not created:
+        response.status_code = 200
+    return conversation
+
+
+@router.get("/current", response_model=ConversationOut)
+async def current_conversation(visitor: Visitor, runtime: Runtime) -> ConversationOut:
+    """The calling visitor's open conversation."""
+    return await convs.current(runtime, visitor)
+
+
+@router.get("", response_model=ConversationList)
+async def list_conversations(
+    operator: Operator, runtime: Runtime, state: ConversationState = "waiting", limit: Annotated[int, Query(ge=1, le=500)] = 200
+) -> ConversationList:
+    """Conversations of the account in one state; waiting ones longest-waiting first."""
+    return ConversationList(conversations=await convs.list_in_state(runtime, operator, state, limit))
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(conversation_id: str, caller: AnyCaller, runtime: Runtime) -> ConversationOut:
+    return await convs.get(runtime, caller, conversation_id)
+
+
+@router.post("/{conversation_id}/accept", response_model=ConversationOut)
+async def accept_conversation(conversation_id: str, operator: Operator, runtime: Runtime) -> ConversationOut:
+    """Take a waiting conversation: it becomes active and assigned to the caller."""
+    return await convs.accept(runtime, operator, conversation_id)
+
+
+@router.post("/{conversation_id}/close", response_model=ConversationOut)
+async def close_conversation(conversation_id: str, caller: AnyCaller, runtime: Runtime) -> ConversationOut:
+    return await convs.close(runtime, caller, conversation_id)
+
+
+@router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
+async def post_message(conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime, response: Response) -> MessageOut:
+    """Store a message once; a retry with the same client_msg_id returns the stored message (200)."""
+    posted = await convs.post(runtime, caller, conversation_id, body.client_msg_id, body.text)
+    if not posted.created:
+        response.status_code = 200
+    return posted.message
+
+
+@router.get("/{conversation_id}/messages", response_model=MessageList)
+async def list_messages(
+    conversation_id: str,
+    caller: AnyCaller,
+    runtime: Runtime,
+    after_seq: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> MessageList:
+    """Messages after a sequence number, in order: what a reconnecting client missed."""
+    return MessageList(messages=await convs.history(runtime, caller, conversation_id, after_seq, limit))

@@ -1,0 +1,73 @@
+"""Queries on conversations and messages; every one is scoped to an account."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.chat.models import conversations, messages
+from services.common.db import utcnow
+
+
+async def conversation(session: AsyncSession, account_id: str, conversation_id: str) -> RowMapping | None:
+    query = select(conversations).where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def open_conversation_of(session: AsyncSession, account_id: str, site_id: str, visitor_id: str) -> RowMapping | None:
+    query = (
+        select(conversations)
+        .where(
+            conversations.c.account_id == account_id,
+            conversations.c.site_id == site_id,
+            conversations.c.visitor_id == visitor_id,
+            conversations.c.state != "closed",
+        )
+        .order_by(conversations.c.created_at.desc())
+        .limit(1)
+    )
+    return (await session.execute(query)).mappings().first()
+
+
+async def conversations_in_state(session: AsyncSession, account_id: str, state: str, limit: int) -> Sequence[RowMapping]:
+    order = conversations.c.created_at.asc() if state == "waiting" else conversations.c.created_at.desc()
+    query = (
+        select(conversations)
+        .where(conversations.c.account_id == account_id, conversations.c.state == state)
+        .order_by(order)
+        .limit(limit)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def message_by_client_id(session: AsyncSession, conversation_id: str, client_msg_id: str) -> RowMapping | None:
+    query = select(messages).where(messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id)
+    return (await session.execute(query)).mappings().first()
+
+
+async def messages_after(session: AsyncSession, conversation_id: str, after_seq: int, limit: int) -> Sequence[RowMapping]:
+    query = (
+        select(messages)
+        .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
+        .order_by(messages.c.seq)
+        .limit(limit)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def next_seq(session: AsyncSession, conversation_id: str) -> int:
+    """Reserve the next sequence number; the row lock orders concurrent writers of one conversation."""
+    query = (
+        update(conversations)
+        .where(conversations.c.id == conversation_id)
+        .values(last_seq=conversations.c.last_seq + 1, last_message_at=utcnow())
+        .returning(conversations.c.last_seq)
+    )
+    seq: int = (await session.execute(query)).scalar_one()
+    return seq
+
+
+async def change_conversation(session: AsyncSession, conversation_id: str, values: dict[str, Any]) -> RowMapping:
+    query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
+    return (await session.execute(query)).mappings().one()

@@ -1,0 +1,162 @@
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import socket
+from collections import defaultdict
+from typing import Any, cast
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.exceptions import ResponseError
+
+from services.common.bus.base import EventBus, EventHandler, RealtimeCallback
+from services.common.events import Event
+
+log = logging.getLogger("floorwalker.bus")
+
+STREAM_MAXLEN = 200_000
+BLOCK_MS = 1000
+CLAIM_IDLE_MS = 30_000
+
+
+class RedisBus(EventBus):
+    """Redis Streams (one stream per event type, a consumer group per service) and pub/sub."""
+
+    def __init__(self, url: str, prefix: str = "fw") -> None:
+        self.url = url
+        self.prefix = prefix
+        self.redis: Redis = Redis.from_url(url, decode_responses=True)
+        self.consumer = f"{socket.gethostname()}-{os.getpid()}"
+        self._tasks: list[asyncio.Task[None]] = []
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._channels: dict[str, list[RealtimeCallback]] = defaultdict(list)
+        self._lock = asyncio.Lock()
+
+    def stream(self, event_type: str) -> str:
+        return f"{self.prefix}:ev:{event_type}"
+
+    def channel(self, name: str) -> str:
+        return f"{self.prefix}:rt:{name}"
+
+    async def start(self) -> None:
+        await self.redis.ping()
+
+    async def stop(self) -> None:
+        tasks = self._tasks + ([self._reader] if self._reader else [])
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        self._reader = None
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._pubsub = None
+        await self.redis.aclose()
+
+    async def publish_event(self, event: Event) -> None:
+        await self.redis.xadd(
+            self.stream(event.type), {"event": event.model_dump_json()}, maxlen=STREAM_MAXLEN, approximate=True
+        )
+
+    async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:
+        streams = [self.stream(t) for t in types]
+        for stream in streams:
+            try:
+                await self.redis.xgroup_create(stream, group, id="0", mkstream=True)
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+        self._tasks.append(asyncio.create_task(self._consume_loop(group, streams, handler)))
+
+    async def _consume_loop(self, group: str, streams: list[str], handler: EventHandler) -> None:
+        # First our own pending entries (left by a previous run of this consumer), then new ones.
+        cursor = dict.fromkeys(streams, "0")
+        loop = asyncio.get_running_loop()
+        next_claim = loop.time()
+        while True:
+            try:
+                if loop.time() >= next_claim:
+                    await self._claim_stale(group, streams, handler)
+                    next_claim = loop.time() + CLAIM_IDLE_MS / 2000
+                batches: Any = await self.redis.xreadgroup(group, self.consumer, cast(Any, cursor), count=100, block=BLOCK_MS)
+                for stream, entries in batches or []:
+                    for entry_id, fields in entries:
+                        await self._handle(group, stream, entry_id, fields, handler)
+                    if cursor[stream] != ">":
+                        cursor[stream] = entries[-1][0] if entries else ">"
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s failed; retrying", group)
+                await asyncio.sleep(1)
+
+    async def _handle(
+        self, group: str, stream: str, entry_id: str, fields: dict[str, str], handler: EventHandler
+    ) -> None:
+        if not fields or "event" not in fields:
+            await self.redis.xack(stream, group, entry_id)
+            return
+        event = Event.model_validate_json(fields["event"])
+        try:
+            await handler(event)
+        except Exception:
+            log.exception("handler of %s failed on %s; it will be retried", group, event.id)
+            return
+        await self.redis.xack(stream, group, entry_id)
+
+    async def _claim_stale(self, group: str, streams: list[str], handler: EventHandler) -> None:
+        """Take over and handle entries a crashed consumer (or a failed handler) left unacknowledged."""
+        for stream in streams:
+            _, entries, *_ = await self.redis.xautoclaim(stream, group, self.consumer, CLAIM_IDLE_MS, "0-0", count=100)
+            for entry_id, fields in entries:
+                await self._handle(group, stream, entry_id, fields, handler)
+
+    async def publish(self, channel: str, message: dict[str, Any]) -> None:
+        await self.redis.publish(self.channel(channel), json.dumps(message, separators=(",", ":")))
+
+    async def subscribe(self, channel: str, callback: RealtimeCallback) -> None:
+        async with self._lock:
+            if self._pubsub is None:
+                self._pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+                await self._pubsub.subscribe(self.channel("_"))
+                self._reader = asyncio.create_task(self._read_pubsub(self._pubsub))
+            first = not self._channels.get(channel)
+            self._channels[channel].append(callback)
+            if first:
+                await self._pubsub.subscribe(self.channel(channel))
+
+    async def unsubscribe(self, channel: str, callback: RealtimeCallback) -> None:
+        async with self._lock:
+            callbacks = self._channels.get(channel)
+            if not callbacks or callback not in callbacks:
+                return
+            callbacks.remove(callback)
+            if not callbacks:
+                del self._channels[channel]
+                if self._pubsub is not None:
+                    await self._pubsub.unsubscribe(self.channel(channel))
+
+    async def _read_pubsub(self, pubsub: PubSub) -> None:
+        skip = len(self.prefix) + 4
+        while True:
+            try:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is None or message.get("type") != "message":
+                    continue
+                name = message["channel"][skip:]
+                data = json.loads(message["data"])
+                for callback in list(self._channels.get(name, ())):
+                    try:
+                        await callback(name, data)
+                    except Exception:
+                        log.exception("realtime callback failed on %s", name)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("pub/sub reader failed; retrying")
+                await asyncio.sleep(0.5)

@@ -1,0 +1,88 @@
+"""Domain event contracts shared by all services (versioned Pydantic models).
+
+An `Event` is the envelope carried on the bus; its `payload` is one of the models below, chosen by
+`type`. Producers write events through their outbox; consumers handle each event id at most once.
+Documented in docs/events.md.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services.common.db import utcnow
+from services.common.ids import new_id
+
+
+class Event(BaseModel):
+    id: str = Field(default_factory=new_id)
+    type: str
+    version: int = 1
+    account_id: str
+    occurred_at: datetime = Field(default_factory=utcnow)
+    payload: dict[str, Any]
+
+
+class EventPayload(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    def to_event(self, account_id: str) -> Event:
+        return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=self.model_dump(mode="json"))
+
+    @classmethod
+    def from_event(cls, event: Event) -> "EventPayload":
+        return cls.model_validate(event.payload)
+
+
+class ConversationStarted(EventPayload):
+    TYPE = "conversation.started"
+    conversation_id: str
+    site_id: str
+    visitor_id: str
+    channel: Literal["web", "whatsapp"] = "web"
+    started_at: datetime
+
+
+class ConversationAccepted(EventPayload):
+    TYPE = "conversation.accepted"
+    conversation_id: str
+    user_id: str
+    accepted_at: datetime
+    waited_seconds: float
+
+
+class ConversationClosed(EventPayload):
+    TYPE = "conversation.closed"
+    conversation_id: str
+    closed_by: Literal["visitor", "operator", "system"]
+    closed_at: datetime
+
+
+class MessageCreated(EventPayload):
+    TYPE = "message.created"
+    conversation_id: str
+    message_id: str
+    seq: int
+    sender_type: Literal["visitor", "operator", "system"]
+    sender_id: str | None
+    text_length: int
+    created_at: datetime
+
+
+class PageviewRecorded(EventPayload):
+    TYPE = "pageview.recorded"
+    page_view_id: str
+    site_id: str
+    visitor_id: str
+    visit_id: str
+    url: str
+    title: str
+    viewed_at: datetime
+
+
+PAYLOADS: dict[str, type[EventPayload]] = {
+    cls.TYPE: cls
+    for cls in (ConversationStarted, ConversationAccepted, ConversationClosed, MessageCreated, PageviewRecorded)
+}

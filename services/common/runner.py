@@ -1,0 +1,35 @@
+"""Run one service as its own process: `python -m services.<name>` (or `... migrate`)."""
+
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from fastapi import FastAPI
+
+from services.common.migrate import upgrade
+from services.common.observability import setup_logging
+from services.common.settings import get_settings
+from services.common.topology import service
+
+
+def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    settings = get_settings()
+    setup_logging(settings.log_format, settings.log_level)
+    if args[:1] == ["migrate"]:
+        upgrade(name, settings.database_url_for(name))
+        return
+    settings.check_production_secrets()
+    port = settings.port or service(name).port
+    uvicorn.run(
+        factory(),
+        host=settings.host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        ws_max_size=settings.ws_max_frame_bytes,
+        ws_per_message_deflate=False,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_idle_timeout,
+        timeout_graceful_shutdown=10,
+    )

@@ -1,0 +1,120 @@
+"""`create_service_app`: the one way every service builds its FastAPI app and infrastructure.
+
+A service passes its routers, its outbox table and its event consumers; this module attaches the
+database (migrated at start in the embedded mode), the bus, the outbox relay, error handlers,
+health, readiness and metrics.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import Table
+
+from services.common.bus import EventBus, EventHandler, bus_from_settings
+from services.common.db import Database
+from services.common.errors import install_error_handlers
+from services.common.migrate import upgrade_async
+from services.common.observability import MetricsMiddleware, metrics_endpoint
+from services.common.outbox import OutboxRelay
+from services.common.settings import Settings
+
+
+@dataclass
+class Consumer:
+    types: list[str]
+    handler: Callable[["ServiceRuntime"], EventHandler]
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: Settings
+    db: Database
+    bus: EventBus
+    relay: OutboxRelay | None = None
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def after_commit(self) -> None:
+        """Wake the outbox relay: call after committing a transaction that wrote events."""
+        if self.relay:
+            self.relay.kick()
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(get_runtime)]
+Hook = Callable[[ServiceRuntime], Awaitable[None]]
+
+
+def create_service_app(
+    name: str,
+    settings: Settings,
+    *,
+    routers: Sequence[APIRouter] = (),
+    outbox: Table | None = None,
+    consumers: Sequence[Consumer] = (),
+    bus: EventBus | None = None,
+    on_start: Sequence[Hook] = (),
+    on_stop: Sequence[Hook] = (),
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    """Build a service app. `bus` is shared by the embedded runner; otherwise the app owns its own."""
+    owns_bus = bus is None
+    migrate = settings.should_migrate_on_start()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime: ServiceRuntime = app.state.runtime
+        if migrate:
+            await upgrade_async(name, runtime.db.url)
+        if owns_bus:
+            await runtime.bus.start()
+        for consumer in consumers:
+            await runtime.bus.consume(name, consumer.types, consumer.handler(runtime))
+        if runtime.relay:
+            await runtime.relay.start()
+        for hook in on_start:
+            await hook(runtime)
+        try:
+            yield
+        finally:
+            for hook in on_stop:
+                await hook(runtime)
+            if runtime.relay:
+                await runtime.relay.stop()
+            if owns_bus:
+                await runtime.bus.stop()
+            await runtime.db.dispose()
+
+    app = FastAPI(title=f"Floorwalker {name}", lifespan=lifespan, **fastapi_kwargs)
+    db = Database(settings.database_url_for(name))
+    the_bus = bus or bus_from_settings(settings)
+    relay = OutboxRelay(db, outbox, the_bus, settings.outbox_poll_interval) if outbox is not None else None
+    app.state.runtime = ServiceRuntime(name=name, settings=settings, db=db, bus=the_bus, relay=relay)
+    install_error_handlers(app)
+    app.add_middleware(MetricsMiddleware, service=name)
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz(request: Request) -> JSONResponse:
+        runtime: ServiceRuntime = request.app.state.runtime
+        try:
+            await runtime.db.ping()
+        except Exception as exc:  # readiness reports, it never raises
+            return JSONResponse({"status": "unavailable", "reason": f"database: {exc}"}, status_code=503)
+        return JSONResponse({"status": "ready", "service": name})
+
+    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+    return app

@@ -1,0 +1,33 @@
+"""Shared fixtures: the real PostgreSQL and Redis of this machine, or SQLite and the memory bus."""
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from services.common.settings import Settings
+from tests.helpers import TEST_REDIS_URL, create_pg_database, drop_pg_database, pg_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
+    """Settings for one test: embedded (SQLite + memory bus) or distributed (PostgreSQL + Redis)."""
+    if request.param == "sqlite":
+        yield Settings(
+            fw_mode="embedded", data_dir=tmp_path, database_url=None, redis_url=None, outbox_poll_interval=0.2
+        )
+        return
+    name = await create_pg_database()
+    try:
+        yield Settings(
+            fw_mode="distributed",
+            database_url=pg_url(name),
+            redis_url=TEST_REDIS_URL,
+            redis_prefix=f"fwtest-{uuid.uuid4().hex[:8]}",
+            data_dir=tmp_path,
+            outbox_poll_interval=0.2,
+            migrate_on_start=True,
+        )
+    finally:
+        await drop_pg_database(name)
