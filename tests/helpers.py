@@ -1,12 +1,15 @@
 """Helpers for tests: real PostgreSQL databases per test, running apps, identities."""
 
+import asyncio
 import os
+import socket
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg
 import httpx
+import uvicorn
 from fastapi import FastAPI
 
 from services.common.settings import Settings
@@ -59,3 +62,39 @@ def operator(account_id: str = "acc-1", user_id: str = "user-1", name: str = "Ol
 
 def visitor(account_id: str = "acc-1", site_id: str = "site-1", visitor_id: str | None = None) -> Identity:
     return Identity(kind="visitor", account_id=account_id, site_id=site_id, visitor_id=visitor_id or str(uuid.uuid4()))
+
+
+@asynccontextmanager
+async def live_server(app: FastAPI, settings: Settings | None = None, port: int = 0) -> AsyncIterator[str]:
+    """Serve an app on a free loopback port with the product's socket limits; yields its base URL."""
+    s = settings or Settings()
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        ws_max_size=s.ws_max_frame_bytes,
+        ws_per_message_deflate=False,
+        ws_ping_interval=s.ws_ping_interval,
+        ws_ping_timeout=s.ws_idle_timeout,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port

@@ -69,7 +69,9 @@ async def broadcast(runtime: ServiceRuntime, conversation: ConversationOut, fram
 
 async def _announce(runtime: ServiceRuntime, conversation: ConversationOut) -> None:
     runtime.after_commit()
-    await broadcast(runtime, conversation, {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")})
+    await broadcast(
+        runtime, conversation, {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")}
+    )
 
 
 async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut:
@@ -81,7 +83,9 @@ async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut
     return conversation_out(row)
 
 
-async def start(runtime: ServiceRuntime, visitor: Identity, text: str | None, client_msg_id: str | None) -> tuple[ConversationOut, bool]:
+async def start(
+    runtime: ServiceRuntime, visitor: Identity, text: str | None, client_msg_id: str | None
+) -> tuple[ConversationOut, bool]:
     """Open the visitor's conversation (or return the open one), with an optional first message."""
     assert visitor.site_id and visitor.visitor_id
     if text is not None:
@@ -91,8 +95,9 @@ async def start(runtime: ServiceRuntime, visitor: Identity, text: str | None, cl
         created = row is None
         if row is None:
             now = utcnow()
+            conversation_id = new_id()
             values = {
-                "id": new_id(),
+                "id": conversation_id,
                 "account_id": visitor.account_id,
                 "site_id": visitor.site_id,
                 "visitor_id": visitor.visitor_id,
@@ -103,10 +108,10 @@ async def start(runtime: ServiceRuntime, visitor: Identity, text: str | None, cl
             }
             await session.execute(insert(conversations).values(**values))
             started = ConversationStarted(
-                conversation_id=values["id"], site_id=visitor.site_id, visitor_id=visitor.visitor_id, started_at=now
+                conversation_id=conversation_id, site_id=visitor.site_id, visitor_id=visitor.visitor_id, started_at=now
             )
             await add_event(session, outbox, started, visitor.account_id)
-            row = await repo.conversation(session, visitor.account_id, values["id"])
+            row = await repo.conversation(session, visitor.account_id, conversation_id)
             assert row is not None
     conversation = conversation_out(row)
     if created:
@@ -121,7 +126,9 @@ async def get(runtime: ServiceRuntime, identity: Identity, conversation_id: str)
     return conversation_out(await _visible(runtime, identity, conversation_id))
 
 
-async def list_in_state(runtime: ServiceRuntime, operator: Identity, state: str, limit: int = 200) -> list[ConversationOut]:
+async def list_in_state(
+    runtime: ServiceRuntime, operator: Identity, state: str, limit: int = 200
+) -> list[ConversationOut]:
     async with runtime.db.reading() as session:
         rows = await repo.conversations_in_state(session, operator.account_id, state, limit)
     return [conversation_out(r) for r in rows]
@@ -140,10 +147,17 @@ async def accept(runtime: ServiceRuntime, operator: Identity, conversation_id: s
         row = await repo.change_conversation(
             session,
             conversation_id,
-            {"state": "active", "assigned_user_id": operator.user_id, "assigned_user_name": operator.name, "accepted_at": now},
+            {
+                "state": "active",
+                "assigned_user_id": operator.user_id,
+                "assigned_user_name": operator.name,
+                "accepted_at": now,
+            },
         )
         waited = (now - row["created_at"]).total_seconds()
-        accepted = ConversationAccepted(conversation_id=conversation_id, user_id=operator.user_id or "", accepted_at=now, waited_seconds=waited)
+        accepted = ConversationAccepted(
+            conversation_id=conversation_id, user_id=operator.user_id or "", accepted_at=now, waited_seconds=waited
+        )
         await add_event(session, outbox, accepted, operator.account_id)
     conversation = conversation_out(row)
     await _announce(runtime, conversation)
@@ -159,14 +173,23 @@ async def close(runtime: ServiceRuntime, identity: Identity, conversation_id: st
             return conversation_out(row)
         now = utcnow()
         by = "operator" if identity.is_user else "visitor"
-        row = await repo.change_conversation(session, conversation_id, {"state": "closed", "closed_at": now, "closed_by": by})
-        await add_event(session, outbox, ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now), identity.account_id)
+        row = await repo.change_conversation(
+            session, conversation_id, {"state": "closed", "closed_at": now, "closed_by": by}
+        )
+        await add_event(
+            session,
+            outbox,
+            ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now),
+            identity.account_id,
+        )
     conversation = conversation_out(row)
     await _announce(runtime, conversation)
     return conversation
 
 
-async def post(runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str) -> Posted:
+async def post(
+    runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
+) -> Posted:
     """Store a message once: a retry with the same client message id returns the stored one."""
     _check_size(runtime, text)
     try:
@@ -180,7 +203,9 @@ async def post(runtime: ServiceRuntime, identity: Identity, conversation_id: str
         return Posted(message_out(existing), created=False)
     if posted.created:
         runtime.after_commit()
-        await broadcast(runtime, conversation, {"type": "message.created", "message": posted.message.model_dump(mode="json")})
+        await broadcast(
+            runtime, conversation, {"type": "message.created", "message": posted.message.model_dump(mode="json")}
+        )
     return posted
 
 
@@ -218,7 +243,7 @@ async def _insert_message(
             conversation_id=conversation_id,
             message_id=values["id"],
             seq=seq,
-            sender_type=sender_type,  # type: ignore[arg-type]
+            sender_type=sender_type,
             sender_id=sender_id,
             text_length=len(text),
             created_at=values["created_at"],
@@ -227,10 +252,10 @@ async def _insert_message(
     return Posted(message_out(values), created=True), conversation_out(row)
 
 
-async def history(runtime: ServiceRuntime, identity: Identity, conversation_id: str, after_seq: int, limit: int) -> list[MessageOut]:
+async def history(
+    runtime: ServiceRuntime, identity: Identity, conversation_id: str, after_seq: int, limit: int
+) -> list[MessageOut]:
     await _visible(runtime, identity, conversation_id)
     async with runtime.db.reading() as session:
         rows = await repo.messages_after(session, conversation_id, after_seq, limit)
     return [message_out(r) for r in rows]
-
-

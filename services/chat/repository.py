@@ -15,7 +15,9 @@ async def conversation(session: AsyncSession, account_id: str, conversation_id: 
     return (await session.execute(query)).mappings().first()
 
 
-async def open_conversation_of(session: AsyncSession, account_id: str, site_id: str, visitor_id: str) -> RowMapping | None:
+async def open_conversation_of(
+    session: AsyncSession, account_id: str, site_id: str, visitor_id: str
+) -> RowMapping | None:
     query = (
         select(conversations)
         .where(
@@ -30,7 +32,9 @@ async def open_conversation_of(session: AsyncSession, account_id: str, site_id: 
     return (await session.execute(query)).mappings().first()
 
 
-async def conversations_in_state(session: AsyncSession, account_id: str, state: str, limit: int) -> Sequence[RowMapping]:
+async def conversations_in_state(
+    session: AsyncSession, account_id: str, state: str, limit: int
+) -> Sequence[RowMapping]:
     order = conversations.c.created_at.asc() if state == "waiting" else conversations.c.created_at.desc()
     query = (
         select(conversations)
@@ -42,11 +46,15 @@ async def conversations_in_state(session: AsyncSession, account_id: str, state: 
 
 
 async def message_by_client_id(session: AsyncSession, conversation_id: str, client_msg_id: str) -> RowMapping | None:
-    query = select(messages).where(messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id)
+    query = select(messages).where(
+        messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
+    )
     return (await session.execute(query)).mappings().first()
 
 
-async def messages_after(session: AsyncSession, conversation_id: str, after_seq: int, limit: int) -> Sequence[RowMapping]:
+async def messages_after(
+    session: AsyncSession, conversation_id: str, after_seq: int, limit: int
+) -> Sequence[RowMapping]:
     query = (
         select(messages)
         .where(messages.c.conversation_id == conversation_id, messages.c.seq > after_seq)
@@ -70,4 +78,5 @@ async def next_seq(session: AsyncSession, conversation_id: str) -> int:
 
 async def change_conversation(session: AsyncSession, conversation_id: str, values: dict[str, Any]) -> RowMapping:
     query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
-    return (await session.execute(query)).mappings().one()
+    row: RowMapping = (await session.execute(query)).mappings().one()
+    return row

@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from services.common.migrate import upgrade
 from services.common.observability import setup_logging
-from services.common.settings import get_settings
+from services.common.settings import Settings, get_settings
 from services.common.topology import service
 
 
@@ -20,9 +20,13 @@ def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | Non
         upgrade(name, settings.database_url_for(name))
         return
     settings.check_production_secrets()
-    port = settings.port or service(name).port
+    serve(factory(), settings, settings.port or service(name).port)
+
+
+def serve(app: FastAPI, settings: Settings, port: int) -> None:
+    """Serve an app with the socket limits of the product: 64 KB frames, no deflate, ping/pong."""
     uvicorn.run(
-        factory(),
+        app,
         host=settings.host,
         port=port,
         log_config=None,

@@ -21,7 +21,9 @@ router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
 @router.post("", response_model=ConversationOut, status_code=201)
-async def start_conversation(body: StartConversation, visitor: Visitor, runtime: Runtime, response: Response) -> ConversationOut:
+async def start_conversation(
+    body: StartConversation, visitor: Visitor, runtime: Runtime, response: Response
+) -> ConversationOut:
     """Open the visitor's conversation, optionally with a first message; returns the open one if it exists."""
     conversation, created = await convs.start(runtime, visitor, body.text, body.client_msg_id)
     if not created:
@@ -37,7 +39,10 @@ async def current_conversation(visitor: Visitor, runtime: Runtime) -> Conversati
 
 @router.get("", response_model=ConversationList)
 async def list_conversations(
-    operator: Operator, runtime: Runtime, state: ConversationState = "waiting", limit: Annotated[int, Query(ge=1, le=500)] = 200
+    operator: Operator,
+    runtime: Runtime,
+    state: ConversationState = "waiting",
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
 ) -> ConversationList:
     """Conversations of the account in one state; waiting ones longest-waiting first."""
     return ConversationList(conversations=await convs.list_in_state(runtime, operator, state, limit))
@@ -60,7 +65,9 @@ async def close_conversation(conversation_id: str, caller: AnyCaller, runtime: R
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
-async def post_message(conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime, response: Response) -> MessageOut:
+async def post_message(
+    conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime, response: Response
+) -> MessageOut:
     """Store a message once; a retry with the same client_msg_id returns the stored message (200)."""
     posted = await convs.post(runtime, caller, conversation_id, body.client_msg_id, body.text)
     if not posted.created:

@@ -1,4 +1,4 @@
-from services.common.migrate import run_env
 from services.chat.models import metadata
+from services.common.migrate import run_env
 
 run_env(metadata)

@@ -83,7 +83,9 @@ class RedisBus(EventBus):
                 if loop.time() >= next_claim:
                     await self._claim_stale(group, streams, handler)
                     next_claim = loop.time() + CLAIM_IDLE_MS / 2000
-                batches: Any = await self.redis.xreadgroup(group, self.consumer, cast(Any, cursor), count=100, block=BLOCK_MS)
+                batches: Any = await self.redis.xreadgroup(
+                    group, self.consumer, cast(Any, cursor), count=100, block=BLOCK_MS
+                )
                 for stream, entries in batches or []:
                     for entry_id, fields in entries:
                         await self._handle(group, stream, entry_id, fields, handler)

@@ -1,0 +1,67 @@
+"""The gateway: the only public origin (API, sockets, SPAs, demo shop)."""
+
+import contextlib
+from collections.abc import Mapping, Sequence
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from services.common.bus import EventBus
+from services.common.service import Hook, ServiceRuntime, create_service_app
+from services.common.settings import Settings, get_settings
+from services.gateway.api.forward import router as forward_router
+from services.gateway.api.routes import router as api_router
+from services.gateway.demo.pages import router as demo_router
+from services.gateway.demo.seed import seed_demo
+from services.gateway.hub import Hub
+from services.gateway.openapi import router as openapi_router
+from services.gateway.proxy import ServiceClients
+from services.gateway.sites import SiteDirectory
+from services.gateway.sockets import router as socket_router
+from services.gateway.static import mount_static
+
+
+def create_app(
+    settings: Settings | None = None,
+    bus: EventBus | None = None,
+    service_apps: Mapping[str, FastAPI] | None = None,
+    on_ready: Sequence[Hook] = (),
+) -> FastAPI:
+    """`service_apps` (embedded mode) are reached in-process, and run inside the gateway's lifespan."""
+    settings = settings or get_settings()
+    stack = contextlib.AsyncExitStack()
+
+    async def start(runtime: ServiceRuntime) -> None:
+        for app in (service_apps or {}).values():
+            await stack.enter_async_context(app.router.lifespan_context(app))
+        runtime.extras["sites"] = SiteDirectory(runtime)
+        runtime.extras["clients"] = ServiceClients(settings, service_apps)
+        runtime.extras["hub"] = Hub(runtime.bus)
+        if settings.demo_seed:
+            await seed_demo(runtime)
+
+    async def stop(runtime: ServiceRuntime) -> None:
+        await runtime.extras["clients"].aclose()
+        await stack.aclose()
+
+    app = create_service_app(
+        "gateway",
+        settings,
+        routers=[api_router, socket_router, demo_router, openapi_router],
+        bus=bus,
+        on_start=[start, *on_ready],
+        on_stop=[stop],
+        docs_url=None,
+        openapi_url=None,
+        redoc_url=None,
+    )
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origin_regex=".*",
+        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+        max_age=600,
+    )
+    mount_static(app, settings)
+    app.include_router(forward_router)
+    return app
