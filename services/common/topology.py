@@ -41,6 +41,7 @@ DISTRIBUTED_ENV: tuple[str, ...] = (
     "JWT_SECRET",
     "INTERNAL_SECRET",
     "PORT",
+    "PUBLIC_URL",
     *tuple(s.url_env for s in BACKEND_SERVICES),
 )
 

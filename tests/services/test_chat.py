@@ -14,7 +14,9 @@ async def test_visitor_writes_before_any_operator_and_operator_gets_it_after_acc
     olga = operator()
     async with running(app) as client:
         started = await client.post(
-            "/api/v1/conversations", json={"text": "Is the TV in stock?", "client_msg_id": "m1"}, headers=as_identity(settings, guest)
+            "/api/v1/conversations",
+            json={"text": "Is the TV in stock?", "client_msg_id": "m1"},
+            headers=as_identity(settings, guest),
         )
         assert started.status_code == 201, started.text
         conversation = started.json()
@@ -23,10 +25,14 @@ async def test_visitor_writes_before_any_operator_and_operator_gets_it_after_acc
         waiting = await client.get("/api/v1/conversations?state=waiting", headers=as_identity(settings, olga))
         assert [c["id"] for c in waiting.json()["conversations"]] == [conversation["id"]]
 
-        accepted = await client.post(f"/api/v1/conversations/{conversation['id']}/accept", headers=as_identity(settings, olga))
+        accepted = await client.post(
+            f"/api/v1/conversations/{conversation['id']}/accept", headers=as_identity(settings, olga)
+        )
         assert accepted.json()["state"] == "active" and accepted.json()["assigned_user_name"] == "Olga"
 
-        history = await client.get(f"/api/v1/conversations/{conversation['id']}/messages", headers=as_identity(settings, olga))
+        history = await client.get(
+            f"/api/v1/conversations/{conversation['id']}/messages", headers=as_identity(settings, olga)
+        )
         first = history.json()["messages"][0]
         assert first["text"] == "Is the TV in stock?" and first["sender_type"] == "visitor"
         assert first["created_at"] >= conversation["created_at"]
@@ -43,7 +49,9 @@ async def test_a_retried_message_is_stored_once_and_sequence_numbers_have_no_gap
         retry = await client.post(url, json={"client_msg_id": "a", "text": "hello"}, headers=headers)
         assert (first.status_code, retry.status_code) == (201, 200)
         assert first.json()["id"] == retry.json()["id"]
-        results = await asyncio.gather(*(client.post(url, json={"client_msg_id": f"c{i}", "text": str(i)}, headers=headers) for i in range(10)))
+        results = await asyncio.gather(
+            *(client.post(url, json={"client_msg_id": f"c{i}", "text": str(i)}, headers=headers) for i in range(10))
+        )
         assert all(r.status_code == 201 for r in results)
         seqs = sorted(r.json()["seq"] for r in results)
         assert seqs == list(range(2, 12))
@@ -81,11 +89,15 @@ async def test_other_accounts_and_other_visitors_cannot_see_a_conversation(setti
     app = create_app(settings)
     guest = visitor()
     async with running(app) as client:
-        conv = (await client.post("/api/v1/conversations", json={"text": "private"}, headers=as_identity(settings, guest))).json()
+        conv = (
+            await client.post("/api/v1/conversations", json={"text": "private"}, headers=as_identity(settings, guest))
+        ).json()
         stranger = operator(account_id="acc-2")
         other_guest = visitor()
         for identity in (stranger, other_guest):
-            response = await client.get(f"/api/v1/conversations/{conv['id']}/messages", headers=as_identity(settings, identity))
+            response = await client.get(
+                f"/api/v1/conversations/{conv['id']}/messages", headers=as_identity(settings, identity)
+            )
             assert response.status_code == 404
             assert response.json()["error"]["code"] == "conversation_not_found"
         listed = await client.get("/api/v1/conversations?state=waiting", headers=as_identity(settings, stranger))
@@ -103,9 +115,13 @@ async def test_bad_input_gets_clear_errors(settings: Settings) -> None:
         assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "message_too_large"
         unknown_field = await client.post(url, json={"client_msg_id": "x", "text": "a", "html": "<b>"}, headers=headers)
         assert unknown_field.status_code == 422 and unknown_field.json()["error"]["details"][0]["field"] == "html"
-        malformed = await client.post(url, content=b"{not json", headers={**headers, "content-type": "application/json"})
+        malformed = await client.post(
+            url, content=b"{not json", headers={**headers, "content-type": "application/json"}
+        )
         assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "malformed_json"
-        missing = await client.post("/api/v1/conversations/nope/messages", json={"client_msg_id": "x", "text": "a"}, headers=headers)
+        missing = await client.post(
+            "/api/v1/conversations/nope/messages", json={"client_msg_id": "x", "text": "a"}, headers=headers
+        )
         assert missing.status_code == 404
         anonymous = await client.get("/api/v1/conversations?state=waiting")
         assert anonymous.status_code == 401

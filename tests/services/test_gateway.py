@@ -4,21 +4,19 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 import httpx
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
 from services.chat.app import create_app as create_chat
 from services.common.bus import MemoryBus
 from services.common.settings import Settings
 from services.gateway.app import create_app as create_gateway
-from services.gateway.demo.seed import DEMO_ADMIN, DEMO_PASSWORD
+from services.gateway.demo.seed import DEMO_ADMIN
+from tests.chat_client import SITE_KEY, login, next_frame, visitor_session, ws_url
 from tests.helpers import free_port, live_server
-
-SITE_KEY = "demo-shop"
 
 
 @asynccontextmanager
@@ -30,33 +28,6 @@ async def gateway(settings: Settings) -> AsyncIterator[tuple[str, httpx.AsyncCli
     async with app.router.lifespan_context(app), live_server(app, settings, port) as base:
         async with httpx.AsyncClient(base_url=base, headers={"origin": base}) as client:
             yield base, client
-
-
-async def login(client: httpx.AsyncClient, email: str = DEMO_ADMIN) -> dict[str, Any]:
-    response = await client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def visitor_session(client: httpx.AsyncClient, token: str | None = None) -> dict[str, Any]:
-    response = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY, "visitor_token": token})
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-def ws_url(base: str, path: str, token: str) -> str:
-    return base.replace("http://", "ws://") + f"{path}?token={token}"
-
-
-async def next_frame(ws: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:
-    """The next frame of a kind, skipping others."""
-    async with asyncio.timeout(within):
-        while True:
-            frame: dict[str, Any] = json.loads(await ws.recv())
-            if frame["type"] == kind:
-                return frame
 
 
 async def test_login_refresh_rotation_and_wrong_password(settings: Settings) -> None:

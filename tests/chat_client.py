@@ -1,0 +1,102 @@
+"""A small client of the public API and sockets, shared by the gateway, stack and embedded tests."""
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from services.gateway.demo.seed import DEMO_ADMIN, DEMO_PASSWORD
+
+SITE_KEY = "demo-shop"
+
+
+async def login(client: httpx.AsyncClient, email: str = DEMO_ADMIN) -> dict[str, Any]:
+    response = await client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def visitor_session(client: httpx.AsyncClient, token: str | None = None) -> dict[str, Any]:
+    response = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY, "visitor_token": token})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def ws_url(base: str, path: str, token: str) -> str:
+    return base.replace("http://", "ws://") + f"{path}?token={token}"
+
+
+async def next_frame(ws: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:
+    """The next frame of a kind, skipping others."""
+    async with asyncio.timeout(within):
+        while True:
+            frame: dict[str, Any] = json.loads(await ws.recv())
+            if frame["type"] == kind:
+                return frame
+
+
+async def chat_scenario(base: str, restart_chat: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Visitor socket -> operator socket -> visitor socket, with a reconnect that resumes by sequence.
+
+    With `restart_chat`, the chat service is restarted mid-conversation: nothing is lost or doubled.
+    """
+    async with httpx.AsyncClient(base_url=base, headers={"origin": base}, timeout=15) as client:
+        operator = await login(client, "olga@demo.example")
+        op_headers = {"authorization": f"Bearer {operator['access_token']}"}
+        guest = await visitor_session(client)
+        guest_headers = {"authorization": f"Bearer {guest['visitor_token']}"}
+        pageview = {"events": [{"type": "pageview", "url": f"{base}/demo/informatica/", "title": "Informática"}]}
+        assert (await client.post("/api/v1/track/events", json=pageview, headers=guest_headers)).status_code == 202
+        async with (
+            connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws,  # type: ignore[arg-type]
+            connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws,  # type: ignore[arg-type]
+        ):
+            await asyncio.sleep(0.3)
+            conversation = (await client.post("/api/v1/conversations", json={}, headers=guest_headers)).json()
+            cid = conversation["id"]
+            await v_ws.send(
+                json.dumps({"type": "message.send", "conversation_id": cid, "client_msg_id": "v1", "text": "Hello?"})
+            )
+            assert (await next_frame(v_ws, "message.ack"))["message"]["seq"] == 1
+            seen = await next_frame(op_ws, "message.created")
+            assert seen["message"]["text"] == "Hello?" and seen["message"]["sender_type"] == "visitor"
+            accepted = await client.post(f"/api/v1/conversations/{cid}/accept", headers=op_headers)
+            assert accepted.status_code == 200, accepted.text
+            await op_ws.send(
+                json.dumps(
+                    {"type": "message.send", "conversation_id": cid, "client_msg_id": "o1", "text": "Hi! Olga here."}
+                )
+            )
+            reply = await next_frame(v_ws, "message.created", within=10)
+            while reply["message"]["sender_type"] != "operator":
+                reply = await next_frame(v_ws, "message.created", within=10)
+            assert reply["message"]["text"] == "Hi! Olga here." and reply["message"]["seq"] == 2
+        live = await client.get("/api/v1/visitors/live", headers=op_headers)
+        assert guest["visitor_id"] in [v["visitor_id"] for v in live.json()["visitors"]]
+
+        if restart_chat is not None:
+            await restart_chat()
+        async with connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws:  # type: ignore[arg-type]
+            for n in (3, 4, 5):
+                frame = {
+                    "type": "message.send",
+                    "conversation_id": cid,
+                    "client_msg_id": f"o{n}",
+                    "text": f"update {n}",
+                }
+                await op_ws.send(json.dumps(frame))
+                assert (await next_frame(op_ws, "message.ack", within=10))["message"]["seq"] == n
+            await op_ws.send(json.dumps({**frame, "client_msg_id": "o5"}))  # a retry after a lost ack
+            assert (await next_frame(op_ws, "message.ack"))["message"]["seq"] == 5
+        async with connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws:  # type: ignore[arg-type]
+            await v_ws.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 2}))
+            missed = [(await next_frame(v_ws, "message.created"))["message"]["text"] for _ in range(3)]
+            assert missed == ["update 3", "update 4", "update 5"]
+            assert (await next_frame(v_ws, "resume.done"))["last_seq"] == 5
+        history = await client.get(f"/api/v1/conversations/{cid}/messages", headers=op_headers)
+        assert [m["seq"] for m in history.json()["messages"]] == [1, 2, 3, 4, 5]
