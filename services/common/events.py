@@ -2,7 +2,7 @@
 
 An `Event` is the envelope carried on the bus; its `payload` is one of the models below, chosen by
 `type`. Producers write events through their outbox; consumers handle each event id at most once.
-Documented in docs/events.md.
+Documented in docs/architecture.md (Events).
 """
 
 from datetime import datetime

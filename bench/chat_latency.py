@@ -1,0 +1,180 @@
+"""Chat latency on the distributed stack: visitor socket -> operator socket, against bare Redis pub/sub.
+
+    .venv/bin/python bench/chat_latency.py [--visitors 50] [--operators 4] [--rate 100] [--seconds 20]
+
+Starts the distributed mode (one process per service, PostgreSQL, Redis) on ports 8300-8304 with a
+fresh database, opens N visitor sockets (each with a conversation) and M operator sockets, sends
+messages from the visitors at a fixed total rate and times each delivery to every operator socket.
+In the same run it times a bare Redis PUBLISH -> subscriber round trip at the same rate.
+Last line: p50_ms p99_ms redis_p50_ms redis_p99_ms ratio (= p99_ms / redis_p99_ms).
+"""
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+from redis.asyncio import Redis
+from websockets.asyncio.client import ClientConnection, connect
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.stack import DEFAULT_REDIS, Stack  # noqa: E402
+
+OPERATORS = ("olga@demo.example", "ivan@demo.example")
+PASSWORD = "floorwalker"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def open_visitors(base: str, count: int) -> list[tuple[ClientConnection, str]]:
+    visitors = []
+    async with httpx.AsyncClient(base_url=base, headers={"origin": base}, timeout=30) as client:
+        for _ in range(count):
+            session = (await client.post("/api/v1/widget/session", json={"site_key": "demo-shop"})).json()
+            headers = {"authorization": f"Bearer {session['visitor_token']}"}
+            conversation = (await client.post("/api/v1/conversations", json={}, headers=headers)).json()
+            ws = await connect(f"{base.replace('http', 'ws')}/ws/visitor?token={session['visitor_token']}", origin=base)  # type: ignore[arg-type]
+            visitors.append((ws, conversation["id"]))
+    return visitors
+
+
+async def open_operators(base: str, count: int) -> list[ClientConnection]:
+    sockets = []
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        for i in range(count):
+            tokens = (
+                await client.post("/api/v1/auth/login", json={"email": OPERATORS[i % 2], "password": PASSWORD})
+            ).json()
+            sockets.append(await connect(f"{base.replace('http', 'ws')}/ws/operator?token={tokens['access_token']}"))
+    return sockets
+
+
+async def chat_run(base: str, visitors: int, operators: int, rate: float, seconds: float) -> list[float]:
+    visitor_sockets = await open_visitors(base, visitors)
+    operator_sockets = await open_operators(base, operators)
+    sent: dict[str, float] = {}
+    latencies: list[float] = []
+    total = int(rate * seconds)
+    all_delivered = asyncio.Event()
+
+    async def receive(ws: ClientConnection) -> None:
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame["type"] == "message.created":
+                started = sent.get(frame["message"]["client_msg_id"])
+                if started is not None:
+                    latencies.append((time.perf_counter() - started) * 1000)
+                    if len(latencies) >= total * operators:
+                        all_delivered.set()
+
+    async def drain(ws: ClientConnection) -> None:
+        async for _ in ws:
+            pass
+
+    readers = [asyncio.create_task(receive(ws)) for ws in operator_sockets]
+    readers += [asyncio.create_task(drain(ws)) for ws, _ in visitor_sockets]
+    await asyncio.sleep(1)
+    start = time.perf_counter()
+    for n in range(total):
+        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        ws, conversation_id = visitor_sockets[n % len(visitor_sockets)]
+        client_msg_id = uuid.uuid4().hex
+        sent[client_msg_id] = time.perf_counter()
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "message.send",
+                    "conversation_id": conversation_id,
+                    "client_msg_id": client_msg_id,
+                    "text": f"m{n}",
+                }
+            )
+        )
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(all_delivered.wait(), 10)
+    for task in readers:
+        task.cancel()
+    for ws in operator_sockets + [ws for ws, _ in visitor_sockets]:
+        await ws.close()
+    if len(latencies) < total * operators:
+        raise SystemExit(f"only {len(latencies)} of {total * operators} deliveries arrived")
+    return latencies
+
+
+async def redis_run(rate: float, seconds: float) -> list[float]:
+    publisher = Redis.from_url(DEFAULT_REDIS)
+    subscriber = Redis.from_url(DEFAULT_REDIS)
+    channel = f"fwbench:{uuid.uuid4().hex}"
+    pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+    await pubsub.subscribe(channel)
+    latencies: list[float] = []
+    sent: dict[str, float] = {}
+    total = int(rate * seconds)
+
+    async def receive() -> None:
+        while len(latencies) < total:
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message:
+                key = json.loads(message["data"])["id"]
+                latencies.append((time.perf_counter() - sent[key]) * 1000)
+
+    reader = asyncio.create_task(receive())
+    start = time.perf_counter()
+    for n in range(total):
+        await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        key = uuid.uuid4().hex
+        sent[key] = time.perf_counter()
+        await publisher.publish(channel, json.dumps({"id": key, "text": f"m{n}"}))
+    await asyncio.wait_for(reader, 10)
+    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await publisher.aclose()
+    await subscriber.aclose()
+    return latencies
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {"p50": statistics.median(values), "p99": percentile(values, 0.99), "max": max(values)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--visitors", type=int, default=50)
+    parser.add_argument("--operators", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=100.0, help="messages per second, all visitors together")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    tag = uuid.uuid4().hex[:8]
+    stack = Stack(
+        database=f"fw_bench_{tag}",
+        port_offset=300,
+        redis_prefix=f"fwbench-{tag}",
+        state_dir=ROOT / ".stack" / f"bench-{tag}",
+    )
+    try:
+        with stack:
+            chat = asyncio.run(chat_run(stack.gateway_url, args.visitors, args.operators, args.rate, args.seconds))
+    finally:
+        asyncio.run(stack.drop_database())
+    redis = asyncio.run(redis_run(args.rate, args.seconds))
+    c, r = summary(chat), summary(redis)
+    print(f"chat : {len(chat)} deliveries, p50 {c['p50']:.2f} ms, p99 {c['p99']:.2f} ms, max {c['max']:.2f} ms")
+    print(f"redis: {len(redis)} deliveries, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, max {r['max']:.3f} ms")
+    print(
+        f"p50_ms={c['p50']:.2f} p99_ms={c['p99']:.2f} redis_p50_ms={r['p50']:.3f} redis_p99_ms={r['p99']:.3f} ratio={c['p99'] / r['p99']:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+/** `FloorwalkerChat.mount(container, options)`: wires the session, the view and the launcher state. */
+import { openSession } from "../shared/session";
+import { localStore, readString, storageKeys, writeString } from "../shared/storage";
+import type { ChatHandle, MountOptions } from "../shared/types";
+import { ChatApi } from "./api";
+import { type SocketFactory, visitorSocketUrl } from "./connection";
+import { ChatSession } from "./session";
+import { createBeep } from "./sound";
+import { createView } from "./view";
+
+/** setTimeout cannot wait longer than this (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const REFRESH_EVERY_MS = 60_000;
+
+export interface MountDeps {
+  socketFactory?: SocketFactory;
+  fetch?: typeof fetch;
+}
+
+export function mount(container: HTMLElement, options: MountOptions, deps: MountDeps = {}): ChatHandle {
+  const { baseUrl, siteKey, site } = options;
+  const storage = localStore();
+  const panelKey = storageKeys.panel(siteKey);
+  const beep = createBeep(site.widget?.sound !== false);
+  let token = options.visitorToken;
+  let open = options.open ?? readString(storage, panelKey) !== "min";
+  let unread = 0;
+  let lastRefresh = 0;
+  let refreshTimer: ReturnType<typeof setTimeout> | null = null;
+
+  const report = () => options.onState?.({ open, unread });
+
+  /** A fresh visitor token, handed to the live socket with `auth.refresh`. */
+  const refreshToken = async () => {
+    if (Date.now() - lastRefresh < REFRESH_EVERY_MS) return;
+    lastRefresh = Date.now();
+    const renewed = await openSession(baseUrl, siteKey);
+    if (!renewed) return;
+    token = renewed.visitor_token;
+    session.connection.send({ type: "auth.refresh", token });
+    scheduleRefresh(renewed.expires_in);
+  };
+  const scheduleRefresh = (expiresIn: number | undefined) => {
+    if (refreshTimer) clearTimeout(refreshTimer);
+    const wait = (expiresIn || 0) * 900; // at 90% of the lifetime
+    refreshTimer = wait > 0 && wait < MAX_TIMER_MS ? setTimeout(() => void refreshToken(), wait) : null;
+  };
+
+  const session = new ChatSession({
+    siteKey,
+    storage,
+    api: new ChatApi(baseUrl, () => token, deps.fetch),
+    socketUrl: () => visitorSocketUrl(baseUrl, token),
+    socketFactory: deps.socketFactory,
+    onIncoming: () => {
+      beep();
+      if (!open) {
+        unread += 1;
+        report();
+      }
+    },
+    onSocketClosed: (code, reason) => {
+      if (code === 1008 && /expired/i.test(reason)) void refreshToken();
+    },
+  });
+
+  const setOpen = (value: boolean, focus: boolean) => {
+    open = value;
+    if (open) unread = 0;
+    writeString(storage, panelKey, open ? null : "min");
+    view.setOpen(open, focus);
+    report();
+  };
+
+  const view = createView(container, site, {
+    send: (text) => session.send(text),
+    minimise: () => setOpen(false, false),
+    endChat: () => void session.endChat(),
+    retry: (clientMsgId) => session.retry(clientMsgId),
+  });
+  const unsubscribe = session.subscribe(() => view.render(session.snapshot()));
+  view.render(session.snapshot());
+  setOpen(open, options.open === true);
+  scheduleRefresh(options.expiresIn);
+  session.start().catch(() => undefined);
+
+  return {
+    open: () => setOpen(true, true),
+    minimise: () => setOpen(false, false),
+    toggle: () => setOpen(!open, !open),
+    destroy: () => {
+      if (refreshTimer) clearTimeout(refreshTimer);
+      unsubscribe();
+      session.destroy();
+      view.destroy();
+    },
+  };
+}

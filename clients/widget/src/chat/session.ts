@@ -1,0 +1,320 @@
+/**
+ * The chat's logic without the DOM: finds or starts the conversation, keeps the socket, sends messages
+ * through the persisted pending queue (same client_msg_id on every retry), merges what the server
+ * says by seq, and resumes after the last seq seen on every (re)connect.
+ */
+import type { KeyValueStorage } from "../shared/storage";
+import type { Conversation, Message } from "../shared/types";
+import { ApiError, type ChatApi } from "./api";
+import { Connection, type Frame, type SocketFactory } from "./connection";
+import { type FailedMessage, Outbox } from "./outbox";
+import { loadSavedConversation, MessageStore, type PendingMessage, saveConversation } from "./store";
+import { randomId } from "./uuid";
+
+export const MAX_MESSAGE_BYTES = 4096;
+
+export interface ChatSnapshot {
+  conversation: Conversation | null;
+  messages: Message[];
+  pending: PendingMessage[];
+  failed: FailedMessage[];
+  connected: boolean;
+  creating: boolean;
+}
+
+export type SendResult = "ok" | "empty" | "too_long";
+
+export interface SessionOptions {
+  siteKey: string;
+  api: ChatApi;
+  storage: KeyValueStorage | null;
+  socketUrl: () => string;
+  socketFactory?: SocketFactory;
+  random?: () => number;
+  uuid?: () => string;
+  retryDelayMs?: number;
+  /** A new operator message arrived (not for history loaded at start). */
+  onIncoming?: (message: Message) => void;
+  onSocketClosed?: (code: number, reason: string) => void;
+}
+
+export class ChatSession {
+  conversation: Conversation | null = null;
+  readonly store = new MessageStore();
+  readonly connection: Connection;
+  readonly outbox: Outbox;
+  private connected = false;
+  private creating = false;
+  private destroyed = false;
+  private timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private listeners = new Set<() => void>();
+
+  constructor(private readonly options: SessionOptions) {
+    this.connection = new Connection({
+      url: options.socketUrl,
+      factory: options.socketFactory,
+      random: options.random,
+      onOpen: () => this.onSocketOpen(),
+      onFrame: (frame) => this.onFrame(frame),
+      onStatus: (connected) => {
+        this.connected = connected;
+        this.emit();
+      },
+      onClose: (code, reason) => options.onSocketClosed?.(code, reason),
+    });
+    this.outbox = new Outbox(options.storage, options.siteKey, (frame) => this.connection.send(frame));
+  }
+
+  get conversationId(): string | null {
+    return this.conversation ? this.conversation.id : null;
+  }
+
+  get isOpen(): boolean {
+    return !!this.conversation && this.conversation.state !== "closed";
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): ChatSnapshot {
+    const id = this.conversationId;
+    return {
+      conversation: this.conversation,
+      messages: this.store.list(),
+      pending: this.outbox.queue.list().filter((p) => p.conversation_id === null || p.conversation_id === id),
+      failed: [...this.outbox.failed],
+      connected: this.connected,
+      creating: this.creating,
+    };
+  }
+
+  /** First mount (page load, navigation): reuse the open conversation and load its history. */
+  async start(): Promise<void> {
+    const saved = loadSavedConversation(this.options.storage, this.options.siteKey);
+    if (saved && saved.open) this.conversation = { id: saved.conversation_id, state: "waiting", last_seq: saved.last_seq };
+    this.emit();
+    let current: Conversation | null;
+    try {
+      current = await this.options.api.current();
+    } catch {
+      if (this.isOpen) this.connection.start(); // resuming after seq 0 brings the whole history
+      else this.later("create", () => this.createConversation());
+      return;
+    }
+    if (this.destroyed) return;
+    // Written into a conversation that has ended meanwhile: these start a new one instead.
+    if (saved && saved.conversation_id !== current?.id) this.outbox.queue.assign(null, saved.conversation_id);
+    if (current) await this.adopt(current);
+    else if (saved) await this.showEnded(saved.conversation_id);
+    if (this.outbox.queue.forConversation(null).length) await this.createConversation();
+  }
+
+  /** Queues a visitor message; the first one starts the conversation. */
+  send(text: string): SendResult {
+    const clean = text.trim();
+    if (!clean) return "empty";
+    if (new TextEncoder().encode(clean).length > MAX_MESSAGE_BYTES) return "too_long";
+    this.enqueue({
+      client_msg_id: (this.options.uuid ?? randomId)(),
+      conversation_id: null,
+      text: clean,
+      created_at: new Date().toISOString(),
+    });
+    return "ok";
+  }
+
+  /** Sends a failed message again, with its original client_msg_id. */
+  retry(clientMsgId: string): void {
+    const item = this.outbox.takeFailed(clientMsgId);
+    if (item) this.enqueue({ client_msg_id: item.client_msg_id, conversation_id: null, text: item.text, created_at: item.created_at });
+  }
+
+  async endChat(): Promise<void> {
+    const id = this.conversationId;
+    if (!id || !this.isOpen) return;
+    try {
+      this.applyConversation(await this.options.api.close(id));
+    } catch {
+      await this.refreshConversation();
+    }
+  }
+
+  destroy(): void {
+    this.destroyed = true;
+    this.connection.stop();
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.listeners.clear();
+  }
+
+  private enqueue(item: PendingMessage): void {
+    item.conversation_id = this.isOpen ? this.conversationId : null;
+    this.outbox.queue.add(item);
+    this.emit();
+    if (item.conversation_id) this.flush();
+    else void this.createConversation();
+  }
+
+  private async createConversation(): Promise<void> {
+    const first = this.outbox.queue.forConversation(null)[0];
+    if (this.creating || !first || this.destroyed) return;
+    this.creating = true;
+    this.emit();
+    try {
+      const conversation = await this.options.api.create(first.text, first.client_msg_id);
+      this.creating = false;
+      await this.adopt(conversation);
+    } catch (error) {
+      this.creating = false;
+      if (error instanceof ApiError && !error.retryable) {
+        this.outbox.giveUp(first, error.code);
+        void this.createConversation(); // the next queued message, if any
+      } else {
+        this.later("create", () => this.createConversation());
+      }
+    }
+    this.emit();
+  }
+
+  /** Makes `conversation` the current one, loads its history, and connects while it is open. */
+  private async adopt(conversation: Conversation): Promise<void> {
+    if (conversation.id !== this.conversationId) this.store.reset();
+    this.conversation = conversation;
+    this.outbox.queue.assign(conversation.id);
+    this.persist();
+    this.emit();
+    try {
+      const history = await this.options.api.messages(conversation.id, 0);
+      this.applyMessages(history, true);
+      if (history.length) this.store.markComplete(history[history.length - 1].seq);
+      this.persist();
+    } catch {
+      /* the socket's resume brings the messages */
+    }
+    if (this.destroyed || this.conversationId !== conversation.id) return;
+    if (this.isOpen) this.connection.start();
+    this.emit();
+  }
+
+  /** The saved conversation is no longer open: show its transcript as closed, or forget it. */
+  private async showEnded(conversationId: string): Promise<void> {
+    try {
+      const conversation = await this.options.api.get(conversationId);
+      if (conversation.state !== "closed") return this.adopt(conversation);
+      this.conversation = conversation;
+      this.store.reset();
+      this.applyMessages(await this.options.api.messages(conversationId, 0), true);
+    } catch {
+      this.conversation = null;
+      this.store.reset();
+      saveConversation(this.options.storage, this.options.siteKey, { conversation_id: conversationId, last_seq: 0, open: false });
+    }
+    this.persist();
+    this.emit();
+  }
+
+  private onSocketOpen(): void {
+    this.outbox.socketOpened();
+    const id = this.conversationId;
+    if (id && this.isOpen) this.connection.send({ type: "resume", conversation_id: id, after_seq: this.store.lastSeq });
+    this.flush();
+  }
+
+  private flush(): void {
+    const id = this.conversationId;
+    if (id && this.isOpen) this.outbox.flush(id);
+  }
+
+  private onFrame(frame: Frame): void {
+    if (frame.type === "message.ack") {
+      this.outbox.settle(frame.client_msg_id as string);
+      this.applyMessages([frame.message as Message]);
+    } else if (frame.type === "message.created") {
+      this.applyMessages([frame.message as Message]);
+    } else if (frame.type === "resume.done") {
+      if (frame.conversation_id === this.conversationId) this.store.markComplete(frame.last_seq as number);
+      this.persist();
+    } else if (frame.type === "conversation.updated") {
+      this.applyConversation(frame.conversation as Conversation);
+    } else if (frame.type === "error") {
+      const code = String(frame.code || "");
+      const outcome = this.outbox.refused(code, frame.client_msg_id as string | undefined);
+      if (outcome === "retry") this.later("flush", () => this.flush());
+      else if (outcome === "failed" && code === "conversation_closed") void this.refreshConversation();
+    }
+    this.emit();
+  }
+
+  private applyMessages(messages: Message[], quiet = false): void {
+    const id = this.conversationId;
+    const mine = messages.filter((m) => m && m.conversation_id === id);
+    for (const message of mine) this.outbox.settle(message.client_msg_id);
+    const added = this.store.merge(mine);
+    if (!added.length) return;
+    this.persist();
+    if (!quiet) for (const message of added) if (message.sender_type === "operator") this.options.onIncoming?.(message);
+  }
+
+  private applyConversation(conversation: Conversation | undefined): void {
+    if (!conversation || conversation.id !== this.conversationId) return;
+    const wasOpen = this.isOpen;
+    this.conversation = conversation;
+    this.persist();
+    if (wasOpen && conversation.state === "closed") this.onClosed(conversation.id);
+    this.emit();
+  }
+
+  private onClosed(conversationId: string): void {
+    this.connection.stop();
+    for (const item of this.outbox.queue.forConversation(conversationId)) this.outbox.giveUp(item, "conversation_closed");
+    // A closing system message may follow the state change: fetch what the socket did not bring.
+    this.options.api
+      .messages(conversationId, this.store.lastSeq)
+      .then((messages) => {
+        this.applyMessages(messages, true);
+        this.emit();
+      })
+      .catch(() => undefined);
+  }
+
+  private async refreshConversation(): Promise<void> {
+    const id = this.conversationId;
+    if (!id) return;
+    try {
+      this.applyConversation(await this.options.api.get(id));
+    } catch {
+      /* the socket will tell */
+    }
+  }
+
+  private persist(): void {
+    const conversation = this.conversation;
+    if (!conversation) return;
+    saveConversation(this.options.storage, this.options.siteKey, {
+      conversation_id: conversation.id,
+      last_seq: this.store.lastSeq,
+      open: conversation.state !== "closed",
+    });
+  }
+
+  private later(name: string, task: () => void): void {
+    if (this.timers.has(name) || this.destroyed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(name);
+      if (!this.destroyed) task();
+    }, this.options.retryDelayMs ?? 3000);
+    this.timers.set(name, timer);
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) {
+      try {
+        listener();
+      } catch {
+        /* a broken view must not stop the session */
+      }
+    }
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The chat's state without the DOM: confirmed messages merged by `seq`, the queue of messages not yet
+ * acknowledged (persisted, so a reload re-sends them with the same client_msg_id), and the saved
+ * conversation pointer `fw:conv:<siteKey>` = {conversation_id, last_seq, open}.
+ */
+import { type KeyValueStorage, readJSON, storageKeys, writeJSON, writeString } from "../shared/storage";
+import type { Message } from "../shared/types";
+
+export interface SavedConversation {
+  conversation_id: string;
+  last_seq: number;
+  open: boolean;
+}
+
+export interface PendingMessage {
+  client_msg_id: string;
+  /** null while the conversation is being created by this very message. */
+  conversation_id: string | null;
+  text: string;
+  created_at: string;
+}
+
+/** Confirmed messages of one conversation, deduplicated by id and seq, always sorted by seq. */
+export class MessageStore {
+  private bySeq = new Map<number, Message>();
+  private ids = new Set<string>();
+  /** Every message up to this seq is known (the value to resume after). */
+  lastSeq = 0;
+
+  /** Adds what is new; returns the added messages in seq order. */
+  merge(messages: readonly Message[]): Message[] {
+    const added: Message[] = [];
+    for (const message of messages) {
+      if (!message || !Number.isInteger(message.seq) || message.seq < 1) continue;
+      if (this.bySeq.has(message.seq) || this.ids.has(message.id)) continue;
+      this.bySeq.set(message.seq, message);
+      this.ids.add(message.id);
+      added.push(message);
+    }
+    this.advance();
+    return added.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** The server says every message up to `seq` was delivered (history page, resume.done). */
+  markComplete(seq: number): void {
+    if (Number.isInteger(seq) && seq > this.lastSeq) this.lastSeq = seq;
+    this.advance();
+  }
+
+  list(): Message[] {
+    return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
+  }
+
+  get size(): number {
+    return this.bySeq.size;
+  }
+
+  /** Forgets everything (another conversation). */
+  reset(): void {
+    this.bySeq.clear();
+    this.ids.clear();
+    this.lastSeq = 0;
+  }
+
+  private advance(): void {
+    while (this.bySeq.has(this.lastSeq + 1)) this.lastSeq += 1;
+  }
+}
+
+/** Messages sent but not acknowledged yet, persisted in `fw:pending:<siteKey>`. */
+export class PendingQueue {
+  private items: PendingMessage[];
+
+  constructor(
+    private readonly storage: KeyValueStorage | null,
+    private readonly key: string,
+  ) {
+    const saved = readJSON<PendingMessage[]>(storage, key);
+    this.items = Array.isArray(saved) ? saved.filter((p) => p && typeof p.client_msg_id === "string") : [];
+  }
+
+  list(): PendingMessage[] {
+    return [...this.items];
+  }
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  forConversation(conversationId: string | null): PendingMessage[] {
+    return this.items.filter((p) => p.conversation_id === conversationId);
+  }
+
+  add(item: PendingMessage): void {
+    if (this.items.some((p) => p.client_msg_id === item.client_msg_id)) return;
+    this.items.push(item);
+    this.save();
+  }
+
+  /** Drops an acknowledged (or given up) message; returns it when it was pending. */
+  remove(clientMsgId: string | null | undefined): PendingMessage | null {
+    const found = this.items.find((p) => p.client_msg_id === clientMsgId) || null;
+    if (found) {
+      this.items = this.items.filter((p) => p !== found);
+      this.save();
+    }
+    return found;
+  }
+
+  /** Moves messages to another conversation: by default those written while it was being created. */
+  assign(conversationId: string | null, from: string | null = null): void {
+    let changed = false;
+    for (const item of this.items) {
+      if (item.conversation_id === from) {
+        item.conversation_id = conversationId;
+        changed = true;
+      }
+    }
+    if (changed) this.save();
+  }
+
+  private save(): void {
+    if (this.items.length) writeJSON(this.storage, this.key, this.items);
+    else writeString(this.storage, this.key, null);
+  }
+}
+
+export function loadSavedConversation(storage: KeyValueStorage | null, siteKey: string): SavedConversation | null {
+  const saved = readJSON<SavedConversation>(storage, storageKeys.conversation(siteKey));
+  if (!saved || typeof saved.conversation_id !== "string") return null;
+  return { conversation_id: saved.conversation_id, last_seq: Number(saved.last_seq) || 0, open: saved.open === true };
+}
+
+export function saveConversation(storage: KeyValueStorage | null, siteKey: string, saved: SavedConversation): void {
+  writeJSON(storage, storageKeys.conversation(siteKey), saved);
+}

@@ -1,0 +1,71 @@
+/**
+ * The isolated host: `<div id="floorwalker-widget">` with an open shadow root whose styles start with
+ * `:host { all: initial; }`, a launcher button and an empty box the chat UI mounts into.
+ */
+import type { ChatState, WidgetLook } from "../shared/types";
+
+export const HOST_ID = "floorwalker-widget";
+export const DEFAULT_COLOR = "#2563eb";
+export const DEFAULT_TITLE = "Chat with us";
+
+const CSS =
+  ":host { all: initial; }" +
+  "[hidden]{display:none!important}" +
+  ".fw{position:fixed;bottom:20px;right:20px;z-index:2147483000;display:flex;flex-direction:column;" +
+  "align-items:flex-end;gap:12px;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#111827}" +
+  ".fw.left{right:auto;left:20px;align-items:flex-start}" +
+  "[data-fw=launcher]{all:unset;box-sizing:border-box;cursor:pointer;display:inline-flex;align-items:center;gap:8px;" +
+  "background:var(--fw-color);color:#fff;padding:12px 18px;border-radius:24px;font-weight:600;" +
+  "box-shadow:0 4px 14px rgba(0,0,0,.2)}" +
+  "[data-fw=launcher]:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}" +
+  "[data-fw=unread]{background:#dc2626;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}";
+
+export interface Shell {
+  host: HTMLElement;
+  root: ShadowRoot;
+  launcher: HTMLButtonElement;
+  /** Where the chat UI mounts (inside the shadow root). */
+  chatBox: HTMLElement;
+  showState(state: ChatState): void;
+}
+
+export function safeColor(color: string | undefined): string {
+  return color && /^#[0-9a-fA-F]{6}$/.test(color) ? color : DEFAULT_COLOR;
+}
+
+export function createShell(look: WidgetLook): Shell {
+  const host = document.createElement("div");
+  host.id = HOST_ID;
+  const root = host.attachShadow({ mode: "open" });
+  const style = document.createElement("style");
+  style.textContent = CSS;
+  const frame = document.createElement("div");
+  frame.className = look.position === "left" ? "fw left" : "fw";
+  frame.style.setProperty("--fw-color", safeColor(look.color));
+  const chatBox = document.createElement("div");
+  chatBox.setAttribute("data-fw", "chat");
+  const launcher = document.createElement("button");
+  launcher.type = "button";
+  launcher.setAttribute("data-fw", "launcher");
+  launcher.setAttribute("aria-expanded", "false");
+  const label = document.createElement("span");
+  label.textContent = look.title || DEFAULT_TITLE;
+  const badge = document.createElement("span");
+  badge.setAttribute("data-fw", "unread");
+  badge.hidden = true;
+  launcher.append(label, badge);
+  frame.append(chatBox, launcher);
+  root.append(style, frame);
+  document.body.appendChild(host);
+  return {
+    host,
+    root,
+    launcher,
+    chatBox,
+    showState({ open, unread }) {
+      launcher.setAttribute("aria-expanded", String(open));
+      badge.hidden = open || unread <= 0;
+      badge.textContent = unread > 9 ? "9+" : unread > 0 ? String(unread) : "";
+    },
+  };
+}
