@@ -4,6 +4,7 @@ Every change is one transaction that also writes its domain event to the outbox;
 the change is fanned out in realtime to the visitor's and the account's channels.
 """
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,9 +63,10 @@ def _check_access(identity: Identity, row: RowMapping | None) -> None:
 
 
 async def broadcast(runtime: ServiceRuntime, conversation: ConversationOut, frame: dict[str, Any]) -> None:
-    await runtime.bus.publish(f"account:{conversation.account_id}", frame)
+    channels = [f"account:{conversation.account_id}"]
     if conversation.visitor_id:
-        await runtime.bus.publish(f"visitor:{conversation.visitor_id}", frame)
+        channels.append(f"visitor:{conversation.visitor_id}")
+    await asyncio.gather(*(runtime.bus.publish(channel, frame) for channel in channels))
 
 
 async def _announce(runtime: ServiceRuntime, conversation: ConversationOut) -> None:
@@ -193,44 +195,39 @@ async def post(
     """Store a message once: a retry with the same client message id returns the stored one."""
     _check_size(runtime, text)
     try:
-        posted, conversation = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
+        message, conversation = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
     except IntegrityError:
-        # A concurrent retry of the same message won the race: return what it stored.
+        # This client message id is stored already (a retry, maybe concurrent): return that message.
         async with runtime.db.reading() as session:
             existing = await repo.message_by_client_id(session, conversation_id, client_msg_id)
         if existing is None:
             raise
         return Posted(message_out(existing), created=False)
-    if posted.created:
-        runtime.after_commit()
-        await broadcast(
-            runtime, conversation, {"type": "message.created", "message": posted.message.model_dump(mode="json")}
-        )
-    return posted
+    runtime.after_commit()
+    await broadcast(runtime, conversation, {"type": "message.created", "message": message.model_dump(mode="json")})
+    return Posted(message, created=True)
 
 
 async def _insert_message(
     runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
-) -> tuple[Posted, ConversationOut]:
+) -> tuple[MessageOut, ConversationOut]:
+    """Insert optimistically; the unique (conversation, client_msg_id) turns a retry into IntegrityError."""
     async with runtime.db.transaction() as session:
-        row = await repo.conversation(session, identity.account_id, conversation_id)
+        row = await repo.reserve_seq(session, identity.account_id, conversation_id)
         _check_access(identity, row)
         assert row is not None
-        existing = await repo.message_by_client_id(session, conversation_id, client_msg_id)
-        if existing is not None:
-            return Posted(message_out(existing), created=False), conversation_out(row)
         if row["state"] == "closed":
+            if await repo.message_by_client_id(session, conversation_id, client_msg_id) is not None:
+                raise IntegrityError("retry of a stored message", None, Exception("duplicate client_msg_id"))
             raise Conflict("The conversation is closed.", code="conversation_closed")
-        if identity.is_user and row["state"] == "active" and row["assigned_user_id"] not in (None, identity.user_id):
-            if identity.role == "operator":
-                raise Forbidden("Another operator handles this conversation.", code="not_assigned")
+        if identity.is_user and identity.role == "operator" and row["assigned_user_id"] not in (None, identity.user_id):
+            raise Forbidden("Another operator handles this conversation.", code="not_assigned")
         sender_type, sender_id, sender_name = _sender(identity)
-        seq = await repo.next_seq(session, conversation_id)
         values = {
             "id": new_id(),
             "conversation_id": conversation_id,
             "account_id": identity.account_id,
-            "seq": seq,
+            "seq": row["last_seq"],
             "client_msg_id": client_msg_id,
             "sender_type": sender_type,
             "sender_id": sender_id,
@@ -242,14 +239,14 @@ async def _insert_message(
         created = MessageCreated(
             conversation_id=conversation_id,
             message_id=values["id"],
-            seq=seq,
+            seq=values["seq"],
             sender_type=sender_type,
             sender_id=sender_id,
             text_length=len(text),
             created_at=values["created_at"],
         )
         await add_event(session, outbox, created, identity.account_id)
-    return Posted(message_out(values), created=True), conversation_out(row)
+    return message_out(values), conversation_out(row)
 
 
 async def history(

@@ -12,7 +12,8 @@ from services.common.db import utcnow
 
 async def conversation(session: AsyncSession, account_id: str, conversation_id: str) -> RowMapping | None:
     query = select(conversations).where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
-    return (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    return row
 
 
 async def open_conversation_of(
@@ -29,7 +30,8 @@ async def open_conversation_of(
         .order_by(conversations.c.created_at.desc())
         .limit(1)
     )
-    return (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    return row
 
 
 async def conversations_in_state(
@@ -49,7 +51,8 @@ async def message_by_client_id(session: AsyncSession, conversation_id: str, clie
     query = select(messages).where(
         messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
     )
-    return (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    return row
 
 
 async def messages_after(
@@ -64,16 +67,19 @@ async def messages_after(
     return (await session.execute(query)).mappings().all()
 
 
-async def next_seq(session: AsyncSession, conversation_id: str) -> int:
-    """Reserve the next sequence number; the row lock orders concurrent writers of one conversation."""
+async def reserve_seq(session: AsyncSession, account_id: str, conversation_id: str) -> RowMapping | None:
+    """Reserve the next sequence number and return the conversation with it (one round trip).
+
+    The row lock orders concurrent writers of one conversation; a rollback gives the number back.
+    """
     query = (
         update(conversations)
-        .where(conversations.c.id == conversation_id)
+        .where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
         .values(last_seq=conversations.c.last_seq + 1, last_message_at=utcnow())
-        .returning(conversations.c.last_seq)
+        .returning(conversations)
     )
-    seq: int = (await session.execute(query)).scalar_one()
-    return seq
+    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    return row
 
 
 async def change_conversation(session: AsyncSession, conversation_id: str, values: dict[str, Any]) -> RowMapping:

@@ -43,6 +43,8 @@ def setup_logging(fmt: str, level: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # One line per proxied request is noise at this level (and costs CPU on the hot path).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class MetricsMiddleware:
