@@ -150,3 +150,78 @@ async def test_sockets_refuse_bad_origins_tokens_and_huge_frames(settings: Setti
                 json.dumps({"type": "message.send", "conversation_id": "nope", "client_msg_id": "1", "text": "hi"})
             )
             assert (await next_frame(ws, "error"))["code"] == "conversation_not_found"
+
+
+async def test_admin_creates_an_account_operators_and_a_site_isolated_from_others(settings: Settings) -> None:
+    settings.admin_api_key = "installation-admin-key"
+    async with gateway(settings) as (base, client):
+        refused = await client.post(
+            "/api/v1/accounts",
+            json={
+                "name": "Car dealer",
+                "admin_email": "boss@dealer.example",
+                "admin_password": "long-password",
+                "admin_name": "Boss",
+            },
+        )
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "admin_key_required"
+        created = await client.post(
+            "/api/v1/accounts",
+            json={
+                "name": "Car dealer",
+                "admin_email": "boss@dealer.example",
+                "admin_password": "long-password",
+                "admin_name": "Boss",
+            },
+            headers={"x-admin-key": "installation-admin-key"},
+        )
+        assert created.status_code == 201, created.text
+        boss = (
+            await client.post("/api/v1/auth/login", json={"email": "boss@dealer.example", "password": "long-password"})
+        ).json()
+        headers = {"authorization": f"Bearer {boss['access_token']}"}
+        user = await client.post(
+            "/api/v1/users",
+            json={"email": "desk@dealer.example", "password": "desk-password", "name": "Desk", "role": "operator"},
+            headers=headers,
+        )
+        assert user.status_code == 201 and user.json()["role"] == "operator"
+        site = await client.post(
+            "/api/v1/sites",
+            json={"name": "Service desk", "allowed_origins": ["https://dealer.example"]},
+            headers=headers,
+        )
+        assert site.status_code == 201
+        assert (
+            site.json()["embed_snippet"]
+            == f'<script src="{base}/widget.js" data-site="{site.json()["site_key"]}" async></script>'
+        )
+        bad_origin = await client.post(
+            "/api/v1/sites", json={"name": "x", "allowed_origins": ["not a url"]}, headers=headers
+        )
+        assert bad_origin.status_code == 422
+        desk = (
+            await client.post("/api/v1/auth/login", json={"email": "desk@dealer.example", "password": "desk-password"})
+        ).json()
+        forbidden = await client.post(
+            "/api/v1/users",
+            json={"email": "x@dealer.example", "password": "long-password", "name": "X"},
+            headers={"authorization": f"Bearer {desk['access_token']}"},
+        )
+        assert forbidden.status_code == 403 and forbidden.json()["error"]["code"] == "insufficient_role"
+        demo_admin = await login(client)
+        demo_sites = await client.get(
+            "/api/v1/sites", headers={"authorization": f"Bearer {demo_admin['access_token']}"}
+        )
+        assert [s["site_key"] for s in demo_sites.json()["sites"]] == [SITE_KEY]
+
+
+async def test_one_openapi_document_covers_the_gateway_and_the_services(settings: Settings) -> None:
+    async with gateway(settings) as (_, client):
+        doc = (await client.get("/api/openapi.json")).json()
+        assert {
+            "/api/v1/auth/login",
+            "/api/v1/widget/session",
+            "/api/v1/conversations/{conversation_id}/messages",
+        } <= set(doc["paths"])
+        assert "MessageOut" in doc["components"]["schemas"]
