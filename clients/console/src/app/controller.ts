@@ -1,0 +1,241 @@
+/**
+ * Wires the REST client, the operator socket and the store together: the console's behaviour without
+ * any React in it. The UI reads the store and calls the actions below.
+ */
+
+import { ApiError, type ApiClient } from "../api/client";
+import * as endpoints from "../api/endpoints";
+import { OperatorSocket, operatorSocketUrl, type OperatorSocketOptions, type SocketEvent } from "../realtime/socket";
+import { MAX_MESSAGE_BYTES, utf8Bytes } from "../lib/time";
+import { attentionCount, createStore, type Store } from "../state/store";
+import { lastSeq } from "../state/messages";
+import type { ServerFrame } from "../types";
+import { browserNotifier, type Notifier } from "./notify";
+
+export interface ControllerOptions {
+  api: ApiClient;
+  notifier?: Notifier;
+  socket?: Partial<OperatorSocketOptions>;
+  win?: Window;
+  doc?: Document;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof ApiError) return error.message;
+  if (error instanceof Error) return error.message;
+  return "Something went wrong.";
+}
+
+export class ConsoleController {
+  readonly store: Store;
+  readonly socket: OperatorSocket;
+  private readonly api: ApiClient;
+  private readonly notifier: Notifier;
+  private readonly win: Window | undefined;
+  private readonly doc: Document | undefined;
+  private cleanups: Array<() => void> = [];
+  private loading = new Map<string, Promise<void>>();
+
+  constructor(options: ControllerOptions) {
+    this.api = options.api;
+    this.win = options.win ?? (typeof window === "undefined" ? undefined : window);
+    this.doc = options.doc ?? (typeof document === "undefined" ? undefined : document);
+    this.notifier = options.notifier ?? browserNotifier(this.doc);
+    this.store = createStore();
+    this.socket = new OperatorSocket({
+      url: (token) => operatorSocketUrl(token),
+      token: async (renew) => (renew ? (await this.api.refresh()).accessToken : this.api.freshToken()),
+      resumePoints: () => {
+        const { loaded, messages } = this.store.getState();
+        return Object.keys(loaded).map((id) => ({ conversation_id: id, after_seq: lastSeq(messages[id]) }));
+      },
+      ...options.socket,
+    });
+  }
+
+  get userId(): string {
+    return this.api.session?.user.id ?? "";
+  }
+
+  start(): void {
+    if (this.cleanups.length > 0) return;
+    this.cleanups.push(
+      this.socket.on((event) => this.onSocket(event)),
+      this.api.onSession((session, reason) => {
+        if (reason === "refresh" && session) this.socket.refreshToken(session.accessToken);
+        if (reason === "logout") this.stop();
+      }),
+      this.store.subscribe(() => this.notifier.title(attentionCount(this.store.getState()))),
+    );
+    if (this.win && this.doc) {
+      const doc = this.doc;
+      const onVisibility = () =>
+        this.store.dispatch({ type: "attention", attentive: doc.visibilityState !== "hidden" });
+      doc.addEventListener("visibilitychange", onVisibility);
+      onVisibility();
+      this.cleanups.push(() => doc.removeEventListener("visibilitychange", onVisibility));
+      this.cleanups.push(this.socket.watch(this.win, doc));
+    }
+    this.notifier.title(attentionCount(this.store.getState()));
+    this.socket.start();
+    void this.reload();
+  }
+
+  stop(): void {
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.socket.stop();
+  }
+
+  /** Fetch the conversation lists and live visitors (at start and after every (re)connect). */
+  async reload(): Promise<void> {
+    const { dispatch } = this.store;
+    const { selectedId: selected, rev: since } = this.store.getState();
+    const results = await Promise.allSettled([
+      endpoints
+        .listConversations(this.api, "waiting")
+        .then((conversations) => dispatch({ type: "conversations.loaded", state: "waiting", conversations, since })),
+      endpoints
+        .listConversations(this.api, "active")
+        .then((conversations) => dispatch({ type: "conversations.loaded", state: "active", conversations, since })),
+      endpoints.liveVisitors(this.api).then((visitors) => dispatch({ type: "visitors.loaded", visitors, since })),
+      selected
+        ? endpoints
+            .getConversation(this.api, selected)
+            .then((conversation) => dispatch({ type: "conversation.upserted", conversation }))
+        : Promise.resolve(),
+    ]);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed && this.api.session) this.notice(`Could not refresh the lists: ${describe(failed.reason)}`);
+  }
+
+  /** Open a conversation in the chat view, loading its whole history once (CHAT-3). */
+  select(conversationId: string | null): Promise<void> {
+    this.store.dispatch({ type: "selected", conversationId });
+    if (!conversationId) return Promise.resolve();
+    return this.loadHistory(conversationId);
+  }
+
+  loadHistory(conversationId: string): Promise<void> {
+    if (this.store.getState().loaded[conversationId]) return Promise.resolve();
+    const inFlight = this.loading.get(conversationId);
+    if (inFlight) return inFlight;
+    const load = endpoints
+      .listMessages(this.api, conversationId, 0)
+      .then((messages) => this.store.dispatch({ type: "messages.loaded", conversationId, messages }))
+      .catch((error: unknown) => this.notice(`Could not load the messages: ${describe(error)}`))
+      .finally(() => this.loading.delete(conversationId));
+    this.loading.set(conversationId, load);
+    return load;
+  }
+
+  async accept(conversationId: string): Promise<void> {
+    try {
+      const conversation = await endpoints.acceptConversation(this.api, conversationId);
+      this.store.dispatch({ type: "conversation.upserted", conversation });
+      await this.select(conversationId);
+    } catch (error) {
+      this.notice(
+        error instanceof ApiError && error.code === "conversation_not_waiting"
+          ? "Another operator already took this conversation."
+          : `Could not accept: ${describe(error)}`,
+      );
+      await endpoints
+        .getConversation(this.api, conversationId)
+        .then((conversation) => this.store.dispatch({ type: "conversation.upserted", conversation }))
+        .catch(() => {});
+    }
+  }
+
+  async close(conversationId: string): Promise<void> {
+    try {
+      const conversation = await endpoints.closeConversation(this.api, conversationId);
+      this.store.dispatch({ type: "conversation.upserted", conversation });
+    } catch (error) {
+      this.notice(`Could not close: ${describe(error)}`);
+    }
+  }
+
+  /** Send a message in the selected conversation; false when it was refused before sending. */
+  send(text: string): boolean {
+    const conversationId = this.store.getState().selectedId;
+    const body = text.trim();
+    if (!conversationId || !body) return false;
+    if (utf8Bytes(body) > MAX_MESSAGE_BYTES) {
+      this.notice(`A message may have at most ${MAX_MESSAGE_BYTES} bytes.`);
+      return false;
+    }
+    this.socket.send(conversationId, body);
+    return true;
+  }
+
+  retry(clientMsgId: string): void {
+    this.socket.retry(clientMsgId);
+  }
+
+  discard(clientMsgId: string): void {
+    this.socket.discard(clientMsgId);
+  }
+
+  dismissNotice(): void {
+    this.store.dispatch({ type: "notice", notice: null });
+  }
+
+  private notice(text: string): void {
+    this.store.dispatch({ type: "notice", notice: text });
+  }
+
+  private onSocket(event: SocketEvent): void {
+    const { dispatch } = this.store;
+    switch (event.type) {
+      case "status":
+        dispatch({ type: "connection", status: event.status });
+        break;
+      case "outbox":
+        dispatch({ type: "pending.changed", pending: event.pending });
+        break;
+      case "open":
+        void this.reload();
+        break;
+      case "frame":
+        this.onFrame(event.frame);
+        break;
+    }
+  }
+
+  private onFrame(frame: ServerFrame): void {
+    const { dispatch, getState } = this.store;
+    const state = getState();
+    switch (frame.type) {
+      case "message.created": {
+        const { message } = frame;
+        const known = (state.messages[message.conversation_id] ?? []).some(
+          (m) => m.id === message.id || m.seq === message.seq,
+        );
+        const watching = state.attentive && state.selectedId === message.conversation_id;
+        if (!known && message.sender_type === "visitor" && !watching) this.notifier.beep();
+        dispatch({ type: "messages.received", messages: [message] });
+        break;
+      }
+      case "message.ack":
+        dispatch({ type: "messages.received", messages: [frame.message] });
+        break;
+      case "conversation.updated": {
+        const before = state.conversations[frame.conversation.id];
+        if (frame.conversation.state === "waiting" && before?.state !== "waiting") this.notifier.beep();
+        dispatch({ type: "conversation.upserted", conversation: frame.conversation });
+        break;
+      }
+      case "visitor.updated":
+        dispatch({ type: "visitor.updated", visitor: frame.visitor });
+        break;
+      case "visitor.left":
+        dispatch({ type: "visitor.left", visitorId: frame.visitor_id });
+        break;
+      case "error":
+        if (!frame.client_msg_id) this.notice(frame.message);
+        break;
+      default:
+        break;
+    }
+  }
+}

@@ -1,0 +1,198 @@
+/** The console's state: one reducer over plain data, and a tiny subscribable store around it. */
+
+import type { ConnectionStatus, PendingMessage } from "../realtime/socket";
+import type { Conversation, ConversationState, Message, Visitor } from "../types";
+import {
+  noteMessages,
+  replaceConversationsInState,
+  upsertConversations,
+  waitingList,
+  type ConversationMap,
+} from "./conversations";
+import { mergeMessages, newMessages } from "./messages";
+import { removeVisitor, replaceVisitors, upsertVisitor, type VisitorMap } from "./visitors";
+
+export interface ConsoleState {
+  conversations: ConversationMap;
+  /** Messages per conversation id, sorted by seq (live arrivals too, before the history is loaded). */
+  messages: Readonly<Record<string, Message[]>>;
+  /** Conversations whose history was loaded from the REST API; these are resumed after a reconnect. */
+  loaded: Readonly<Record<string, true>>;
+  visitors: VisitorMap;
+  pending: PendingMessage[];
+  /** Visitor messages not seen yet, per conversation. */
+  unread: Readonly<Record<string, number>>;
+  selectedId: string | null;
+  /** Whether the operator is looking at the tab (document visible). */
+  attentive: boolean;
+  connection: ConnectionStatus;
+  /** Counts socket-driven changes; `touched` says when each conversation (`c:id`) or visitor (`v:id`)
+   * last changed, so a list fetched before that change does not undo it. */
+  rev: number;
+  touched: Readonly<Record<string, number>>;
+  /** The last failed action, shown as a banner. */
+  notice: string | null;
+}
+
+export const initialState: ConsoleState = {
+  conversations: {},
+  messages: {},
+  loaded: {},
+  visitors: {},
+  pending: [],
+  unread: {},
+  selectedId: null,
+  attentive: true,
+  connection: "idle",
+  rev: 0,
+  touched: {},
+  notice: null,
+};
+
+export type Action =
+  /** `since` is the state's `rev` when the request was sent. */
+  | { type: "conversations.loaded"; state: ConversationState; conversations: Conversation[]; since: number }
+  | { type: "conversation.upserted"; conversation: Conversation }
+  | { type: "messages.loaded"; conversationId: string; messages: Message[] }
+  | { type: "messages.received"; messages: Message[] }
+  | { type: "visitors.loaded"; visitors: Visitor[]; since: number }
+  | { type: "visitor.updated"; visitor: Visitor }
+  | { type: "visitor.left"; visitorId: string }
+  | { type: "pending.changed"; pending: PendingMessage[] }
+  | { type: "selected"; conversationId: string | null }
+  | { type: "attention"; attentive: boolean }
+  | { type: "connection"; status: ConnectionStatus }
+  | { type: "notice"; notice: string | null }
+  | { type: "reset" };
+
+function markRead(unread: ConsoleState["unread"], id: string | null): ConsoleState["unread"] {
+  if (!id || !unread[id]) return unread;
+  const next = { ...unread };
+  delete next[id];
+  return next;
+}
+
+function receive(state: ConsoleState, incoming: Message[], conversationId?: string): ConsoleState {
+  const byConversation = new Map<string, Message[]>();
+  for (const message of incoming) {
+    const list = byConversation.get(message.conversation_id) ?? [];
+    list.push(message);
+    byConversation.set(message.conversation_id, list);
+  }
+  if (conversationId && !byConversation.has(conversationId)) byConversation.set(conversationId, []);
+  const messages = { ...state.messages };
+  const unread = { ...state.unread };
+  for (const [id, list] of byConversation) {
+    const known = state.messages[id];
+    const fresh = newMessages(known, list);
+    messages[id] = mergeMessages(known ?? [], fresh);
+    // Only live arrivals count as unread; loading a history is not news.
+    const watching = state.attentive && state.selectedId === id;
+    const visitorNews = fresh.filter((m) => m.sender_type === "visitor").length;
+    if (!conversationId && !watching && visitorNews > 0) unread[id] = (unread[id] ?? 0) + visitorNews;
+  }
+  const stored = new Set(incoming.map((m) => m.client_msg_id).filter(Boolean));
+  const pending = state.pending.some((p) => stored.has(p.client_msg_id))
+    ? state.pending.filter((p) => !stored.has(p.client_msg_id))
+    : state.pending;
+  const loaded =
+    conversationId && !state.loaded[conversationId]
+      ? { ...state.loaded, [conversationId]: true as const }
+      : state.loaded;
+  return { ...state, messages, loaded, unread, pending, conversations: noteMessages(state.conversations, incoming) };
+}
+
+function touch(state: ConsoleState, key: string): Pick<ConsoleState, "rev" | "touched"> {
+  const rev = state.rev + 1;
+  return { rev, touched: { ...state.touched, [key]: rev } };
+}
+
+const changedSince = (state: ConsoleState, prefix: string, since: number) => (id: string) =>
+  (state.touched[prefix + id] ?? 0) > since;
+
+export function reducer(state: ConsoleState, action: Action): ConsoleState {
+  switch (action.type) {
+    case "conversations.loaded": {
+      const recent = changedSince(state, "c:", action.since);
+      const keep = (id: string) => id === state.selectedId || recent(id);
+      const conversations = replaceConversationsInState(state.conversations, action.state, action.conversations, keep);
+      return conversations === state.conversations ? state : { ...state, conversations };
+    }
+    case "conversation.upserted": {
+      const conversations = upsertConversations(state.conversations, [action.conversation]);
+      if (conversations === state.conversations) return state;
+      return { ...state, conversations, ...touch(state, `c:${action.conversation.id}`) };
+    }
+    case "messages.loaded":
+      return receive(state, action.messages, action.conversationId);
+    case "messages.received":
+      return receive(state, action.messages);
+    case "visitors.loaded":
+      return {
+        ...state,
+        visitors: replaceVisitors(state.visitors, action.visitors, changedSince(state, "v:", action.since)),
+      };
+    case "visitor.updated": {
+      const visitors = upsertVisitor(state.visitors, action.visitor);
+      if (visitors === state.visitors) return state;
+      return { ...state, visitors, ...touch(state, `v:${action.visitor.visitor_id}`) };
+    }
+    case "visitor.left": {
+      const visitors = removeVisitor(state.visitors, action.visitorId);
+      return { ...state, visitors, ...touch(state, `v:${action.visitorId}`) };
+    }
+    case "pending.changed":
+      return { ...state, pending: action.pending };
+    case "selected":
+      return {
+        ...state,
+        selectedId: action.conversationId,
+        unread: state.attentive ? markRead(state.unread, action.conversationId) : state.unread,
+      };
+    case "attention":
+      return {
+        ...state,
+        attentive: action.attentive,
+        unread: action.attentive ? markRead(state.unread, state.selectedId) : state.unread,
+      };
+    case "connection":
+      return state.connection === action.status ? state : { ...state, connection: action.status };
+    case "notice":
+      return { ...state, notice: action.notice };
+    case "reset":
+      return initialState;
+  }
+}
+
+/** The number in the tab title (OPS-5): waiting conversations plus unread visitor messages. */
+export function attentionCount(state: ConsoleState): number {
+  // Unread messages of waiting conversations are already counted by the waiting conversation itself.
+  const unread = Object.entries(state.unread)
+    .filter(([id]) => state.conversations[id]?.state === "active")
+    .reduce((sum, [, n]) => sum + n, 0);
+  return waitingList(state.conversations).length + unread;
+}
+
+export interface Store {
+  getState(): ConsoleState;
+  dispatch(action: Action): void;
+  subscribe(listener: () => void): () => void;
+}
+
+export function createStore(state: ConsoleState = initialState): Store {
+  let current = state;
+  const listeners = new Set<() => void>();
+  return {
+    getState: () => current,
+    dispatch(action) {
+      const next = reducer(current, action);
+      if (next === current) return;
+      current = next;
+      for (const listener of [...listeners]) listener();
+    },
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,178 @@
+import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import type { PendingMessage } from "../realtime/outbox";
+import { formatClock, formatDuration } from "../lib/time";
+import { waitingMs } from "../state/conversations";
+import type { Conversation, Message, Visitor } from "../types";
+import { visitorLabel } from "./ConversationLists";
+
+interface Props {
+  conversation: Conversation | undefined;
+  messages: Message[];
+  pending: PendingMessage[];
+  visitor: Visitor | undefined;
+  canWrite: boolean;
+  now: number;
+  onAccept: (id: string) => void;
+  onClose: (id: string) => void;
+  onSend: (text: string) => boolean;
+  onRetry: (clientMsgId: string) => void;
+  onDiscard: (clientMsgId: string) => void;
+}
+
+function senderLabel(message: Message): string {
+  if (message.sender_name) return message.sender_name;
+  if (message.sender_type === "visitor") return "Visitor";
+  if (message.sender_type === "system") return "System";
+  return "Operator";
+}
+
+export function ChatView(props: Props) {
+  const { conversation, messages, pending, visitor, canWrite, now } = props;
+  const listRef = useRef<HTMLOListElement>(null);
+  const [busy, setBusy] = useState(false);
+  const count = messages.length + pending.length;
+
+  useEffect(() => {
+    const list = listRef.current;
+    if (list) list.scrollTop = list.scrollHeight;
+  }, [count, conversation?.id]);
+
+  if (!conversation) {
+    return (
+      <section className="chat chat-empty" data-fw="chat">
+        <p className="muted">Pick a conversation on the left.</p>
+      </section>
+    );
+  }
+
+  const run = async (action: (id: string) => unknown) => {
+    setBusy(true);
+    try {
+      await action(conversation.id);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="chat" data-fw="chat" data-conversation-id={conversation.id} data-state={conversation.state}>
+      <header className="chat-header">
+        <div>
+          <h2>{visitorLabel(conversation.visitor_id)}</h2>
+          <p className="muted">
+            {conversation.state === "waiting" && <>Waiting {formatDuration(waitingMs(conversation, now))} · </>}
+            {conversation.state === "active" && <>With {conversation.assigned_user_name ?? "an operator"} · </>}
+            {conversation.state === "closed" && <>Closed · </>}
+            started {formatClock(conversation.created_at)}
+            {visitor?.current_title && <> · on “{visitor.current_title}”</>}
+          </p>
+        </div>
+        <div className="chat-actions">
+          {conversation.state === "waiting" && (
+            <button
+              type="button"
+              className="primary"
+              data-fw="accept"
+              disabled={busy}
+              onClick={() => run(props.onAccept)}
+            >
+              Accept
+            </button>
+          )}
+          {conversation.state !== "closed" && (
+            <button type="button" data-fw="close-conversation" disabled={busy} onClick={() => run(props.onClose)}>
+              Close
+            </button>
+          )}
+        </div>
+      </header>
+      <ol className="messages" ref={listRef} aria-live="polite">
+        {messages.map((m) => (
+          <li
+            key={m.id}
+            className={`message from-${m.sender_type}`}
+            data-fw="message"
+            data-sender={m.sender_type}
+            data-seq={m.seq}
+          >
+            <div className="meta">
+              <span className="sender">{senderLabel(m)}</span>
+              <time dateTime={m.created_at}>{formatClock(m.created_at)}</time>
+            </div>
+            <p className="text">{m.text}</p>
+          </li>
+        ))}
+        {pending.map((p) => (
+          <li
+            key={p.client_msg_id}
+            className={`message from-operator pending ${p.status}`}
+            data-fw="message"
+            data-sender="operator"
+            data-status={p.status}
+          >
+            <div className="meta">
+              <span className="sender">You</span>
+              <span>{p.status === "failed" ? `not sent: ${p.error?.message ?? "error"}` : "sending…"}</span>
+            </div>
+            <p className="text">{p.text}</p>
+            {p.status === "failed" && (
+              <div className="pending-actions">
+                <button type="button" onClick={() => props.onRetry(p.client_msg_id)}>
+                  Retry
+                </button>
+                <button type="button" onClick={() => props.onDiscard(p.client_msg_id)}>
+                  Discard
+                </button>
+              </div>
+            )}
+          </li>
+        ))}
+        {count === 0 && <li className="empty">No messages yet.</li>}
+      </ol>
+      {canWrite ? (
+        <Composer onSend={props.onSend} />
+      ) : (
+        <p className="chat-footer muted">
+          {conversation.state === "waiting" && "Accept the conversation to reply."}
+          {conversation.state === "active" &&
+            `${conversation.assigned_user_name ?? "Another operator"} handles this chat.`}
+          {conversation.state === "closed" && "This conversation is closed."}
+        </p>
+      )}
+    </section>
+  );
+}
+
+function Composer({ onSend }: { onSend: (text: string) => boolean }) {
+  const [text, setText] = useState("");
+  const submit = () => {
+    if (onSend(text)) setText("");
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+      event.preventDefault();
+      submit();
+    }
+  };
+  return (
+    <form
+      className="composer"
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+      }}
+    >
+      <textarea
+        data-fw="chat-input"
+        rows={2}
+        placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        onKeyDown={onKeyDown}
+      />
+      <button type="submit" className="primary" data-fw="chat-send" disabled={!text.trim()}>
+        Send
+      </button>
+    </form>
+  );
+}

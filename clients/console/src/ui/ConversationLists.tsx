@@ -1,0 +1,108 @@
+import type { ReactNode } from "react";
+import { formatClock, formatDuration } from "../lib/time";
+import { waitingMs } from "../state/conversations";
+import type { Conversation, Visitor } from "../types";
+
+interface Props {
+  waiting: Conversation[];
+  active: Conversation[];
+  visitors: Readonly<Record<string, Visitor>>;
+  unread: Readonly<Record<string, number>>;
+  selectedId: string | null;
+  now: number;
+  onSelect: (id: string) => void;
+}
+
+export function visitorLabel(visitorId: string): string {
+  return `Visitor ${visitorId.slice(-6)}`;
+}
+
+export function ConversationLists({ waiting, active, visitors, unread, selectedId, now, onSelect }: Props) {
+  return (
+    <nav className="lists" aria-label="Conversations">
+      <section>
+        <h2>
+          Waiting <span className="count">{waiting.length}</span>
+        </h2>
+        <ul data-fw="waiting-list" className="conversation-list">
+          {waiting.map((c) => (
+            <Item
+              key={c.id}
+              conversation={c}
+              visitor={visitors[c.visitor_id]}
+              unread={unread[c.id] ?? 0}
+              selected={c.id === selectedId}
+              onSelect={onSelect}
+              detail={<span className="waited">waiting {formatDuration(waitingMs(c, now))}</span>}
+            />
+          ))}
+          {waiting.length === 0 && <li className="empty">Nobody is waiting.</li>}
+        </ul>
+      </section>
+      <section>
+        <h2>
+          My active <span className="count">{active.length}</span>
+        </h2>
+        <ul data-fw="active-list" className="conversation-list">
+          {active.map((c) => (
+            <Item
+              key={c.id}
+              conversation={c}
+              visitor={visitors[c.visitor_id]}
+              unread={unread[c.id] ?? 0}
+              selected={c.id === selectedId}
+              onSelect={onSelect}
+              detail={
+                <span className="muted">
+                  {c.last_message_at ? `last message ${formatClock(c.last_message_at)}` : "no messages yet"}
+                </span>
+              }
+            />
+          ))}
+          {active.length === 0 && <li className="empty">No active chats.</li>}
+        </ul>
+      </section>
+    </nav>
+  );
+}
+
+interface ItemProps {
+  conversation: Conversation;
+  visitor: Visitor | undefined;
+  unread: number;
+  selected: boolean;
+  detail: ReactNode;
+  onSelect: (id: string) => void;
+}
+
+function Item({ conversation, visitor, unread, selected, detail, onSelect }: ItemProps) {
+  const classes = [
+    "conversation-item",
+    conversation.state === "waiting" ? "unanswered" : "",
+    selected ? "selected" : "",
+  ];
+  return (
+    <li>
+      <button
+        type="button"
+        className={classes.filter(Boolean).join(" ")}
+        data-fw="conversation-item"
+        data-conversation-id={conversation.id}
+        data-state={conversation.state}
+        aria-current={selected ? "true" : undefined}
+        onClick={() => onSelect(conversation.id)}
+      >
+        <span className="item-title">
+          {visitorLabel(conversation.visitor_id)}
+          {unread > 0 && (
+            <span className="badge" aria-label={`${unread} unread`}>
+              {unread}
+            </span>
+          )}
+        </span>
+        {visitor?.current_title && <span className="item-page">{visitor.current_title}</span>}
+        {detail}
+      </button>
+    </li>
+  );
+}

@@ -1,0 +1,126 @@
+import { act, cleanup, render, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { ApiClient } from "../src/api/client";
+import { storageSessionStore } from "../src/api/tokens";
+import { App } from "../src/ui/App";
+import { conversation, FakeSocket, json, message, routedFetch, tokens, visitor } from "./fakes";
+
+const q = (selector: string) => document.querySelector(selector);
+const all = (selector: string) => [...document.querySelectorAll(selector)];
+
+beforeEach(() => {
+  FakeSocket.instances = [];
+  document.title = "Floorwalker";
+});
+afterEach(cleanup);
+
+describe("operator console", () => {
+  it("logs in, shows the waiting conversation, accepts it and replies over the socket", async () => {
+    const waiting = conversation({ id: "c1", created_at: new Date(Date.now() - 95_000).toISOString(), last_seq: 1 });
+    let state: "waiting" | "active" = "waiting";
+    const accepted = { ...waiting, state: "active" as const, assigned_user_id: "u1", assigned_user_name: "Olga" };
+    const early = message(1, { text: "<b>Is the Laptop Pro in stock?</b>", created_at: "2030-01-01T09:58:00Z" });
+    const { fetch, calls } = routedFetch((r) => {
+      if (r.path === "/api/v1/auth/login") {
+        return r.body && (r.body as { password: string }).password === "floorwalker"
+          ? json(tokens("acc-1"))
+          : json({ error: { code: "invalid_credentials", message: "Wrong email or password." } }, 401);
+      }
+      if (r.auth !== "Bearer acc-1") return json({ error: { code: "not_authenticated", message: "No." } }, 401);
+      if (r.path === "/api/v1/conversations?state=waiting")
+        return json({ conversations: state === "waiting" ? [waiting] : [] });
+      if (r.path === "/api/v1/conversations?state=active")
+        return json({ conversations: state === "active" ? [accepted] : [] });
+      if (r.path === "/api/v1/visitors/live") return json({ visitors: [visitor()] });
+      if (r.path === "/api/v1/conversations/c1/messages?after_seq=0&limit=200") return json({ messages: [early] });
+      if (r.path === "/api/v1/conversations/c1/accept" && r.method === "POST") {
+        state = "active";
+        return json(accepted);
+      }
+      return undefined;
+    });
+    const api = new ApiClient({ fetch, store: storageSessionStore(null) });
+    const notifier = {
+      beep: vi.fn(),
+      title: vi.fn((n: number) => (document.title = n ? `(${n}) Floorwalker` : "Floorwalker")),
+    };
+    const user = userEvent.setup();
+    render(<App api={api} controllerOptions={{ notifier, socket: { createSocket: (url) => new FakeSocket(url) } }} />);
+
+    // A wrong password shows the server's error, then the right one logs in.
+    await user.type(q('[data-fw="login-email"]') as HTMLElement, "olga@demo.example");
+    await user.type(q('[data-fw="login-password"]') as HTMLElement, "wrong");
+    await user.click(q('[data-fw="login-submit"]') as HTMLElement);
+    expect((await screen.findByText("Wrong email or password.")).dataset.fw).toBe("login-error");
+    await user.clear(q('[data-fw="login-password"]') as HTMLElement);
+    await user.type(q('[data-fw="login-password"]') as HTMLElement, "floorwalker");
+    await user.click(q('[data-fw="login-submit"]') as HTMLElement);
+
+    await waitFor(() => expect(all('[data-fw="waiting-list"] [data-fw="conversation-item"]')).toHaveLength(1));
+    const item = q('[data-fw="waiting-list"] [data-fw="conversation-item"]') as HTMLElement;
+    expect(item.dataset.conversationId).toBe("c1");
+    expect(item.className).toContain("unanswered");
+    expect(item.textContent).toContain("waiting 1:3"); // 95 s and ticking
+    await waitFor(() => expect(all('[data-fw="live-visitors"] [data-fw="visitor-row"]')).toHaveLength(1));
+    expect(q('[data-fw="visitor-row"]')?.textContent).toContain("Laptop Pro 14");
+    expect(document.title).toBe("(1) Floorwalker");
+    await waitFor(() => expect(FakeSocket.latest()?.url).toBe("ws://localhost:3000/ws/operator?token=acc-1"));
+    act(() => FakeSocket.latest().open());
+
+    // Open it: the message sent before anyone accepted is there, as text, with its own time.
+    await user.click(item);
+    const early1 = await waitFor(() => {
+      const el = q('[data-fw="message"][data-sender="visitor"]') as HTMLElement;
+      expect(el).not.toBeNull();
+      return el;
+    });
+    expect(early1.dataset.seq).toBe("1");
+    expect(early1.querySelector("b")).toBeNull();
+    expect(early1.textContent).toContain("<b>Is the Laptop Pro in stock?</b>");
+    expect(early1.querySelector("time")?.getAttribute("datetime")).toBe("2030-01-01T09:58:00Z");
+    expect(q('[data-fw="chat-input"]')).toBeNull();
+
+    await user.click(q('[data-fw="accept"]') as HTMLElement);
+    await waitFor(() => expect(q('[data-fw="chat-input"]')).not.toBeNull());
+    expect(q('[data-fw="accept"]')).toBeNull();
+    expect(within(q('[data-fw="active-list"]') as HTMLElement).getByText(/Visitor/)).toBeTruthy();
+    expect(all('[data-fw="waiting-list"] [data-fw="conversation-item"]')).toHaveLength(0);
+    expect(calls.some((c) => c.path === "/api/v1/conversations/c1/accept")).toBe(true);
+    expect(document.title).toBe("Floorwalker");
+
+    // Reply: pending until the ack, then the stored message, once.
+    await user.type(q('[data-fw="chat-input"]') as HTMLElement, "Yes, three left!{Enter}");
+    const [frame] = FakeSocket.latest().framesOf("message.send");
+    expect(frame).toMatchObject({ conversation_id: "c1", text: "Yes, three left!" });
+    expect(q('[data-fw="message"][data-status="sending"]')?.textContent).toContain("Yes, three left!");
+    const stored = message(2, {
+      sender_type: "operator",
+      sender_name: "Olga",
+      text: "Yes, three left!",
+      client_msg_id: frame.client_msg_id as string,
+    });
+    act(() => {
+      FakeSocket.latest().receive({ type: "message.created", message: stored });
+      FakeSocket.latest().receive({ type: "message.ack", client_msg_id: frame.client_msg_id, message: stored });
+    });
+    expect(all('[data-fw="message"][data-sender="operator"]').map((el) => (el as HTMLElement).dataset.seq)).toEqual([
+      "2",
+    ]);
+
+    // A new visitor in the queue: beep and the title counter.
+    act(() =>
+      FakeSocket.latest().receive({
+        type: "conversation.updated",
+        conversation: conversation({ id: "c9", visitor_id: "v-000009" }),
+      }),
+    );
+    expect(notifier.beep).toHaveBeenCalled();
+    expect(document.title).toBe("(1) Floorwalker");
+
+    // Log out: back to the login page, socket closed.
+    await user.click(q('[data-fw="logout"]') as HTMLElement);
+    expect(q('[data-fw="login-email"]')).not.toBeNull();
+    expect(FakeSocket.latest().readyState).toBe(3);
+  });
+});
