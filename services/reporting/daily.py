@@ -1,118 +1,100 @@
-"""The daily summary of an account, fed by chat and tracking events."""
+"""The daily summary of an account, fed by chat and tracking events (days are UTC dates)."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.bus import EventHandler
 from services.common.db import utcnow
 from services.common.errors import BadRequest
 from services.common.events import (
     ConversationAccepted,
     ConversationClosed,
     ConversationStarted,
-    Event,
+    EventPayload,
     MessageCreated,
     PageviewRecorded,
 )
-from services.common.outbox import handle_once
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
-from services.reporting.models import COUNTERS, processed, report_daily
+from services.reporting.api.schemas import Counters, DayCounters, Summary
+from services.reporting.models import COUNTERS, report_daily
 
-CONSUMED = [
-    e.TYPE for e in (ConversationStarted, ConversationAccepted, ConversationClosed, MessageCreated, PageviewRecorded)
-]
-
-
-def increments(event: Event) -> dict[str, float]:
-    """Which counters of the day an event adds to."""
-    if event.type == ConversationStarted.TYPE:
-        return {"conversations_started": 1}
-    if event.type == ConversationAccepted.TYPE:
-        return {"conversations_accepted": 1, "total_wait_seconds": float(event.payload["waited_seconds"])}
-    if event.type == ConversationClosed.TYPE:
-        return {"conversations_closed": 1}
-    if event.type == MessageCreated.TYPE:
-        sender = event.payload["sender_type"]
-        return {"messages": 1, f"{sender}_messages": 1} if sender in ("visitor", "operator") else {"messages": 1}
-    if event.type == PageviewRecorded.TYPE:
-        return {"pageviews": 1}
-    return {}
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+SUMS = (*COUNTERS, "total_wait_seconds")
 
 
-async def _apply(session: AsyncSession, event: Event) -> None:
-    adds = increments(event)
-    if not adds:
-        return
-    day = event.occurred_at.date()
-    key = (report_daily.c.account_id == event.account_id) & (report_daily.c.day == day)
-    changed = await session.execute(
-        update(report_daily).where(key).values({k: report_daily.c[k] + v for k, v in adds.items()})
-    )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        row: dict[str, Any] = dict.fromkeys(COUNTERS, 0) | {"total_wait_seconds": 0.0}
-        row |= adds
-        await session.execute(insert(report_daily).values(account_id=event.account_id, day=day, **row))
+def utc_day(moment: datetime) -> date:
+    return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).date()
 
 
-def on_event(runtime: ServiceRuntime) -> EventHandler:
-    async def handle(event: Event) -> None:
-        await handle_once(runtime.db, processed, event, _apply)
-
-    return handle
-
-
-class DayRow(BaseModel):
-    day: date
-    conversations_started: int = 0
-    conversations_accepted: int = 0
-    conversations_closed: int = 0
-    messages: int = 0
-    visitor_messages: int = 0
-    operator_messages: int = 0
-    pageviews: int = 0
-    total_wait_seconds: float = 0.0
-
-
-class Totals(BaseModel):
-    conversations_started: int = 0
-    conversations_accepted: int = 0
-    conversations_closed: int = 0
-    messages: int = 0
-    visitor_messages: int = 0
-    operator_messages: int = 0
-    pageviews: int = 0
-    total_wait_seconds: float = 0.0
-    average_wait_seconds: float | None = None
+def increments(payload: EventPayload) -> tuple[datetime, dict[str, float]]:
+    """When an event happened and which counters of that day it adds to."""
+    match payload:
+        case ConversationStarted():
+            return payload.started_at, {"conversations_started": 1}
+        case ConversationAccepted():
+            wait = max(payload.waited_seconds, 0.0)
+            return payload.accepted_at, {"conversations_accepted": 1, "total_wait_seconds": wait}
+        case ConversationClosed():
+            return payload.closed_at, {"conversations_closed": 1}
+        case MessageCreated():
+            adds: dict[str, float] = {"messages": 1}
+            if payload.sender_type in ("visitor", "operator"):
+                adds[f"{payload.sender_type}_messages"] = 1
+            return payload.created_at, adds
+        case PageviewRecorded():
+            return payload.viewed_at, {"pageviews": 1}
+    raise ValueError(f"reporting does not count {payload.TYPE}")
 
 
-class Summary(BaseModel):
-    from_: date
-    to: date
-    days: list[DayRow]
-    totals: Totals
+def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
+    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
+
+
+async def add_to_day(session: AsyncSession, account_id: str, day: date, adds: dict[str, float]) -> None:
+    """Add to an account's counters of one day, creating the day's row the first time."""
+    row: dict[str, Any] = dict.fromkeys(COUNTERS, 0) | {"total_wait_seconds": 0.0} | adds
+    new = _insert(session, report_daily).values(account_id=account_id, day=day, **row)
+    totals = {name: report_daily.c[name] + new.excluded[name] for name in adds}
+    key = [report_daily.c.account_id, report_daily.c.day]
+    await session.execute(new.on_conflict_do_update(index_elements=key, set_=totals))
+
+
+def _with_average(values: dict[str, Any]) -> dict[str, Any]:
+    accepted = values["conversations_accepted"]
+    return values | {"average_wait_seconds": values["total_wait_seconds"] / accepted if accepted else None}
+
+
+def _range(start: date | None, end: date | None) -> tuple[date, date]:
+    if end is None:
+        end = max(utcnow().date(), start) if start else utcnow().date()
+    start = start or end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise BadRequest("`from` must not be after `to`.", code="invalid_range")
+    if (end - start).days + 1 > MAX_DAYS:
+        raise BadRequest(f"A report covers at most {MAX_DAYS} days.", code="range_too_long")
+    return start, end
 
 
 async def summary(runtime: ServiceRuntime, operator: Identity, start: date | None, end: date | None) -> Summary:
-    end = end or utcnow().date()
-    start = start or end - timedelta(days=29)
-    if start > end:
-        raise BadRequest("`from` must not be after `to`.", code="invalid_range")
-    query = (
-        select(report_daily)
-        .where(report_daily.c.account_id == operator.account_id, report_daily.c.day >= start, report_daily.c.day <= end)
-        .order_by(report_daily.c.day)
+    """The caller's account, day by day from `start` to `end` (default: the last 30 days), and totals."""
+    start, end = _range(start, end)
+    query = select(report_daily).where(
+        report_daily.c.account_id == operator.account_id, report_daily.c.day >= start, report_daily.c.day <= end
     )
     async with runtime.db.reading() as session:
-        days = [DayRow.model_validate(dict(r)) for r in (await session.execute(query)).mappings()]
-    totals = Totals()
-    for day in days:
-        for name in (*COUNTERS, "total_wait_seconds"):
-            setattr(totals, name, getattr(totals, name) + getattr(day, name))
-    if totals.conversations_accepted:
-        totals.average_wait_seconds = totals.total_wait_seconds / totals.conversations_accepted
-    return Summary(from_=start, to=end, days=days, totals=totals)
+        stored = {r["day"]: r for r in (await session.execute(query)).mappings()}
+    days: list[DayCounters] = []
+    totals: dict[str, Any] = dict.fromkeys(SUMS, 0)
+    for offset in range((end - start).days + 1):
+        day = start + timedelta(days=offset)
+        row = stored.get(day)
+        values = {name: row[name] if row else 0 for name in SUMS}
+        days.append(DayCounters(day=day, **_with_average(values)))
+        totals = {name: totals[name] + values[name] for name in SUMS}
+    return Summary(from_=start, to=end, days=days, totals=Counters(**_with_average(totals)))

@@ -7,6 +7,7 @@ from services.common.outbox import processed_events_table
 
 metadata = new_metadata()
 
+# What the rules know of each visitor, fed by `pageview.recorded` (the visitor id is unique across accounts).
 visitor_stats = Table(
     "rules_visitor_stats",
     metadata,
@@ -14,6 +15,8 @@ visitor_stats = Table(
     Column("account_id", String(36), nullable=False),
     Column("pageviews", Integer, nullable=False),
     Column("last_url", Text, nullable=True),
+    # When the page of `last_url` was viewed: a late (redelivered) older page view must not replace it.
+    Column("last_viewed_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
 )
 

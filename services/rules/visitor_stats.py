@@ -1,49 +1,46 @@
 """What the rules know of each visitor, fed by `pageview.recorded` events."""
 
-from pydantic import BaseModel
-from sqlalchemy import insert, select, update
+from sqlalchemy import Table, case, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.common.bus import EventHandler
 from services.common.db import utcnow
 from services.common.errors import NotFound
-from services.common.events import Event, PageviewRecorded
-from services.common.outbox import handle_once
+from services.common.events import PageviewRecorded
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
-from services.rules.models import processed, visitor_stats
+from services.rules.api.schemas import VisitorStats
+from services.rules.models import visitor_stats
 
 
-class VisitorStats(BaseModel):
-    visitor_id: str
-    pageviews: int
-    last_url: str | None
+def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
+    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
 
 
-async def _count_pageview(session: AsyncSession, event: Event) -> None:
-    view = PageviewRecorded.model_validate(event.payload)
-    changed = await session.execute(
-        update(visitor_stats)
-        .where(visitor_stats.c.visitor_id == view.visitor_id)
-        .values(pageviews=visitor_stats.c.pageviews + 1, last_url=view.url, updated_at=utcnow())
+async def count_pageview(session: AsyncSession, account_id: str, view: PageviewRecorded) -> None:
+    """Add one page view to the visitor's stats; `last_url` only moves to a page viewed later."""
+    stats = visitor_stats.c
+    new = _insert(session, visitor_stats).values(
+        visitor_id=view.visitor_id,
+        account_id=account_id,
+        pageviews=1,
+        last_url=view.url,
+        last_viewed_at=view.viewed_at,
+        updated_at=utcnow(),
     )
-    if changed.rowcount == 0:  # type: ignore[attr-defined]
-        await session.execute(
-            insert(visitor_stats).values(
-                visitor_id=view.visitor_id,
-                account_id=event.account_id,
-                pageviews=1,
-                last_url=view.url,
-                updated_at=utcnow(),
-            )
+    later = or_(stats.last_viewed_at.is_(None), new.excluded.last_viewed_at >= stats.last_viewed_at)
+    await session.execute(
+        new.on_conflict_do_update(
+            index_elements=[stats.visitor_id],
+            set_={
+                "pageviews": stats.pageviews + 1,
+                "last_url": case((later, new.excluded.last_url), else_=stats.last_url),
+                "last_viewed_at": case((later, new.excluded.last_viewed_at), else_=stats.last_viewed_at),
+                "updated_at": new.excluded.updated_at,
+            },
         )
-
-
-def on_pageview(runtime: ServiceRuntime) -> EventHandler:
-    async def handle(event: Event) -> None:
-        await handle_once(runtime.db, processed, event, _count_pageview)
-
-    return handle
+    )
 
 
 async def stats_of(runtime: ServiceRuntime, operator: Identity, visitor_id: str) -> VisitorStats:

@@ -13,13 +13,14 @@ from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.tracking.api.schemas import PageViewOut, VisitorDetail, VisitorOut
 from services.tracking.models import page_views, visitors
-from services.tracking.pageviews import visitor_out
+from services.tracking.pageviews import announce, visitor_out
 
 log = logging.getLogger("floorwalker.tracking.live")
 SWEEP_SECONDS = 5.0
 
 
 async def live_visitors(runtime: ServiceRuntime, operator: Identity) -> list[VisitorOut]:
+    """The account's visitors seen within `LIVE_IDLE_SECONDS`, most recently active first (at most 1000)."""
     since = utcnow() - timedelta(seconds=runtime.settings.live_idle_seconds)
     query = (
         select(visitors)
@@ -40,14 +41,18 @@ async def visitor_detail(runtime: ServiceRuntime, operator: Identity, visitor_id
         views = await session.execute(
             select(page_views.c.url, page_views.c.title, page_views.c.viewed_at)
             .where(page_views.c.visit_id == row["current_visit_id"])
-            .order_by(page_views.c.viewed_at)
+            .order_by(page_views.c.viewed_at, page_views.c.id)
         )
         pages = [PageViewOut.model_validate(dict(v)) for v in views.mappings()]
     return VisitorDetail(**visitor_out(row).model_dump(), page_views=pages)
 
 
-async def announce_departures(runtime: ServiceRuntime, since: datetime, until: datetime) -> None:
-    """Publish `visitor.left` for visitors whose idle time crossed the threshold in (since, until]."""
+async def announce_departures(runtime: ServiceRuntime, since: datetime, until: datetime) -> int:
+    """Publish `visitor.left` for visitors whose idle time crossed the threshold in (since, until].
+
+    Each replica sweeps on its own, so with several replicas a departure may be announced more than
+    once; the frame is idempotent for the console (it removes the visitor from its list).
+    """
     idle = timedelta(seconds=runtime.settings.live_idle_seconds)
     query = select(visitors.c.id, visitors.c.account_id).where(
         visitors.c.last_seen_at > since - idle, visitors.c.last_seen_at <= until - idle
@@ -55,7 +60,8 @@ async def announce_departures(runtime: ServiceRuntime, since: datetime, until: d
     async with runtime.db.reading() as session:
         gone = (await session.execute(query)).all()
     for visitor_id, account_id in gone:
-        await runtime.bus.publish(f"account:{account_id}", {"type": "visitor.left", "visitor_id": visitor_id})
+        await announce(runtime, account_id, {"type": "visitor.left", "visitor_id": visitor_id})
+    return len(gone)
 
 
 async def _sweep_forever(runtime: ServiceRuntime) -> None:

@@ -1,4 +1,8 @@
-"""Tables owned by the tracking service."""
+"""Tables owned by the tracking service.
+
+`visitors.id` is the visitor id the gateway issued (in the visitor token); a visitor row holds where
+the visitor is now (`current_*`, `current_visit_id`) and running totals, so the live list reads one table.
+"""
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
 
@@ -21,7 +25,8 @@ visitors = Table(
     Column("current_url", Text, nullable=True),
     Column("current_title", Text, nullable=True),
     Column("page_started_at", UTCDateTime, nullable=True),
-    Index("ix_visitors_account_seen", "account_id", "last_seen_at"),
+    Index("ix_visitors_account_seen", "account_id", "last_seen_at"),  # the live list
+    Index("ix_visitors_last_seen", "last_seen_at"),  # the departure sweep, across accounts
 )
 
 visits = Table(
@@ -52,6 +57,7 @@ page_views = Table(
     Column("referrer", Text, nullable=True),
     Column("viewed_at", UTCDateTime, nullable=False),
     Index("ix_page_views_visit", "visit_id", "viewed_at"),
+    Index("ix_page_views_visitor", "visitor_id", "viewed_at"),
 )
 
 outbox = outbox_table(metadata, "tracking")

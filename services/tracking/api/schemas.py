@@ -1,29 +1,53 @@
 """Request and response bodies of the tracking API."""
 
+import re
 from datetime import datetime
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MAX_EVENTS = 50
+MAX_URL_LENGTH = 2048
+MAX_TITLE_LENGTH = 512
+# Whitespace and control characters never appear in a URL a browser reports (`location.href` encodes them).
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def _absolute_http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValueError("must be an absolute http(s) URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_IN_URL.search(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
 
 
 class PageviewEvent(BaseModel):
+    """One page the visitor opened (the widget sends one per page and per single-page-app navigation)."""
+
     model_config = ConfigDict(extra="forbid")
     type: Literal["pageview"]
-    url: str = Field(max_length=2048)
-    title: str = Field(default="", max_length=512)
-    referrer: str | None = Field(default=None, max_length=2048)
+    url: str = Field(max_length=MAX_URL_LENGTH, description="Absolute http(s) URL of the page.")
+    title: str = Field(default="", max_length=MAX_TITLE_LENGTH)
+    referrer: str | None = Field(default=None, max_length=MAX_URL_LENGTH, description="`document.referrer`.")
 
     @field_validator("url")
     @classmethod
-    def absolute_http_url(cls, value: str) -> str:
-        from urllib.parse import urlsplit
+    def url_is_absolute_http(cls, value: str) -> str:
+        return _absolute_http_url(value)
 
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
-        return value
+    @field_validator("title", mode="before")
+    @classmethod
+    def no_title_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("referrer")
+    @classmethod
+    def empty_referrer_is_none(cls, value: str | None) -> str | None:
+        return value or None
 
 
 class TrackBatch(BaseModel):
@@ -36,6 +60,8 @@ class Accepted(BaseModel):
 
 
 class VisitorOut(BaseModel):
+    """`Visitor` of docs/api.md; also the `visitor` of the `visitor.updated` socket frame."""
+
     visitor_id: str
     site_id: str
     current_url: str | None
@@ -59,4 +85,4 @@ class PageViewOut(BaseModel):
 
 
 class VisitorDetail(VisitorOut):
-    page_views: list[PageViewOut]
+    page_views: list[PageViewOut] = Field(description="The pages of the current visit, in order.")
