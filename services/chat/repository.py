@@ -4,20 +4,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat.models import conversations, messages
 from services.common.db import utcnow
 
 
-async def conversation(session: AsyncSession, account_id: str, conversation_id: str) -> RowMapping | None:
+async def conversation(session: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
     query = select(conversations).where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
     row: RowMapping | None = (await session.execute(query)).mappings().first()
     return row
 
 
 async def open_conversation_of(
-    session: AsyncSession, account_id: str, site_id: str, visitor_id: str
+    session: AsyncConnection, account_id: str, site_id: str, visitor_id: str
 ) -> RowMapping | None:
     query = (
         select(conversations)
@@ -35,7 +35,7 @@ async def open_conversation_of(
 
 
 async def conversations_in_state(
-    session: AsyncSession, account_id: str, state: str, limit: int
+    session: AsyncConnection, account_id: str, state: str, limit: int
 ) -> Sequence[RowMapping]:
     order = conversations.c.created_at.asc() if state == "waiting" else conversations.c.created_at.desc()
     query = (
@@ -47,7 +47,7 @@ async def conversations_in_state(
     return (await session.execute(query)).mappings().all()
 
 
-async def message_by_client_id(session: AsyncSession, conversation_id: str, client_msg_id: str) -> RowMapping | None:
+async def message_by_client_id(session: AsyncConnection, conversation_id: str, client_msg_id: str) -> RowMapping | None:
     query = select(messages).where(
         messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
     )
@@ -56,7 +56,7 @@ async def message_by_client_id(session: AsyncSession, conversation_id: str, clie
 
 
 async def messages_after(
-    session: AsyncSession, conversation_id: str, after_seq: int, limit: int
+    session: AsyncConnection, conversation_id: str, after_seq: int, limit: int
 ) -> Sequence[RowMapping]:
     query = (
         select(messages)
@@ -67,7 +67,7 @@ async def messages_after(
     return (await session.execute(query)).mappings().all()
 
 
-async def reserve_seq(session: AsyncSession, account_id: str, conversation_id: str) -> RowMapping | None:
+async def reserve_seq(session: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
     """Reserve the next sequence number and return the conversation with it (one round trip).
 
     The row lock orders concurrent writers of one conversation; a rollback gives the number back.
@@ -82,7 +82,7 @@ async def reserve_seq(session: AsyncSession, account_id: str, conversation_id: s
     return row
 
 
-async def change_conversation(session: AsyncSession, conversation_id: str, values: dict[str, Any]) -> RowMapping:
+async def change_conversation(session: AsyncConnection, conversation_id: str, values: dict[str, Any]) -> RowMapping:
     query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
     row: RowMapping = (await session.execute(query)).mappings().one()
     return row

@@ -8,7 +8,7 @@ from services.common.errors import Forbidden, Unauthorized
 from services.common.tokens import INTERNAL_HEADER, Identity, identity_from_internal
 
 
-def current_identity(request: Request) -> Identity:
+async def current_identity(request: Request) -> Identity:
     header = request.headers.get(INTERNAL_HEADER)
     if not header:
         raise Unauthorized("Authentication is required.", code="not_authenticated")
@@ -16,13 +16,13 @@ def current_identity(request: Request) -> Identity:
     return identity_from_internal(header, secret)
 
 
-def current_user(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
+async def current_user(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
     if not identity.is_user:
         raise Forbidden("Only operators may do this.", code="operators_only")
     return identity
 
 
-def current_visitor(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
+async def current_visitor(identity: Annotated[Identity, Depends(current_identity)]) -> Identity:
     if identity.kind != "visitor":
         raise Forbidden("Only visitors may do this.", code="visitors_only")
     return identity

@@ -12,13 +12,15 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.bus import EventBus
 from services.common.db import Database, UTCDateTime, utcnow
 from services.common.events import Event, EventPayload
 
 log = logging.getLogger("floorwalker.outbox")
+BATCH = 200
+COALESCE_SECONDS = 0.02
 
 
 def outbox_table(metadata: MetaData, service: str) -> Table:
@@ -42,7 +44,7 @@ def processed_events_table(metadata: MetaData, service: str) -> Table:
     )
 
 
-async def add_event(session: AsyncSession, table: Table, payload: EventPayload, account_id: str) -> Event:
+async def add_event(session: AsyncConnection, table: Table, payload: EventPayload, account_id: str) -> Event:
     """Write an event in the caller's transaction; it is published after the commit."""
     event = payload.to_event(account_id)
     await session.execute(
@@ -85,7 +87,9 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wake.wait(), self.poll_interval)
             self._wake.clear()
             try:
-                while await self.flush() > 0:
+                # Let the commits of the next few milliseconds join this batch: one transaction for many events.
+                await asyncio.sleep(COALESCE_SECONDS)
+                while await self.flush(BATCH) == BATCH:
                     pass
             except asyncio.CancelledError:
                 raise
@@ -93,7 +97,7 @@ class OutboxRelay:
                 log.exception("outbox relay of %s failed; will retry", self.table.name)
                 await asyncio.sleep(self.poll_interval)
 
-    async def flush(self, limit: int = 200) -> int:
+    async def flush(self, limit: int = BATCH) -> int:
         """Publish up to `limit` pending events; returns how many were published."""
         async with self.db.transaction() as session:
             query = select(self.table.c.id, self.table.c.body).order_by(self.table.c.id).limit(limit)
@@ -114,7 +118,7 @@ class OutboxRelay:
 
 
 async def handle_once(
-    db: Database, processed: Table, event: Event, effect: Callable[[AsyncSession, Event], Awaitable[None]]
+    db: Database, processed: Table, event: Event, effect: Callable[[AsyncConnection, Event], Awaitable[None]]
 ) -> bool:
     """Apply `effect` for an event id only once, atomically with recording it. Returns False if seen."""
     try:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, insert, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound
@@ -15,17 +15,19 @@ from services.gateway.models import accounts, memberships, sites, users
 from services.gateway.passwords import hash_password
 
 
-async def create_account(session: AsyncSession, name: str) -> str:
+async def create_account(session: AsyncConnection, name: str) -> str:
     account_id = new_id()
     await session.execute(insert(accounts).values(id=account_id, name=name, created_at=utcnow()))
     return account_id
 
 
-async def user_by_email(session: AsyncSession, email: str) -> RowMapping | None:
+async def user_by_email(session: AsyncConnection, email: str) -> RowMapping | None:
     return (await session.execute(select(users).where(users.c.email == email.lower()))).mappings().first()
 
 
-async def add_user(session: AsyncSession, account_id: str, email: str, password: str, name: str, role: str) -> UserOut:
+async def add_user(
+    session: AsyncConnection, account_id: str, email: str, password: str, name: str, role: str
+) -> UserOut:
     """Create the user (or reuse the existing one with that e-mail) and give them a role in the account."""
     existing = await user_by_email(session, email)
     if existing is None:
@@ -49,7 +51,7 @@ async def add_user(session: AsyncSession, account_id: str, email: str, password:
     return UserOut(id=user_id, email=email.lower(), name=name, role=role, account_id=account_id)
 
 
-async def memberships_of(session: AsyncSession, user_id: str) -> Sequence[RowMapping]:
+async def memberships_of(session: AsyncConnection, user_id: str) -> Sequence[RowMapping]:
     query = (
         select(accounts.c.id, accounts.c.name, memberships.c.role)
         .join(memberships, memberships.c.account_id == accounts.c.id)
@@ -59,7 +61,7 @@ async def memberships_of(session: AsyncSession, user_id: str) -> Sequence[RowMap
     return (await session.execute(query)).mappings().all()
 
 
-async def account_users(session: AsyncSession, account_id: str) -> list[UserOut]:
+async def account_users(session: AsyncConnection, account_id: str) -> list[UserOut]:
     query = (
         select(users.c.id, users.c.email, users.c.name, memberships.c.role, memberships.c.account_id)
         .join(memberships, memberships.c.user_id == users.c.id)
@@ -88,7 +90,7 @@ def site_out(row: RowMapping | dict[str, Any], public_url: str) -> SiteOut:
 
 
 async def create_site(
-    session: AsyncSession, account_id: str, body: CreateSite, public_url: str, site_key: str | None = None
+    session: AsyncConnection, account_id: str, body: CreateSite, public_url: str, site_key: str | None = None
 ) -> SiteOut:
     values = {
         "id": new_id(),
@@ -104,19 +106,19 @@ async def create_site(
     return site_out(values, public_url)
 
 
-async def account_sites(session: AsyncSession, account_id: str, public_url: str) -> list[SiteOut]:
+async def account_sites(session: AsyncConnection, account_id: str, public_url: str) -> list[SiteOut]:
     rows = (
         await session.execute(select(sites).where(sites.c.account_id == account_id).order_by(sites.c.created_at))
     ).mappings()
     return [site_out(r, public_url) for r in rows]
 
 
-async def site_by_key(session: AsyncSession, site_key: str) -> RowMapping:
+async def site_by_key(session: AsyncConnection, site_key: str) -> RowMapping:
     row = (await session.execute(select(sites).where(sites.c.site_key == site_key))).mappings().first()
     if row is None:
         raise NotFound("Unknown site key.", code="unknown_site")
     return row
 
 
-async def site_by_id(session: AsyncSession, site_id: str) -> RowMapping | None:
+async def site_by_id(session: AsyncConnection, site_id: str) -> RowMapping | None:
     return (await session.execute(select(sites).where(sites.c.id == site_id))).mappings().first()

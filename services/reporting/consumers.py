@@ -3,7 +3,7 @@
 import logging
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.bus import EventHandler
 from services.common.events import (
@@ -37,7 +37,7 @@ def on_event(runtime: ServiceRuntime) -> EventHandler:
             log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
             return
 
-        async def effect(session: AsyncSession, _: Event) -> None:
+        async def effect(session: AsyncConnection, _: Event) -> None:
             await add_to_day(session, event.account_id, utc_day(moment), adds)
 
         await handle_once(runtime.db, processed, event, effect)

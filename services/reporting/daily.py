@@ -3,11 +3,10 @@
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import utcnow
+from services.common.db import upsert_insert, utcnow
 from services.common.errors import BadRequest
 from services.common.events import (
     ConversationAccepted,
@@ -51,15 +50,10 @@ def increments(payload: EventPayload) -> tuple[datetime, dict[str, float]]:
     raise ValueError(f"reporting does not count {payload.TYPE}")
 
 
-def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
-    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
-
-
-async def add_to_day(session: AsyncSession, account_id: str, day: date, adds: dict[str, float]) -> None:
+async def add_to_day(session: AsyncConnection, account_id: str, day: date, adds: dict[str, float]) -> None:
     """Add to an account's counters of one day, creating the day's row the first time."""
     row: dict[str, Any] = dict.fromkeys(COUNTERS, 0) | {"total_wait_seconds": 0.0} | adds
-    new = _insert(session, report_daily).values(account_id=account_id, day=day, **row)
+    new = upsert_insert(session, report_daily).values(account_id=account_id, day=day, **row)
     totals = {name: report_daily.c[name] + new.excluded[name] for name in adds}
     key = [report_daily.c.account_id, report_daily.c.day]
     await session.execute(new.on_conflict_do_update(index_elements=key, set_=totals))

@@ -1,10 +1,9 @@
 """What the rules know of each visitor, fed by `pageview.recorded` events."""
 
-from sqlalchemy import Table, case, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import case, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import utcnow
+from services.common.db import upsert_insert, utcnow
 from services.common.errors import NotFound
 from services.common.events import PageviewRecorded
 from services.common.service import ServiceRuntime
@@ -13,15 +12,10 @@ from services.rules.api.schemas import VisitorStats
 from services.rules.models import visitor_stats
 
 
-def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
-    return postgresql.insert(table) if session.get_bind().dialect.name == "postgresql" else sqlite.insert(table)
-
-
-async def count_pageview(session: AsyncSession, account_id: str, view: PageviewRecorded) -> None:
+async def count_pageview(session: AsyncConnection, account_id: str, view: PageviewRecorded) -> None:
     """Add one page view to the visitor's stats; `last_url` only moves to a page viewed later."""
     stats = visitor_stats.c
-    new = _insert(session, visitor_stats).values(
+    new = upsert_insert(session, visitor_stats).values(
         visitor_id=view.visitor_id,
         account_id=account_id,
         pageviews=1,

@@ -4,11 +4,10 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import utcnow
+from services.common.db import upsert_insert, utcnow
 from services.common.errors import Forbidden, Unauthorized
 from services.common.events import PageviewRecorded
 from services.common.ids import new_id
@@ -37,22 +36,17 @@ def visitor_out(row: RowMapping | dict[str, Any]) -> VisitorOut:
     )
 
 
-def _is_postgres(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def _is_postgres(session: AsyncConnection) -> bool:
+    return session.dialect.name == "postgresql"
 
 
-def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
-    """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
-    return postgresql.insert(table) if _is_postgres(session) else sqlite.insert(table)
-
-
-async def _lock_visitor(session: AsyncSession, caller: Identity, now: datetime) -> RowMapping:
+async def _lock_visitor(session: AsyncConnection, caller: Identity, now: datetime) -> RowMapping:
     """The caller's visitor row, created by their first page view, locked until the transaction ends.
 
     Writing before reading serialises concurrent batches of one visitor (two tabs, a retry): PostgreSQL
     waits on the row lock, SQLite on its write lock, so each batch sees the one before it.
     """
-    created = _insert(session, visitors).values(
+    created = upsert_insert(session, visitors).values(
         id=caller.visitor_id,
         account_id=caller.account_id,
         site_id=caller.site_id,
@@ -72,7 +66,7 @@ async def _lock_visitor(session: AsyncSession, caller: Identity, now: datetime) 
 
 
 async def _enter_visit(
-    session: AsyncSession,
+    session: AsyncConnection,
     visitor: RowMapping,
     caller: Identity,
     first: PageviewEvent,
