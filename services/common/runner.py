@@ -1,5 +1,6 @@
 """Run one service as its own process: `python -m services.<name>` (or `... migrate`)."""
 
+import gc
 import sys
 from collections.abc import Callable
 
@@ -25,6 +26,10 @@ def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | Non
 
 def serve(app: FastAPI, settings: Settings, port: int) -> None:
     """Serve an app with the socket limits of the product: 64 KB frames, no deflate, ping/pong."""
+    # Start-up objects never die: keep them out of the collector, and collect the young generation
+    # less often, so a full collection does not pause a busy service for tens of milliseconds.
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 100)
     uvicorn.run(
         app,
         host=settings.host,
