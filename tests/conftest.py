@@ -31,3 +31,20 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         )
     finally:
         await drop_pg_database(name)
+
+
+@pytest.fixture(autouse=True)
+async def _dump_tasks_when_stuck() -> AsyncIterator[None]:
+    """If a test is still running after 50 s, print where every asyncio task waits (before the timeout hits)."""
+    import asyncio
+    import sys
+
+    async def watchdog() -> None:
+        await asyncio.sleep(50)
+        for task in asyncio.all_tasks():
+            print(f"--- task {task.get_name()}", file=sys.stderr)
+            task.print_stack(file=sys.stderr)
+
+    dog = asyncio.create_task(watchdog())
+    yield
+    dog.cancel()

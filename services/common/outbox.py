@@ -65,6 +65,7 @@ class OutboxRelay:
         self.poll_interval = poll_interval
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
 
     def kick(self) -> None:
         self._wake.set()
@@ -73,6 +74,8 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
         if self._task:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -82,10 +85,15 @@ class OutboxRelay:
             await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        # The stop flag, not only cancellation, ends the loop: Python 3.11's wait_for can swallow a
+        # cancellation that races its timeout, which left `stop()` waiting for ever.
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+                async with asyncio.timeout(self.poll_interval):
+                    await self._wake.wait()
             self._wake.clear()
+            if self._stopping:
+                return
             try:
                 # Let the commits of the next few milliseconds join this batch: one transaction for many events.
                 await asyncio.sleep(COALESCE_SECONDS)

@@ -34,6 +34,7 @@ class RedisBus(EventBus):
         self._reader: asyncio.Task[None] | None = None
         self._channels: dict[str, list[RealtimeCallback]] = defaultdict(list)
         self._lock = asyncio.Lock()
+        self._closing = False
 
     def stream(self, event_type: str) -> str:
         return f"{self.prefix}:ev:{event_type}"
@@ -45,6 +46,7 @@ class RedisBus(EventBus):
         await self.redis.ping()
 
     async def stop(self) -> None:
+        self._closing = True
         tasks = self._tasks + ([self._reader] if self._reader else [])
         for task in tasks:
             task.cancel()
@@ -78,7 +80,7 @@ class RedisBus(EventBus):
         cursor = dict.fromkeys(streams, "0")
         loop = asyncio.get_running_loop()
         next_claim = loop.time()
-        while True:
+        while not self._closing:
             try:
                 if loop.time() >= next_claim:
                     await self._claim_stale(group, streams, handler)
@@ -145,7 +147,7 @@ class RedisBus(EventBus):
 
     async def _read_pubsub(self, pubsub: PubSub) -> None:
         skip = len(self.prefix) + 4
-        while True:
+        while not self._closing:
             try:
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is None or message.get("type") != "message":
