@@ -33,15 +33,16 @@ def encode(claims: dict[str, Any], secret: str, ttl: int) -> str:
     return jwt.encode({**claims, "iat": now, "exp": now + ttl}, secret, algorithm=ALGORITHM)
 
 
-def decode(token: str, secret: str, typ: str) -> dict[str, Any]:
+def decode(token: str, secret: str, *types: str) -> dict[str, Any]:
+    """Verify a token once and check that its `typ` claim is one of `types`."""
     try:
         claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "typ"]})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired.", code="token_expired") from exc
     except jwt.PyJWTError as exc:
         raise Unauthorized("The token is not valid.", code="invalid_token") from exc
-    if claims.get("typ") != typ:
-        raise Unauthorized(f"A {typ} token is required.", code="invalid_token")
+    if claims.get("typ") not in types:
+        raise Unauthorized(f"A {' or '.join(types)} token is required.", code="invalid_token")
     return claims
 
 
@@ -61,16 +62,27 @@ def visitor_token(identity: Identity, secret: str, ttl: int) -> str:
     return encode(claims, secret, ttl)
 
 
+def _public_identity(claims: dict[str, Any]) -> tuple[Identity, int]:
+    if claims["typ"] == "access":
+        identity = Identity(
+            kind="user", account_id=claims["acc"], user_id=claims["sub"], role=claims["role"], name=claims.get("name")
+        )
+    else:
+        identity = Identity(kind="visitor", account_id=claims["acc"], site_id=claims["site"], visitor_id=claims["sub"])
+    return identity, int(claims["exp"])
+
+
 def identity_from_access(token: str, secret: str) -> tuple[Identity, int]:
-    c = decode(token, secret, "access")
-    return Identity(kind="user", account_id=c["acc"], user_id=c["sub"], role=c["role"], name=c.get("name")), int(
-        c["exp"]
-    )
+    return _public_identity(decode(token, secret, "access"))
 
 
 def identity_from_visitor(token: str, secret: str) -> tuple[Identity, int]:
-    c = decode(token, secret, "visitor")
-    return Identity(kind="visitor", account_id=c["acc"], site_id=c["site"], visitor_id=c["sub"]), int(c["exp"])
+    return _public_identity(decode(token, secret, "visitor"))
+
+
+def identity_from_public_token(token: str, secret: str) -> tuple[Identity, int]:
+    """An operator's access token or a visitor's token, told apart by their type claim (one verification)."""
+    return _public_identity(decode(token, secret, "access", "visitor"))
 
 
 INTERNAL_HEADER = "X-FW-Identity"

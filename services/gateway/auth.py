@@ -10,7 +10,7 @@ from services.common.db import utcnow
 from services.common.errors import Forbidden, Unauthorized
 from services.common.ids import new_id, new_secret
 from services.common.service import ServiceRuntime
-from services.common.tokens import Identity, access_token, identity_from_access, identity_from_visitor
+from services.common.tokens import Identity, access_token, identity_from_public_token
 from services.gateway import accounts as accts
 from services.gateway.api.schemas import AccountMembership, TokenPair, UserOut
 from services.gateway.models import refresh_tokens, users
@@ -80,26 +80,11 @@ def bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def identify_token(token: str, secret: str) -> tuple[Identity, int]:
-    """An operator's access token or a visitor's token, told apart by their type claim."""
-    try:
-        return identity_from_access(token, secret)
-    except Unauthorized as exc:
-        if exc.code == "token_expired":
-            raise
-    try:
-        return identity_from_visitor(token, secret)
-    except Unauthorized as exc:
-        if exc.code == "token_expired":
-            raise
-        raise Unauthorized("The token is not valid.", code="invalid_token") from exc
-
-
 def authenticate(request: Request, runtime: ServiceRuntime) -> Identity | None:
     token = bearer(request)
     if token is None:
         return None
-    return identify_token(token, runtime.settings.jwt_secret)[0]
+    return identity_from_public_token(token, runtime.settings.jwt_secret)[0]
 
 
 def require_user(

@@ -16,8 +16,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from services.common.errors import AppError, Unauthorized
 from services.common.service import ServiceRuntime
-from services.common.tokens import Identity
-from services.gateway.auth import identify_token
+from services.common.tokens import Identity, identity_from_public_token
 from services.gateway.hub import Hub, SocketClient
 from services.gateway.proxy import ServiceClients
 from services.gateway.sites import SiteDirectory, origin_allowed
@@ -49,7 +48,7 @@ def _authenticate(websocket: WebSocket, runtime: ServiceRuntime, kind: str) -> t
     token = websocket.query_params.get("token")
     if not token:
         raise Unauthorized("token missing", code="not_authenticated")
-    identity, expires_at = identify_token(token, runtime.settings.jwt_secret)
+    identity, expires_at = identity_from_public_token(token, runtime.settings.jwt_secret)
     if (identity.kind == "user") != (kind == "operator"):
         raise Unauthorized(f"a {kind} token is required", code="invalid_token")
     return identity, expires_at
@@ -216,7 +215,7 @@ def _refresh(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, A
     token = frame.get("token")
     if not isinstance(token, str):
         raise AppError("auth.refresh needs a token.", code="invalid_frame")
-    identity, expires_at = identify_token(token, runtime.settings.jwt_secret)
+    identity, expires_at = identity_from_public_token(token, runtime.settings.jwt_secret)
     same = (identity.kind, identity.account_id, identity.user_id, identity.visitor_id) == (
         session.identity.kind,
         session.identity.account_id,
