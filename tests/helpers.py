@@ -17,6 +17,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
+from services.common.runner import server_config
 from services.common.settings import Settings
 from services.common.tokens import INTERNAL_HEADER, Identity, internal_token
 
@@ -74,18 +75,7 @@ def visitor(account_id: str = "acc-1", site_id: str = "site-1", visitor_id: str 
 async def live_server(app: FastAPI, settings: Settings | None = None, port: int = 0) -> AsyncIterator[str]:
     """Serve an app on a free loopback port with the product's socket limits; yields its base URL."""
     s = settings or Settings()
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        ws_max_size=s.ws_max_frame_bytes,
-        ws_per_message_deflate=False,
-        ws_ping_interval=s.ws_ping_interval,
-        ws_ping_timeout=s.ws_idle_timeout,
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(server_config(app, s, port, "127.0.0.1"))
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():

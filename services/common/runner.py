@@ -25,14 +25,19 @@ def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | Non
 
 
 def serve(app: FastAPI, settings: Settings, port: int) -> None:
-    """Serve an app with the socket limits of the product: 64 KB frames, no deflate, ping/pong."""
+    """Serve an app in this process until it is told to stop."""
     # Start-up objects never die: keep them out of the collector, and collect the young generation
     # less often, so a full collection does not pause a busy service for tens of milliseconds.
     gc.freeze()
     gc.set_threshold(20_000, 50, 100)
-    uvicorn.run(
+    uvicorn.Server(server_config(app, settings, port, settings.host)).run()
+
+
+def server_config(app: FastAPI, settings: Settings, port: int, host: str) -> uvicorn.Config:
+    """uvicorn with the socket limits of the product: 64 KB frames, no deflate, ping/pong with an idle timeout."""
+    return uvicorn.Config(
         app,
-        host=settings.host,
+        host=host,
         port=port,
         log_config=None,
         access_log=False,
