@@ -2,12 +2,21 @@
 
 import os
 import secrets
+import threading
 import time
 import uuid
 
+_lock = threading.Lock()
+_last = 0
+
 
 def new_id() -> str:
-    """A UUIDv7 string: 48-bit millisecond timestamp, then random bits; sorts by creation time."""
+    """A UUIDv7 string: 48-bit millisecond timestamp, then random bits; sorts by creation time.
+
+    Monotonic within a process (RFC 9562, 6.2 method 2): an id made in the same millisecond as the one
+    before is that one plus one, so the ids of one batch (outbox rows, page views) keep their order.
+    """
+    global _last
     millis = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
     value = (millis & ((1 << 48) - 1)) << 80
@@ -15,6 +24,13 @@ def new_id() -> str:
     value |= ((rand >> 62) & 0xFFF) << 64  # rand_a
     value |= 0b10 << 62  # variant
     value |= rand & ((1 << 62) - 1)  # rand_b
+    with _lock:
+        if value >> 80 == _last >> 80 and value <= _last:
+            value = _last + 1
+            # Carrying out of rand_b would break the variant bits: take the next value with a fresh rand_b.
+            if (value >> 62) & 0b11 != 0b10:
+                value = ((_last >> 64) + 1) << 64 | 0b10 << 62
+        _last = value
     return str(uuid.UUID(int=value))
 
 
