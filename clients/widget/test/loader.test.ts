@@ -1,62 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { boot, findScript } from "../src/loader/boot";
-import { resetChatUiLoader } from "../src/loader/lazy";
-import type { FloorwalkerChatApi, PublicSite } from "../src/shared/types";
-import { fakeFetch, settle } from "./helpers";
-
-const site: PublicSite = { id: "s1", name: "Shop", widget: { color: "#10b981", position: "right", title: "Ask us", greeting: "Hi" } };
-const originalPush = history.pushState;
-const originalReplace = history.replaceState;
-const originalAddListener = window.addEventListener.bind(window);
-let pageListeners: Array<[string, EventListenerOrEventListenerObject]> = [];
-
-/** Records the loader's window listeners so that the next test starts from a fresh page. */
-function recordWindowListeners() {
-  window.addEventListener = ((type: string, listener: EventListenerOrEventListenerObject, options?: AddEventListenerOptions) => {
-    pageListeners.push([type, listener]);
-    originalAddListener(type, listener, options);
-  }) as typeof window.addEventListener;
-}
-
-function gateway(options: { sessionStatus?: number; site?: PublicSite } = {}) {
-  let issued = 0;
-  return fakeFetch({
-    "POST /api/v1/widget/session": () =>
-      options.sessionStatus
-        ? { status: options.sessionStatus, body: { error: { code: "origin_not_allowed" } } }
-        : { status: 200, body: { visitor_token: `tok-${++issued}`, visitor_id: "v1", expires_in: 31536000, site: options.site ?? site } },
-    "POST /api/v1/track/events": () => ({ status: 202, body: { accepted: 1 } }),
-  });
-}
-
-function embed(src = "https://gw.example/widget.js", key = "site-1"): HTMLScriptElement {
-  const script = document.createElement("script");
-  script.src = src;
-  script.async = true;
-  script.dataset.site = key;
-  document.body.appendChild(script);
-  return script;
-}
-
-/** A new page view of the same site: the page's globals are gone, storage and cookies stay. */
-function newPage() {
-  delete window.__floorwalker;
-  delete window.FloorwalkerChat;
-  resetChatUiLoader();
-  history.pushState = originalPush;
-  history.replaceState = originalReplace;
-  for (const [type, listener] of pageListeners.splice(0)) window.removeEventListener(type, listener);
-  document.head.innerHTML = "";
-  document.body.innerHTML = "";
-}
-
-async function load(server = gateway()) {
-  vi.stubGlobal("fetch", server.fetch);
-  embed();
-  boot();
-  await window.__floorwalker?.ready;
-  return server;
-}
+import type { FloorwalkerChatApi } from "../src/shared/types";
+import { FAKE_TIMERS, settle } from "./helpers";
+import { embed, forgetListenerRecording, gateway, load, newPage, recordListeners, site } from "./page";
 
 const host = () => document.getElementById("floorwalker-widget");
 const shadow = () => host()!.shadowRoot!;
@@ -65,15 +11,17 @@ const chatScripts = () => [...document.querySelectorAll<HTMLScriptElement>('scri
 
 describe("loader", () => {
   beforeEach(() => {
-    recordWindowListeners();
+    vi.useFakeTimers(FAKE_TIMERS as never);
+    recordListeners();
     newPage();
     localStorage.clear();
     document.cookie = "fw_vt_site-1=; Max-Age=0; Path=/";
   });
   afterEach(() => {
     newPage();
-    delete (window as { addEventListener?: unknown }).addEventListener; // back to the prototype's
+    forgetListenerRecording();
     vi.unstubAllGlobals();
+    vi.useRealTimers();
   });
 
   it("finds its own script tag and the site key, preferring document.currentScript", () => {
@@ -134,28 +82,32 @@ describe("loader", () => {
     expect(vi.mocked(fetchMock).mock.calls).toHaveLength(1);
   });
 
-  it("tracks the page view with keepalive and the visitor token", async () => {
+  it("tracks the page view with a CORS-simple keepalive request carrying the visitor token in the URL", async () => {
     document.title = "Televisions";
     const server = await load();
-    const track = server.calls.find((c) => c.url === "https://gw.example/api/v1/track/events")!;
+    await vi.advanceTimersByTimeAsync(1000);
+    const track = server.calls.find((c) => c.url.startsWith("https://gw.example/api/v1/track/events"))!;
+    expect(track.url).toBe("https://gw.example/api/v1/track/events?vt=tok-1");
     expect(track.init.keepalive).toBe(true);
-    expect((track.init.headers as Record<string, string>).Authorization).toBe("Bearer tok-1");
-    expect(track.body).toEqual({ events: [{ type: "pageview", url: location.href, title: "Televisions", referrer: document.referrer }] });
+    expect(track.init.headers).toEqual({ "Content-Type": "text/plain" }); // no Authorization: no preflight
+    expect(track.body).toEqual({
+      events: [{ type: "pageview", page_id: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), url: location.href, title: "Televisions", at: expect.any(String) }],
+    });
   });
 
   it("tracks single-page-app navigation as new page views", async () => {
     const server = await load();
-    const tracked = () => server.calls.filter((c) => c.url.endsWith("/track/events")).map((c) => (c.body as { events: { url: string; title: string }[] }).events[0]);
+    const pageviews = () => server.events().filter((e) => e.type === "pageview");
     history.pushState({}, "", "/cart");
     document.title = "Cart";
     history.replaceState({}, "", "/cart"); // same URL: not a new page
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(tracked().map((e) => new URL(e.url).pathname)).toEqual(["/products/tv", "/cart"]);
-    expect(tracked()[1].title).toBe("Cart");
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(pageviews().map((e) => new URL(e.url!).pathname)).toEqual(["/products/tv", "/cart"]);
+    expect(pageviews()[1].title).toBe("Cart");
     history.pushState({}, "", "/products/tv");
     window.dispatchEvent(new PopStateEvent("popstate"));
-    await new Promise((resolve) => setTimeout(resolve, 80));
-    expect(tracked().map((e) => new URL(e.url).pathname)).toEqual(["/products/tv", "/cart", "/products/tv"]);
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(pageviews().map((e) => new URL(e.url!).pathname)).toEqual(["/products/tv", "/cart", "/products/tv"]);
   });
 
   it("draws an isolated launcher in an open shadow root with the site's look", async () => {

@@ -1,13 +1,16 @@
 /**
- * The loader: finds its script tag, opens the visitor session, tracks page views, draws the launcher
- * in a shadow root and loads the chat UI lazily. Nothing here may throw into the host page.
+ * The loader: finds its script tag, takes over `window.Floorwalker` (the host page's API), opens the
+ * visitor session, tracks the visit (page views, time on page, host events; consent and Do-Not-Track
+ * permitting), draws the launcher in a shadow root (not for robots) and loads the chat UI lazily.
+ * Nothing here may throw into the host page.
  */
 import { openSession } from "../shared/session";
 import { localStore, readJSON, storageKeys } from "../shared/storage";
 import type { ChatHandle, FloorwalkerGlobal, WidgetSession } from "../shared/types";
+import { commands, installCommands, type Runner } from "./commands";
 import { loadChatUi } from "./lazy";
 import { createShell, HOST_ID } from "./shell";
-import { pageviewSender, watchNavigation } from "./tracking";
+import { createTracker, watchNavigation } from "./tracking";
 
 export const VERSION = "0.1.0";
 
@@ -25,23 +28,25 @@ export function boot(): void {
     const siteKey = script && script.dataset.site;
     if (!script || !siteKey) return;
     const baseUrl = new URL(script.src, location.href).origin;
-    const state: FloorwalkerGlobal = { siteKey, baseUrl, ready: Promise.resolve(), open: () => undefined };
+    const state: FloorwalkerGlobal = { siteKey, baseUrl, ready: Promise.resolve(), open: () => undefined, close: () => undefined };
     window.__floorwalker = state;
-    state.ready = start(state).catch(() => undefined);
+    const ready = installCommands();
+    state.ready = start(state, ready).catch(() => ready(null));
   } catch {
     /* never break the host page */
   }
 }
 
-async function start(state: FloorwalkerGlobal): Promise<void> {
+async function start(state: FloorwalkerGlobal, ready: (runner: Runner | null) => void): Promise<void> {
   const { baseUrl, siteKey } = state;
   const session = await openSession(baseUrl, siteKey);
-  if (!session) return; // unknown site, origin not allowed, gateway down: stay invisible
-  const pageview = pageviewSender(baseUrl, session.visitor_token);
-  pageview();
-  watchNavigation(pageview);
+  if (!session) return ready(null); // unknown site, origin not allowed, gateway down: stay invisible
+  const tracker = createTracker(baseUrl, session.visitor_token, session.tracking);
+  tracker.view();
+  watchNavigation(tracker.view);
   await bodyReady();
-  showWidget(state, session);
+  if (!session.robot) showWidget(state, session); // a robot gets no chat
+  ready(commands(state, session.visitor_token, tracker));
 }
 
 function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
@@ -49,8 +54,10 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
   const shell = createShell(session.site.widget || {});
   let handle: ChatHandle | null = null;
   let loading = false;
+  let closeWhenMounted = false;
 
   const mountChat = (open?: boolean) => {
+    closeWhenMounted = false;
     if (handle) {
       if (open) handle.open();
       return;
@@ -68,6 +75,7 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
           open,
           onState: shell.showState,
         });
+        if (closeWhenMounted) handle.minimise();
       })
       .catch(() => undefined)
       .then(() => {
@@ -84,6 +92,10 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
     }
   });
   state.open = () => mountChat(true);
+  state.close = () => {
+    if (handle) handle.minimise();
+    else closeWhenMounted = loading;
+  };
 
   const saved = readJSON<{ open?: boolean }>(localStore(), storageKeys.conversation(siteKey));
   if (saved && saved.open) mountChat(undefined);

@@ -14,11 +14,27 @@ export interface PublicSite {
   widget: WidgetLook;
 }
 
+/** What the site allows the widget to track for this visitor (`tracking` of the session). */
+export interface TrackingSettings {
+  /** False: the site tracks nothing. */
+  enabled: boolean;
+  /** Nothing is tracked before the visitor consents (`Floorwalker('consent', true)`). */
+  consent_required: boolean;
+  /** The visitor's consent as the gateway knows it. */
+  consent: boolean;
+  /** Track nothing when the browser sends Do-Not-Track. */
+  honor_dnt: boolean;
+}
+
 export interface WidgetSession {
   visitor_token: string;
   visitor_id: string;
   expires_in: number;
   site: PublicSite;
+  /** Absent from older gateways: then everything is tracked as before. */
+  tracking?: TrackingSettings;
+  /** A robot gets no launcher and no chat. */
+  robot?: boolean;
 }
 
 export type ConversationState = "waiting" | "active" | "closed";
@@ -91,11 +107,17 @@ export interface FloorwalkerGlobal {
   ready: Promise<void>;
   /** Opens the chat panel (loads the chat UI if needed). */
   open: () => void;
+  /** Collapses the chat panel (the launcher stays). */
+  close: () => void;
 }
+
+/** `window.Floorwalker(command, ...args)`: the host page's API; before the loader runs, a stub queueing calls in `q`. */
+export type FloorwalkerCommand = ((command: string, ...args: unknown[]) => void) & { q?: ArrayLike<unknown>[] };
 
 declare global {
   interface Window {
     FloorwalkerChat?: FloorwalkerChatApi;
     __floorwalker?: FloorwalkerGlobal;
+    Floorwalker?: FloorwalkerCommand;
   }
 }
