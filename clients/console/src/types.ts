@@ -57,17 +57,186 @@ export interface Message {
   created_at: string;
 }
 
-export interface Visitor {
+export interface GeoLocation {
+  country_code: string | null;
+  country: string | null;
+  region: string | null;
+  city: string | null;
+  time_zone: string | null;
+}
+
+export type DeviceClass = "desktop" | "mobile" | "tablet" | "other";
+
+export interface Device {
+  browser: string | null;
+  browser_version: string | null;
+  os: string | null;
+  os_version: string | null;
+  device_class: DeviceClass | null;
+}
+
+export type ArrivalKind = "direct" | "search" | "social" | "campaign" | "referral" | "internal";
+
+export interface ArrivedVia {
+  kind: ArrivalKind | null;
+  source: string | null;
+  keywords: string | null;
+}
+
+export interface Utm {
+  source: string | null;
+  medium: string | null;
+  campaign: string | null;
+  term: string | null;
+  content: string | null;
+}
+
+export interface Contact {
+  contact_id: string;
+  user_id: string | null;
+  email: string | null;
+  name: string | null;
+  phone: string | null;
+  verified: boolean;
+}
+
+export type AttributeValue = string | number | boolean | null;
+
+export type ChatState = "none" | "waiting" | "active";
+
+/** One visitor on the site now (`GET /api/v1/visitors/live`, `visitor.updated` frames). */
+export interface LiveVisitor {
   visitor_id: string;
   site_id: string;
+  visit_id: string | null;
   current_url: string | null;
   current_title: string | null;
+  /** Section of the current page; null when no pattern matches. */
+  section: string | null;
   first_seen_at: string;
   last_seen_at: string;
+  visit_started_at: string | null;
   page_started_at: string | null;
+  /** Pages of this visit. */
   pages_viewed: number;
   visit_count: number;
   returning: boolean;
+  ip: string | null;
+  location: GeoLocation | null;
+  device: Device | null;
+  referrer: string | null;
+  arrived_via: ArrivedVia | null;
+  utm: Utm | null;
+  contact: Contact | null;
+  attributes: Record<string, AttributeValue>;
+  chat_state: ChatState;
+}
+
+/** The console's name for a live visitor record. */
+export type Visitor = LiveVisitor;
+
+/** Attribution of the geolocation database, which its licence may require to be shown. */
+export interface GeoInfo {
+  database: string | null;
+  attribution: string | null;
+  attribution_url: string | null;
+}
+
+export interface LiveVisitorList {
+  visitors: LiveVisitor[];
+  geo: GeoInfo | null;
+}
+
+export interface PageView {
+  page_id: string;
+  url: string;
+  title: string | null;
+  section: string | null;
+  viewed_at: string;
+  time_spent_seconds: number | null;
+}
+
+export interface Visit {
+  visit_id: string;
+  started_at: string;
+  last_activity_at: string;
+  landing_url: string | null;
+  referrer: string | null;
+  arrived_via: ArrivedVia | null;
+  utm: Utm | null;
+  page_count: number;
+  ip: string | null;
+  location: GeoLocation | null;
+  device: Device | null;
+  /** In the order they were viewed. */
+  pages: PageView[];
+}
+
+export interface ProductView {
+  sku: string | null;
+  name: string;
+  url: string | null;
+  price: number | null;
+  currency: string | null;
+  category: string | null;
+  viewed_at: string;
+}
+
+export interface SearchView {
+  query: string;
+  viewed_at: string;
+}
+
+type LiveFields =
+  | "visit_id"
+  | "current_url"
+  | "current_title"
+  | "section"
+  | "visit_started_at"
+  | "page_started_at"
+  | "pages_viewed"
+  | "chat_state";
+
+/** `GET /api/v1/visitors/{id}`: the live record (live fields null when the visitor is not on the site) and history. */
+export type VisitorDetail = Omit<LiveVisitor, LiveFields> & {
+  [K in LiveFields]: LiveVisitor[K] | null;
+} & {
+  is_robot: boolean;
+  robot_reason: string | null;
+  /** Most recent first, at most 20. */
+  visits: Visit[];
+  /** Most recent first, at most 50. */
+  products: ProductView[];
+  /** Most recent first, at most 50. */
+  searches: SearchView[];
+};
+
+export interface Site {
+  id: string;
+  name: string;
+}
+
+export interface SectionPattern {
+  name: string;
+  pattern: string;
+}
+
+export interface ProductPattern {
+  pattern: string;
+}
+
+export interface SearchPattern {
+  pattern: string;
+  param: string;
+}
+
+/** `GET/PUT /api/v1/track/settings/{site_id}`. */
+export interface TrackingSettings {
+  sections: SectionPattern[];
+  products: ProductPattern[];
+  searches: SearchPattern[];
+  /** Page views and visits older than this are deleted; null keeps them. */
+  retention_days: number | null;
 }
 
 /** Frames the server sends on /ws/operator. */
@@ -75,7 +244,7 @@ export type ServerFrame =
   | { type: "message.created"; message: Message }
   | { type: "message.ack"; client_msg_id: string; message: Message }
   | { type: "conversation.updated"; conversation: Conversation }
-  | { type: "visitor.updated"; visitor: Visitor }
+  | { type: "visitor.updated"; visitor: LiveVisitor }
   | { type: "visitor.left"; visitor_id: string }
   | { type: "resume.done"; conversation_id: string; last_seq: number }
   | { type: "auth.ok"; expires_at: number }

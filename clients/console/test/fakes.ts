@@ -2,7 +2,7 @@
 
 import { vi } from "vitest";
 import type { SocketLike } from "../src/realtime/socket";
-import type { Conversation, Message, TokenResponse, Visitor } from "../src/types";
+import type { Conversation, Message, PageView, TokenResponse, Visit, Visitor, VisitorDetail } from "../src/types";
 
 export class FakeSocket implements SocketLike {
   static instances: FakeSocket[] = [];
@@ -121,18 +121,75 @@ export function message(seq: number, overrides: Partial<Message> = {}): Message 
   };
 }
 
+/** A live visitor (LiveVisitor of docs/api.md): new, from Berlin, on a laptop page, arrived from a search. */
 export function visitor(overrides: Partial<Visitor> = {}): Visitor {
   return {
     visitor_id: "v-000001",
     site_id: "s1",
+    visit_id: "visit-1",
     current_url: "https://shop.example/laptops/pro",
     current_title: "Laptop Pro 14",
+    section: "Laptops",
     first_seen_at: "2030-01-01T09:55:00Z",
     last_seen_at: "2030-01-01T10:00:00Z",
+    visit_started_at: "2030-01-01T09:55:00Z",
     page_started_at: "2030-01-01T09:59:00Z",
     pages_viewed: 3,
     visit_count: 1,
     returning: false,
+    ip: "203.0.113.7",
+    location: { country_code: "DE", country: "Germany", region: "Berlin", city: "Berlin", time_zone: "Europe/Berlin" },
+    device: { browser: "Chrome", browser_version: "120", os: "macOS", os_version: "14", device_class: "desktop" },
+    referrer: "https://www.google.com/",
+    arrived_via: { kind: "search", source: "google", keywords: "laptop pro" },
+    utm: { source: null, medium: null, campaign: null, term: null, content: null },
+    contact: null,
+    attributes: {},
+    chat_state: "none",
+    ...overrides,
+  };
+}
+
+export function page(n: number, overrides: Partial<PageView> = {}): PageView {
+  return {
+    page_id: `p${n}`,
+    url: `https://shop.example/page-${n}`,
+    title: `Page ${n}`,
+    section: null,
+    viewed_at: `2030-01-01T09:5${n}:00Z`,
+    time_spent_seconds: 60,
+    ...overrides,
+  };
+}
+
+export function visit(overrides: Partial<Visit> = {}): Visit {
+  const pages = overrides.pages ?? [page(1), page(2)];
+  return {
+    visit_id: "visit-1",
+    started_at: "2030-01-01T09:55:00Z",
+    last_activity_at: "2030-01-01T10:00:00Z",
+    landing_url: pages[0]?.url ?? null,
+    referrer: null,
+    arrived_via: { kind: "direct", source: null, keywords: null },
+    utm: { source: null, medium: null, campaign: null, term: null, content: null },
+    page_count: pages.length,
+    ip: "203.0.113.7",
+    location: null,
+    device: null,
+    pages,
+    ...overrides,
+  };
+}
+
+/** GET /api/v1/visitors/{id} of a visitor on the site now, with no history. */
+export function visitorDetail(overrides: Partial<VisitorDetail> = {}): VisitorDetail {
+  return {
+    ...visitor(),
+    is_robot: false,
+    robot_reason: null,
+    visits: [visit()],
+    products: [],
+    searches: [],
     ...overrides,
   };
 }

@@ -1,6 +1,14 @@
 /** Typed calls to the operator endpoints of docs/api.md. */
 
-import type { Conversation, ConversationState, Message, Visitor } from "../types";
+import type {
+  Conversation,
+  ConversationState,
+  LiveVisitorList,
+  Message,
+  Site,
+  TrackingSettings,
+  VisitorDetail,
+} from "../types";
 import type { ApiClient } from "./client";
 
 export const MESSAGE_PAGE = 200;
@@ -36,6 +44,30 @@ export async function listMessages(api: ApiClient, id: string, afterSeq = 0): Pr
   }
 }
 
-export function liveVisitors(api: ApiClient): Promise<Visitor[]> {
-  return api.get<{ visitors: Visitor[] }>("/api/v1/visitors/live").then((body) => body.visitors);
+export function liveVisitors(api: ApiClient): Promise<LiveVisitorList> {
+  return api
+    .get<Partial<LiveVisitorList>>("/api/v1/visitors/live")
+    .then((body) => ({ visitors: body.visitors ?? [], geo: body.geo ?? null }));
+}
+
+export function visitorDetail(api: ApiClient, visitorId: string): Promise<VisitorDetail> {
+  return api.get<VisitorDetail>(`/api/v1/visitors/${encodeURIComponent(visitorId)}`);
+}
+
+export function listSites(api: ApiClient): Promise<Site[]> {
+  return api.get<{ sites: Site[] }>("/api/v1/sites").then((body) => body.sites);
+}
+
+export function trackingSettings(api: ApiClient, siteId: string): Promise<TrackingSettings> {
+  return api.get<TrackingSettings>(`/api/v1/track/settings/${encodeURIComponent(siteId)}`);
+}
+
+export function saveTrackingSettings(
+  api: ApiClient,
+  siteId: string,
+  settings: TrackingSettings,
+): Promise<TrackingSettings> {
+  return api.request<TrackingSettings>("PUT", `/api/v1/track/settings/${encodeURIComponent(siteId)}`, {
+    body: settings,
+  });
 }

@@ -97,7 +97,9 @@ export class ConsoleController {
       endpoints
         .listConversations(this.api, "active")
         .then((conversations) => dispatch({ type: "conversations.loaded", state: "active", conversations, since })),
-      endpoints.liveVisitors(this.api).then((visitors) => dispatch({ type: "visitors.loaded", visitors, since })),
+      endpoints
+        .liveVisitors(this.api)
+        .then(({ visitors, geo }) => dispatch({ type: "visitors.loaded", visitors, geo, since })),
       selected
         ? endpoints
             .getConversation(this.api, selected)

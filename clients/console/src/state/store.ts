@@ -1,7 +1,7 @@
 /** The console's state: one reducer over plain data, and a tiny subscribable store around it. */
 
 import type { ConnectionStatus, PendingMessage } from "../realtime/socket";
-import type { Conversation, ConversationState, Message, Visitor } from "../types";
+import type { Conversation, ConversationState, GeoInfo, Message, Visitor } from "../types";
 import {
   noteMessages,
   replaceConversationsInState,
@@ -19,6 +19,8 @@ export interface ConsoleState {
   /** Conversations whose history was loaded from the REST API; these are resumed after a reconnect. */
   loaded: Readonly<Record<string, true>>;
   visitors: VisitorMap;
+  /** The geolocation database of the live list and the attribution its licence requires. */
+  geo: GeoInfo | null;
   pending: PendingMessage[];
   /** Visitor messages not seen yet, per conversation. */
   unread: Readonly<Record<string, number>>;
@@ -39,6 +41,7 @@ export const initialState: ConsoleState = {
   messages: {},
   loaded: {},
   visitors: {},
+  geo: null,
   pending: [],
   unread: {},
   selectedId: null,
@@ -55,7 +58,7 @@ export type Action =
   | { type: "conversation.upserted"; conversation: Conversation }
   | { type: "messages.loaded"; conversationId: string; messages: Message[] }
   | { type: "messages.received"; messages: Message[] }
-  | { type: "visitors.loaded"; visitors: Visitor[]; since: number }
+  | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
   | { type: "visitor.updated"; visitor: Visitor }
   | { type: "visitor.left"; visitorId: string }
   | { type: "pending.changed"; pending: PendingMessage[] }
@@ -131,6 +134,7 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
       return {
         ...state,
         visitors: replaceVisitors(state.visitors, action.visitors, changedSince(state, "v:", action.since)),
+        geo: action.geo === undefined ? state.geo : action.geo,
       };
     case "visitor.updated": {
       const visitors = upsertVisitor(state.visitors, action.visitor);

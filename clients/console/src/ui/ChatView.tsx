@@ -3,7 +3,7 @@ import type { PendingMessage } from "../realtime/outbox";
 import { formatClock, formatDuration } from "../lib/time";
 import { waitingMs } from "../state/conversations";
 import type { Conversation, Message, Visitor } from "../types";
-import { visitorLabel } from "./ConversationLists";
+import { visitorName } from "../lib/visitors";
 
 interface Props {
   conversation: Conversation | undefined;
@@ -58,7 +58,7 @@ export function ChatView(props: Props) {
     <section className="chat" data-fw="chat" data-conversation-id={conversation.id} data-state={conversation.state}>
       <header className="chat-header">
         <div>
-          <h2>{visitorLabel(conversation.visitor_id)}</h2>
+          <h2>{visitorName(conversation.visitor_id, visitor?.contact)}</h2>
           <p className="muted">
             {conversation.state === "waiting" && <>Waiting {formatDuration(waitingMs(conversation, now))} · </>}
             {conversation.state === "active" && <>With {conversation.assigned_user_name ?? "an operator"} · </>}

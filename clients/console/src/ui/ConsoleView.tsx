@@ -7,7 +7,8 @@ import { visitorList } from "../state/visitors";
 import type { Conversation } from "../types";
 import { ChatView } from "./ChatView";
 import { ConversationLists } from "./ConversationLists";
-import { LiveVisitors } from "./LiveVisitors";
+import { TrackingSettings } from "./settings/TrackingSettings";
+import { LiveVisitors } from "./visitors/LiveVisitors";
 import { useConsoleState, useNow } from "./hooks";
 
 interface Props {
@@ -20,6 +21,7 @@ const CONNECTION_TEXT = { idle: "offline", connecting: "connecting…", open: "l
 
 export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   const [controller] = useState(() => new ConsoleController({ api, ...controllerOptions }));
+  const [view, setView] = useState<"live" | "settings">("live");
   useEffect(() => {
     controller.start();
     return () => controller.stop();
@@ -52,6 +54,26 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
         <span className={`connection ${state.connection}`} data-fw="connection" data-status={state.connection}>
           {CONNECTION_TEXT[state.connection]}
         </span>
+        <nav className="tabs" aria-label="Views">
+          <button
+            type="button"
+            data-fw="tab-live"
+            aria-pressed={view === "live"}
+            className={view === "live" ? "tab current" : "tab"}
+            onClick={() => setView("live")}
+          >
+            Live
+          </button>
+          <button
+            type="button"
+            data-fw="tab-settings"
+            aria-pressed={view === "settings"}
+            className={view === "settings" ? "tab current" : "tab"}
+            onClick={() => setView("settings")}
+          >
+            Settings
+          </button>
+        </nav>
         <span className="spacer" />
         {user && (
           <span className="who">
@@ -70,7 +92,8 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           </button>
         </div>
       )}
-      <div className="columns">
+      {view === "settings" && <TrackingSettings api={api} role={user?.role} />}
+      <div className="columns" hidden={view !== "live"}>
         <ConversationLists
           waiting={waiting}
           active={active}
@@ -93,7 +116,14 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           onRetry={(id) => controller.retry(id)}
           onDiscard={(id) => controller.discard(id)}
         />
-        <LiveVisitors visitors={visitors} chats={chats} now={now} onOpenChat={(id) => void controller.select(id)} />
+        <LiveVisitors
+          api={api}
+          visitors={visitors}
+          chats={chats}
+          geo={state.geo}
+          now={now}
+          onOpenChat={(id) => void controller.select(id)}
+        />
       </div>
     </div>
   );

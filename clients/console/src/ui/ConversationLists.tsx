@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import { formatClock, formatDuration } from "../lib/time";
 import { waitingMs } from "../state/conversations";
+import { visitorName } from "../lib/visitors";
 import type { Conversation, Visitor } from "../types";
 
 interface Props {
@@ -11,10 +12,6 @@ interface Props {
   selectedId: string | null;
   now: number;
   onSelect: (id: string) => void;
-}
-
-export function visitorLabel(visitorId: string): string {
-  return `Visitor ${visitorId.slice(-6)}`;
 }
 
 export function ConversationLists({ waiting, active, visitors, unread, selectedId, now, onSelect }: Props) {
@@ -93,7 +90,7 @@ function Item({ conversation, visitor, unread, selected, detail, onSelect }: Ite
         onClick={() => onSelect(conversation.id)}
       >
         <span className="item-title">
-          {visitorLabel(conversation.visitor_id)}
+          {visitorName(conversation.visitor_id, visitor?.contact)}
           {unread > 0 && (
             <span className="badge" aria-label={`${unread} unread`}>
               {unread}
