@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import os
 import statistics
 import sys
 import time
@@ -30,8 +31,84 @@ sys.path.insert(0, str(ROOT))
 
 from scripts.stack import DEFAULT_REDIS, Stack  # noqa: E402
 
+# A widget session from an HTTP library would be taken for a robot (no chat): speak as a browser.
+BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 OPERATORS = ("olga@demo.example", "ivan@demo.example")
 PASSWORD = "floorwalker"
+
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def postgres_backends(database: str) -> list[int]:
+    """PostgreSQL backends connected to `database` (their title names it)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read()
+            except OSError:
+                continue
+            if title.startswith(b"postgres: ") and f" {database} ".encode() in title:
+                pids.append(int(entry))
+    return pids
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return (sum(fields[:8]) - idle) / TICKS
+
+
+def redis_server() -> int | None:
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "redis-server":
+                        return int(entry)
+            except OSError:
+                continue
+    return None
+
+
+class CpuMeter:
+    """CPU seconds per process of the stack, PostgreSQL's backends of its database, Redis, this load generator,
+    and everything else on the machine (other work makes the figures noisy)."""
+
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.start: dict[str, float] = {}
+        self.used: dict[str, float] = {}
+        self.redis_pid = redis_server()
+
+    def sample(self) -> dict[str, float]:
+        values = {name: cpu_seconds(p.pid) for name, p in self.stack.processes.items()}
+        values["postgres"] = sum(cpu_seconds(pid) for pid in postgres_backends(self.stack.database))
+        values["redis"] = cpu_seconds(self.redis_pid) if self.redis_pid else 0.0
+        values["loadgen"] = cpu_seconds(os.getpid())
+        values["machine"] = machine_busy_seconds()
+        return values
+
+    def begin(self) -> None:
+        self.start = self.sample()
+
+    def end(self) -> None:
+        self.used = {name: value - self.start.get(name, 0.0) for name, value in self.sample().items()}
+        self.used["other"] = self.used.pop("machine") - sum(self.used.values())
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -41,7 +118,9 @@ def percentile(values: list[float], q: float) -> float:
 
 async def open_visitors(base: str, count: int) -> list[tuple[ClientConnection, str]]:
     visitors = []
-    async with httpx.AsyncClient(base_url=base, headers={"origin": base}, timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"origin": base, "user-agent": BROWSER_UA}, timeout=30
+    ) as client:
         for _ in range(count):
             session = (await client.post("/api/v1/widget/session", json={"site_key": "demo-shop"})).json()
             headers = {"authorization": f"Bearer {session['visitor_token']}"}
@@ -62,13 +141,17 @@ async def open_operators(base: str, count: int) -> list[ClientConnection]:
     return sockets
 
 
-async def chat_run(base: str, visitors: int, operators: int, rate: float, seconds: float) -> list[float]:
+async def chat_run(
+    base: str, visitors: int, operators: int, rate: float, seconds: float, meter: CpuMeter
+) -> list[tuple[float, float]]:
+    """(second of the run the message was sent in, latency in ms) of every delivery."""
     visitor_sockets = await open_visitors(base, visitors)
     operator_sockets = await open_operators(base, operators)
     sent: dict[str, float] = {}
-    latencies: list[float] = []
+    latencies: list[tuple[float, float]] = []
     total = int(rate * seconds)
     all_delivered = asyncio.Event()
+    start = 0.0
 
     async def receive(ws: ClientConnection) -> None:
         async for raw in ws:
@@ -76,7 +159,7 @@ async def chat_run(base: str, visitors: int, operators: int, rate: float, second
             if frame["type"] == "message.created":
                 started = sent.get(frame["message"]["client_msg_id"])
                 if started is not None:
-                    latencies.append((time.perf_counter() - started) * 1000)
+                    latencies.append((started - start, (time.perf_counter() - started) * 1000))
                     if len(latencies) >= total * operators:
                         all_delivered.set()
 
@@ -87,6 +170,7 @@ async def chat_run(base: str, visitors: int, operators: int, rate: float, second
     readers = [asyncio.create_task(receive(ws)) for ws in operator_sockets]
     readers += [asyncio.create_task(drain(ws)) for ws, _ in visitor_sockets]
     await asyncio.sleep(1)
+    meter.begin()
     start = time.perf_counter()
     for n in range(total):
         await asyncio.sleep(max(0.0, start + n / rate - time.perf_counter()))
@@ -105,6 +189,7 @@ async def chat_run(base: str, visitors: int, operators: int, rate: float, second
         )
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(all_delivered.wait(), 10)
+    meter.end()
     for task in readers:
         task.cancel()
     for ws in operator_sockets + [ws for ws, _ in visitor_sockets]:
@@ -149,12 +234,29 @@ def summary(values: list[float]) -> dict[str, Any]:
     return {"p50": statistics.median(values), "p99": percentile(values, 0.99), "max": max(values)}
 
 
+def timeline(deliveries: list[tuple[float, float]]) -> None:
+    """p50, p99 and max of the messages sent in each second of the run: shows when stalls happened."""
+    seconds: dict[int, list[float]] = {}
+    for at, latency in deliveries:
+        seconds.setdefault(int(at), []).append(latency)
+    for second, values in sorted(seconds.items()):
+        s = summary(values)
+        print(f"  second {second:3d}: p50 {s['p50']:6.2f} ms, p99 {s['p99']:7.2f} ms, max {s['max']:7.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--visitors", type=int, default=50)
     parser.add_argument("--operators", type=int, default=4)
     parser.add_argument("--rate", type=float, default=100.0, help="messages per second, all visitors together")
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--timeline", action="store_true", help="also print the latencies of each second")
+    parser.add_argument(
+        "--pin",
+        choices=["none", "loadgen", "split"],
+        default="none",
+        help="loadgen: the load generator runs on the last core only; split: and the stack on the other cores",
+    )
     args = parser.parse_args()
     gc.disable()  # the load generator's own collections would show up as latency; its memory is bounded
     tag = uuid.uuid4().hex[:8]
@@ -164,14 +266,30 @@ def main() -> None:
         redis_prefix=f"fwbench-{tag}",
         state_dir=ROOT / ".stack" / f"bench-{tag}",
     )
+    meter = CpuMeter(stack)
+    cores = sorted(os.sched_getaffinity(0))
+    pin = args.pin if len(cores) > 1 else "none"
+    if pin == "split":
+        os.sched_setaffinity(0, cores[:-1])  # the stack's processes inherit this when they start
     try:
         with stack:
-            chat = asyncio.run(chat_run(stack.gateway_url, args.visitors, args.operators, args.rate, args.seconds))
+            if pin != "none":
+                os.sched_setaffinity(0, cores[-1:])
+            deliveries = asyncio.run(
+                chat_run(stack.gateway_url, args.visitors, args.operators, args.rate, args.seconds, meter)
+            )
     finally:
+        os.sched_setaffinity(0, cores)
         asyncio.run(stack.drop_database())
     redis = asyncio.run(redis_run(args.rate, args.seconds))
+    if args.timeline:
+        timeline(deliveries)
+    chat = [latency for _, latency in deliveries]
     c, r = summary(chat), summary(redis)
     print(f"chat : {len(chat)} deliveries, p50 {c['p50']:.2f} ms, p99 {c['p99']:.2f} ms, max {c['max']:.2f} ms")
+    per_thousand = 1000 / int(args.rate * args.seconds)
+    cpu = ", ".join(f"{name} {used * per_thousand:.2f}" for name, used in meter.used.items())
+    print(f"cpu s per 1,000 messages: {cpu}")
     print(f"redis: {len(redis)} deliveries, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, max {r['max']:.3f} ms")
     print(
         f"p50_ms={c['p50']:.2f} p99_ms={c['p99']:.2f} redis_p50_ms={r['p50']:.3f} redis_p99_ms={r['p99']:.3f} ratio={c['p99'] / r['p99']:.1f}"

@@ -9,6 +9,7 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from services.gateway.demo.seed import DEMO_ADMIN, DEMO_PASSWORD
+from tests.helpers import BROWSER_UA
 
 SITE_KEY = "demo-shop"
 
@@ -45,7 +46,9 @@ async def chat_scenario(base: str, restart_chat: Callable[[], Awaitable[None]] |
 
     With `restart_chat`, the chat service is restarted mid-conversation: nothing is lost or doubled.
     """
-    async with httpx.AsyncClient(base_url=base, headers={"origin": base}, timeout=15) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers={"origin": base, "user-agent": BROWSER_UA}, timeout=15
+    ) as client:
         operator = await login(client, "olga@demo.example")
         op_headers = {"authorization": f"Bearer {operator['access_token']}"}
         guest = await visitor_session(client)

@@ -4,7 +4,6 @@ Every change is one transaction that also writes its domain event to the outbox;
 the change is fanned out in realtime to the visitor's and the account's channels.
 """
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.chat import repository as repo
 from services.chat.api.schemas import ConversationOut, MessageOut
-from services.chat.models import conversations, messages, outbox
+from services.chat.models import conversations, outbox
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, MessageCreated
@@ -63,10 +62,15 @@ def _check_access(identity: Identity, row: RowMapping | None) -> None:
 
 
 async def broadcast(runtime: ServiceRuntime, conversation: ConversationOut, frame: dict[str, Any]) -> None:
-    channels = [f"account:{conversation.account_id}"]
-    if conversation.visitor_id:
-        channels.append(f"visitor:{conversation.visitor_id}")
-    await asyncio.gather(*(runtime.bus.publish(channel, frame) for channel in channels))
+    await _fan_out(runtime, conversation.account_id, conversation.visitor_id, frame)
+
+
+async def _fan_out(runtime: ServiceRuntime, account_id: str, visitor_id: str | None, frame: dict[str, Any]) -> None:
+    """To the account's operators and the visitor's tabs (one Redis round trip)."""
+    channels = [f"account:{account_id}"]
+    if visitor_id:
+        channels.append(f"visitor:{visitor_id}")
+    await runtime.bus.publish_many(channels, frame)
 
 
 async def _announce(runtime: ServiceRuntime, conversation: ConversationOut) -> None:
@@ -195,7 +199,7 @@ async def post(
     """Store a message once: a retry with the same client message id returns the stored one."""
     _check_size(runtime, text)
     try:
-        message, conversation = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
+        message, visitor_id = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
     except IntegrityError:
         # This client message id is stored already (a retry, maybe concurrent): return that message.
         async with runtime.db.reading() as session:
@@ -204,14 +208,18 @@ async def post(
             raise
         return Posted(message_out(existing), created=False)
     runtime.after_commit()
-    await broadcast(runtime, conversation, {"type": "message.created", "message": message.model_dump(mode="json")})
+    frame = {"type": "message.created", "message": message.model_dump(mode="json")}
+    await _fan_out(runtime, identity.account_id, visitor_id, frame)
     return Posted(message, created=True)
 
 
 async def _insert_message(
     runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
-) -> tuple[MessageOut, ConversationOut]:
-    """Insert optimistically; the unique (conversation, client_msg_id) turns a retry into IntegrityError."""
+) -> tuple[MessageOut, str | None]:
+    """Insert optimistically; the unique (conversation, client_msg_id) turns a retry into IntegrityError.
+
+    Returns the message and the conversation's visitor id.
+    """
     async with runtime.db.transaction() as session:
         row = await repo.reserve_seq(session, identity.account_id, conversation_id)
         _check_access(identity, row)
@@ -235,7 +243,7 @@ async def _insert_message(
             "text": text,
             "created_at": utcnow(),
         }
-        await session.execute(insert(messages).values(**values))
+        await repo.insert_message(session, values)
         created = MessageCreated(
             conversation_id=conversation_id,
             message_id=values["id"],
@@ -246,7 +254,8 @@ async def _insert_message(
             created_at=values["created_at"],
         )
         await add_event(session, outbox, created, identity.account_id)
-    return message_out(values), conversation_out(row)
+    # The values are ours and of the right types: no need to validate them again.
+    return MessageOut.model_construct(**values), row["visitor_id"]
 
 
 async def history(

@@ -3,11 +3,22 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat.models import conversations, messages
-from services.common.db import utcnow
+from services.common.db import UTCDateTime, utcnow
+
+# Built once: a statement made per call costs more CPU than its round trip (parameters go separately).
+RESERVE_SEQ = (
+    update(conversations)
+    .where(
+        conversations.c.id == bindparam("p_conversation_id"), conversations.c.account_id == bindparam("p_account_id")
+    )
+    .values(last_seq=conversations.c.last_seq + 1, last_message_at=bindparam("p_now", type_=UTCDateTime()))
+    .returning(conversations)
+)
+INSERT_MESSAGE = insert(messages)
 
 
 async def conversation(session: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
@@ -72,14 +83,13 @@ async def reserve_seq(session: AsyncConnection, account_id: str, conversation_id
 
     The row lock orders concurrent writers of one conversation; a rollback gives the number back.
     """
-    query = (
-        update(conversations)
-        .where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
-        .values(last_seq=conversations.c.last_seq + 1, last_message_at=utcnow())
-        .returning(conversations)
-    )
-    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    params = {"p_conversation_id": conversation_id, "p_account_id": account_id, "p_now": utcnow()}
+    row: RowMapping | None = (await session.execute(RESERVE_SEQ, params)).mappings().first()
     return row
+
+
+async def insert_message(session: AsyncConnection, values: dict[str, Any]) -> None:
+    await session.execute(INSERT_MESSAGE, values)
 
 
 async def change_conversation(session: AsyncConnection, conversation_id: str, values: dict[str, Any]) -> RowMapping:

@@ -63,6 +63,10 @@ class TooManyRequests(AppError):
     status_code = 429
     code = "rate_limited"
 
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code, details={"retry_after": retry_after})
+        self.retry_after = retry_after
+
 
 class ServiceUnavailable(AppError):
     status_code = 503
@@ -91,7 +95,8 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 async def _app_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
-    return JSONResponse(exc.body(), status_code=exc.status_code)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:

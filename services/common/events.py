@@ -82,7 +82,33 @@ class PageviewRecorded(EventPayload):
     viewed_at: datetime
 
 
+class VisitorRobotDetected(EventPayload):
+    """A visitor's behaviour (pages per second) showed a robot; it leaves the live list and reports."""
+
+    TYPE = "visitor.robot_detected"
+    site_id: str
+    visitor_id: str
+    reason: str
+    detected_at: datetime
+
+
+class VisitorErased(EventPayload):
+    """Everything about a visitor was deleted on request (data protection): forget them too."""
+
+    TYPE = "visitor.erased"
+    visitor_id: str
+    erased_at: datetime
+
+
 PAYLOADS: dict[str, type[EventPayload]] = {
     cls.TYPE: cls
-    for cls in (ConversationStarted, ConversationAccepted, ConversationClosed, MessageCreated, PageviewRecorded)
+    for cls in (
+        ConversationStarted,
+        ConversationAccepted,
+        ConversationClosed,
+        MessageCreated,
+        PageviewRecorded,
+        VisitorRobotDetected,
+        VisitorErased,
+    )
 }

@@ -6,16 +6,15 @@ Consumers record the ids they handled in the same transaction as their effect (`
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.bus import EventBus
-from services.common.db import Database, UTCDateTime, utcnow
+from services.common.db import Database, UTCDateTime, upsert_insert, utcnow
 from services.common.events import Event, EventPayload
 
 log = logging.getLogger("floorwalker.outbox")
@@ -47,12 +46,40 @@ def processed_events_table(metadata: MetaData, service: str) -> Table:
 async def add_event(session: AsyncConnection, table: Table, payload: EventPayload, account_id: str) -> Event:
     """Write an event in the caller's transaction; it is published after the commit."""
     event = payload.to_event(account_id)
-    await session.execute(
-        insert(table).values(
-            id=event.id, type=event.type, body=event.model_dump_json(), attempts=0, created_at=utcnow()
-        )
-    )
+    row = {"id": event.id, "type": event.type, "body": event.model_dump_json(), "attempts": 0, "created_at": utcnow()}
+    await session.execute(_insert_into(table), row)
     return event
+
+
+def _insert_into(table: Table) -> Insert:
+    """One INSERT statement per table, built once (parameters are passed with each execution)."""
+    statement = _INSERTS.get(table.name)
+    if statement is None or statement.table is not table:
+        statement = _INSERTS[table.name] = insert(table)
+    return statement
+
+
+_INSERTS: dict[str, Insert] = {}
+
+
+async def add_events(session: AsyncConnection, table: Table, items: Sequence[tuple[EventPayload, str]]) -> None:
+    """Write many events (payload, account id) in the caller's transaction with one batched INSERT."""
+    if not items:
+        return
+    created_at = utcnow()
+    rows = []
+    for payload, account_id in items:
+        event = payload.to_event(account_id)
+        rows.append(
+            {
+                "id": event.id,
+                "type": event.type,
+                "body": event.model_dump_json(),
+                "attempts": 0,
+                "created_at": created_at,
+            }
+        )
+    await session.execute(insert(table), rows)
 
 
 class OutboxRelay:
@@ -112,14 +139,23 @@ class OutboxRelay:
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
-            published: list[str] = []
-            for row_id, body in rows:
-                try:
-                    await self.bus.publish_event(Event.model_validate(json.loads(body)))
-                except Exception:
-                    log.exception("publishing event %s failed", row_id)
-                    break
-                published.append(row_id)
+            if not rows:
+                return 0
+            events = [Event.model_validate_json(body) for _, body in rows]
+            published: list[str] = [row_id for row_id, _ in rows]
+            try:
+                await self.bus.publish_events(events)
+            except Exception:
+                # Some may have gone: publish one at a time, as far as it goes (a double is harmless).
+                log.warning("publishing %d events at once failed; one by one now", len(events), exc_info=True)
+                published = []
+                for (row_id, _), event in zip(rows, events, strict=True):
+                    try:
+                        await self.bus.publish_event(event)
+                    except Exception:
+                        log.exception("publishing event %s failed", row_id)
+                        break
+                    published.append(row_id)
             if published:
                 await session.execute(delete(self.table).where(self.table.c.id.in_(published)))
             return len(published)
@@ -140,3 +176,33 @@ async def handle_once(
             return False
         raise
     return True
+
+
+async def handle_batch_once(
+    db: Database,
+    processed: Table,
+    events: Sequence[Event],
+    effect: Callable[[AsyncConnection, list[Event]], Awaitable[None]],
+) -> list[Event]:
+    """`handle_once` for many events in one transaction: `effect` gets those not seen before (in order).
+
+    Returns them. The ids are recorded in id order, so concurrent consumers lock them in the same order.
+    """
+    fresh: dict[str, Event] = {}
+    for event in events:
+        fresh.setdefault(event.id, event)
+    if not fresh:
+        return []
+    now = utcnow()
+    async with db.transaction() as session:
+        record = (
+            upsert_insert(session, processed)
+            .values([{"event_id": event_id, "processed_at": now} for event_id in sorted(fresh)])
+            .on_conflict_do_nothing(index_elements=[processed.c.event_id])
+            .returning(processed.c.event_id)
+        )
+        new_ids = set((await session.execute(record)).scalars())
+        new = [event for event in fresh.values() if event.id in new_ids]
+        if new:
+            await effect(session, new)
+    return new

@@ -46,4 +46,7 @@ def server_config(app: FastAPI, settings: Settings, port: int, host: str) -> uvi
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_idle_timeout,
         timeout_graceful_shutdown=10,
+        # The gateway decides whom to believe about the client's address (TRUSTED_PROXIES); uvicorn's own
+        # rewriting would trust any X-Forwarded-For arriving from 127.0.0.1.
+        proxy_headers=False,
     )

@@ -46,6 +46,13 @@ class Settings(BaseSettings):
     demo_seed: bool = True
     migrate_on_start: bool | None = None
     static_dir: Path = Path("clients")
+    trusted_proxies: str = ""
+    robot_burst_pages: int = 20
+    robot_burst_seconds: float = 10.0
+    retention_interval_seconds: float = 3600.0
+    rate_limit_ip_per_minute: int = 1200
+    rate_limit_visitor_per_minute: int = 300
+    rate_limit_site_per_second: int = 5000
 
     def database_url_for(self, service: str) -> str:
         """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else a SQLite file per service in FW_DATA_DIR."""

@@ -22,6 +22,9 @@ class Identity(BaseModel):
     name: str | None = None
     site_id: str | None = None
     visitor_id: str | None = None
+    robot: str | None = None  # why the gateway took this visitor for a robot (`useragent.robot_reason`)
+    consent: bool | None = None  # the visitor's tracking consent (asked only where the site requires it)
+    ip: str | None = None  # the client address the gateway saw (behind trusted proxies)
 
     @property
     def is_user(self) -> bool:
@@ -58,7 +61,16 @@ def access_token(identity: Identity, secret: str, ttl: int) -> str:
 
 
 def visitor_token(identity: Identity, secret: str, ttl: int) -> str:
-    claims = {"typ": "visitor", "sub": identity.visitor_id, "acc": identity.account_id, "site": identity.site_id}
+    claims: dict[str, Any] = {
+        "typ": "visitor",
+        "sub": identity.visitor_id,
+        "acc": identity.account_id,
+        "site": identity.site_id,
+    }
+    if identity.robot:
+        claims["bot"] = identity.robot
+    if identity.consent is not None:
+        claims["cst"] = identity.consent
     return encode(claims, secret, ttl)
 
 
@@ -68,7 +80,14 @@ def _public_identity(claims: dict[str, Any]) -> tuple[Identity, int]:
             kind="user", account_id=claims["acc"], user_id=claims["sub"], role=claims["role"], name=claims.get("name")
         )
     else:
-        identity = Identity(kind="visitor", account_id=claims["acc"], site_id=claims["site"], visitor_id=claims["sub"])
+        identity = Identity(
+            kind="visitor",
+            account_id=claims["acc"],
+            site_id=claims["site"],
+            visitor_id=claims["sub"],
+            robot=claims.get("bot"),
+            consent=claims.get("cst"),
+        )
     return identity, int(claims["exp"])
 
 

@@ -4,13 +4,21 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
-from services.gateway.api.schemas import CreateSite, SiteOut, UserOut, WidgetLook
+from services.gateway.api.schemas import (
+    CreateSite,
+    SiteBlocking,
+    SiteOut,
+    SitePrivacy,
+    UpdateSite,
+    UserOut,
+    WidgetLook,
+)
 from services.gateway.models import accounts, memberships, sites, users
 from services.gateway.passwords import hash_password
 
@@ -75,7 +83,7 @@ def _origin(url: str) -> str:
     return url.rstrip("/")
 
 
-def site_out(row: RowMapping | dict[str, Any], public_url: str) -> SiteOut:
+def site_out(row: RowMapping | dict[str, Any], public_url: str, with_secret: bool = False) -> SiteOut:
     snippet = f'<script src="{public_url.rstrip("/")}/widget.js" data-site="{row["site_key"]}" async></script>'
     return SiteOut(
         id=row["id"],
@@ -85,7 +93,10 @@ def site_out(row: RowMapping | dict[str, Any], public_url: str) -> SiteOut:
         domains=row["domains"],
         allowed_origins=row["allowed_origins"],
         widget=WidgetLook.model_validate(row["widget"]),
+        privacy=SitePrivacy.model_validate(row["privacy"] or {}),
+        blocking=SiteBlocking.model_validate(row["blocking"] or {}),
         embed_snippet=snippet,
+        secret=row["secret"] if with_secret else None,
     )
 
 
@@ -100,10 +111,47 @@ async def create_site(
         "domains": [d.lower() for d in body.domains],
         "allowed_origins": sorted({_origin(str(o)) for o in body.allowed_origins}),
         "widget": body.widget.model_dump(),
+        "secret": secrets.token_hex(24),
+        "privacy": body.privacy.model_dump(),
+        "blocking": body.blocking.model_dump(),
         "created_at": utcnow(),
     }
     await session.execute(insert(sites).values(**values))
-    return site_out(values, public_url)
+    return site_out(values, public_url, with_secret=True)
+
+
+async def account_site(session: AsyncConnection, account_id: str, site_id: str) -> RowMapping:
+    query = select(sites).where(sites.c.id == site_id, sites.c.account_id == account_id)
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise NotFound("No such site.", code="site_not_found")
+    return row
+
+
+async def update_site(
+    session: AsyncConnection, account_id: str, site_id: str, body: UpdateSite, public_url: str
+) -> SiteOut:
+    await account_site(session, account_id, site_id)
+    changes: dict[str, Any] = {}
+    if body.name is not None:
+        changes["name"] = body.name
+    if body.domains is not None:
+        changes["domains"] = [d.lower() for d in body.domains]
+    if body.allowed_origins is not None:
+        changes["allowed_origins"] = sorted({_origin(str(o)) for o in body.allowed_origins})
+    for name in ("widget", "privacy", "blocking"):
+        part = getattr(body, name)
+        if part is not None:
+            changes[name] = part.model_dump()
+    if changes:
+        await session.execute(update(sites).where(sites.c.id == site_id).values(**changes))
+    return site_out(await account_site(session, account_id, site_id), public_url, with_secret=True)
+
+
+async def rotate_secret(session: AsyncConnection, account_id: str, site_id: str, public_url: str) -> SiteOut:
+    await account_site(session, account_id, site_id)
+    await session.execute(update(sites).where(sites.c.id == site_id).values(secret=secrets.token_hex(24)))
+    return site_out(await account_site(session, account_id, site_id), public_url, with_secret=True)
 
 
 async def account_sites(session: AsyncConnection, account_id: str, public_url: str) -> list[SiteOut]:

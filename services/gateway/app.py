@@ -1,5 +1,6 @@
 """The gateway: the only public origin (API, sockets, SPAs, demo shop)."""
 
+import asyncio
 import contextlib
 from collections.abc import Mapping, Sequence
 
@@ -13,6 +14,7 @@ from services.gateway.api.forward import router as forward_router
 from services.gateway.api.routes import router as api_router
 from services.gateway.demo.pages import router as demo_router
 from services.gateway.demo.seed import seed_demo
+from services.gateway.edge import Edge
 from services.gateway.hub import Hub
 from services.gateway.openapi import router as openapi_router
 from services.gateway.proxy import ServiceClients
@@ -37,11 +39,18 @@ def create_app(
         runtime.extras["sites"] = SiteDirectory(runtime)
         runtime.extras["clients"] = ServiceClients(settings, service_apps)
         runtime.extras["hub"] = Hub(runtime.bus)
+        runtime.extras["edge"] = Edge(runtime)
         if settings.demo_seed:
             await seed_demo(runtime)
 
     async def stop(runtime: ServiceRuntime) -> None:
+        seeding = runtime.extras.pop("demo_seed", None)
+        if seeding is not None:
+            seeding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await seeding
         await runtime.extras["clients"].aclose()
+        await runtime.extras["edge"].close()
         await stack.aclose()
 
     app = create_service_app(

@@ -43,6 +43,9 @@ sites = Table(
     Column("domains", JSON, nullable=False),
     Column("allowed_origins", JSON, nullable=False),
     Column("widget", JSON, nullable=False),
+    Column("secret", String(64), nullable=True),  # signs the host site's identify calls (HMAC)
+    Column("privacy", JSON, nullable=True),  # SitePrivacy: identity verification, consent, Do-Not-Track
+    Column("blocking", JSON, nullable=True),  # SiteBlocking: who is answered 403 at the edge
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_sites_account", "account_id"),
 )

@@ -2,17 +2,27 @@
 
 Public requests under /api/v1 are forwarded to the service owning the path, with the caller's
 identity in a signed internal header (any such header from outside is dropped).
+
+The sockets' calls (`ServiceClients.call`, one per `message.send`) take a lean HTTP/1.1 client of
+their own (`Upstream`: keep-alive connections, httptools' parser); httpx's client was most of the
+gateway's CPU per chat message. The REST proxy keeps httpx.
 """
 
+import asyncio
+import json as jsonlib
+import time
+from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
+from urllib.parse import quote, urlencode, urlsplit
 
+import httptools
 import httpx
 from fastapi import FastAPI, Request, Response
 
 from services.common.errors import NotFound, PayloadTooLarge, ServiceUnavailable
 from services.common.settings import Settings
-from services.common.tokens import INTERNAL_HEADER, Identity, internal_token
+from services.common.tokens import INTERNAL_HEADER, INTERNAL_TTL, Identity, internal_token
 
 ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/conversations", "chat"),
@@ -20,10 +30,20 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/api/v1/visitors", "tracking"),
     ("/api/v1/rules", "rules"),
     ("/api/v1/reports", "reporting"),
+    ("/api/v1/contacts", "tracking"),
+    ("/internal/v1/track", "tracking"),  # reached only by the gateway itself: the public proxy forwards /api/v1
 )
 MAX_BODY_BYTES = 1_048_576
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent")
 FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id")
+
+
+TIMEOUT_SECONDS = 30.0
+MAX_CONNECTIONS = 200
+MAX_IDLE_CONNECTIONS = 100
+IDLE_SECONDS = 4.0  # below uvicorn's keep-alive timeout (5 s): we drop a connection before the server does
+TOKEN_REUSE_SECONDS = INTERNAL_TTL / 4  # a cached internal token has at least 3/4 of its life left
+SAFE_PATH = "/-._~!$&'()*+,;=:@"  # RFC 3986 pchar (and /) stay; anything else, e.g. spaces, is escaped
 
 
 def service_for(path: str) -> str:
@@ -33,10 +53,172 @@ def service_for(path: str) -> str:
     raise NotFound(f"No API at {path}.", code="not_found")
 
 
+class UpstreamResponse:
+    """What `ServiceClients.call` returns: the status and the body."""
+
+    __slots__ = ("content", "status_code")
+
+    def __init__(self, status_code: int, content: bytes) -> None:
+        self.status_code = status_code
+        self.content = content
+
+    @property
+    def text(self) -> str:
+        return self.content.decode()
+
+    def json(self) -> Any:
+        return jsonlib.loads(self.content)
+
+
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection carrying one request at a time."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[UpstreamResponse] | None = None
+        self.body: list[bytes] = []
+        self.closed = False
+        self.reusable = False
+        self.answered = False  # a byte of the current response arrived
+        self.idle_since = 0.0
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+
+    def data_received(self, data: bytes) -> None:
+        self.answered = True
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as exc:
+            self._fail(exc)
+            self.close()
+
+    def eof_received(self) -> bool:
+        self.closed = True
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(exc or ConnectionResetError("the service closed the connection"))
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self.body = []
+
+    def on_body(self, body: bytes) -> None:
+        self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.reusable = self.parser.should_keep_alive()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(UpstreamResponse(self.parser.get_status_code(), b"".join(self.body)))
+
+    def _fail(self, exc: BaseException) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+
+    async def request(self, data: bytes) -> UpstreamResponse:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.answered = self.reusable = False
+        self.transport.write(data)
+        try:
+            return await self.waiter
+        finally:
+            self.waiter = None
+
+    def close(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+
+class Upstream:
+    """A small HTTP/1.1 client for one service: a pool of keep-alive connections, JSON in and out."""
+
+    def __init__(self, base_url: str, timeout: float = TIMEOUT_SECONDS) -> None:
+        url = urlsplit(base_url)
+        if url.scheme != "http" or not url.hostname:
+            raise ValueError(f"Upstream speaks plain http only, not {base_url}")
+        self.host = url.hostname
+        self.port = url.port or 80
+        self.authority = url.netloc.encode()
+        self.prefix = url.path.rstrip("/")
+        self.timeout = timeout
+        self.idle: deque[_Connection] = deque()
+        self.slots = asyncio.Semaphore(MAX_CONNECTIONS)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        headers: dict[str, str],
+    ) -> UpstreamResponse:
+        target = quote(self.prefix + path, safe=SAFE_PATH)
+        if params:
+            target += "?" + urlencode(params)
+        head = [f"{method} {target} HTTP/1.1\r\nhost: ".encode(), self.authority, b"\r\n"]
+        for name, value in headers.items():
+            head.append(f"{name}: {value}\r\n".encode())
+        body = b""
+        if json is not None:
+            body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+            head.append(b"content-type: application/json\r\n")
+        if body or method not in ("GET", "HEAD", "DELETE"):
+            head.append(b"content-length: %d\r\n" % len(body))
+        head.append(b"\r\n")
+        data = b"".join(head) + body
+        async with self.slots:
+            async with asyncio.timeout(self.timeout):
+                return await self._send(data)
+
+    async def _send(self, data: bytes) -> UpstreamResponse:
+        while True:
+            connection, reused = await self._acquire()
+            try:
+                response = await connection.request(data)
+            except BaseException as exc:
+                connection.close()
+                # The service closed a kept-alive connection as we sent: it never saw the request, send it again.
+                if reused and not connection.answered and isinstance(exc, ConnectionError):
+                    continue
+                raise
+            self._release(connection)
+            return response
+
+    async def _acquire(self) -> tuple[_Connection, bool]:
+        now = time.monotonic()
+        while self.idle:
+            connection = self.idle.pop()
+            if not connection.closed and now - connection.idle_since < IDLE_SECONDS:
+                return connection, True
+            connection.close()
+        _, protocol = await asyncio.get_running_loop().create_connection(_Connection, self.host, self.port)
+        return protocol, False
+
+    def _release(self, connection: _Connection) -> None:
+        if connection.reusable and not connection.closed and len(self.idle) < MAX_IDLE_CONNECTIONS:
+            connection.idle_since = time.monotonic()
+            self.idle.append(connection)
+        else:
+            connection.close()
+
+    def close(self) -> None:
+        while self.idle:
+            self.idle.pop().close()
+
+
 class ServiceClients:
     def __init__(self, settings: Settings, apps: Mapping[str, FastAPI] | None = None) -> None:
         self.settings = settings
         self.clients: dict[str, httpx.AsyncClient] = {}
+        self.upstreams: dict[str, Upstream] = {}
+        self._tokens: dict[Any, tuple[str, float]] = {}
         names = {name for _, name in ROUTES}
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         for name in names:
@@ -47,6 +229,8 @@ class ServiceClients:
             url = settings.service_url(name)
             if url:
                 self.clients[name] = httpx.AsyncClient(base_url=url, timeout=30, limits=limits)
+                if url.startswith("http://"):
+                    self.upstreams[name] = Upstream(url)
 
     def client(self, name: str) -> httpx.AsyncClient:
         client = self.clients.get(name)
@@ -56,6 +240,23 @@ class ServiceClients:
             )
         return client
 
+    def internal_token(self, identity: Identity) -> str:
+        """The signed identity header's value; one token serves an identity for `TOKEN_REUSE_SECONDS`."""
+        try:
+            key = tuple(identity.__dict__.items())
+            hash(key)
+        except TypeError:
+            return internal_token(identity, self.settings.internal_secret)
+        now = time.monotonic()
+        cached = self._tokens.get(key)
+        if cached is not None and now - cached[1] < TOKEN_REUSE_SECONDS:
+            return cached[0]
+        if len(self._tokens) >= 10_000:
+            self._tokens.clear()
+        token = internal_token(identity, self.settings.internal_secret)
+        self._tokens[key] = (token, now)
+        return token
+
     async def call(
         self,
         method: str,
@@ -64,22 +265,25 @@ class ServiceClients:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
-    ) -> httpx.Response:
+    ) -> UpstreamResponse:
         """Call a service on behalf of `identity` (used by the sockets)."""
-        headers = {INTERNAL_HEADER: internal_token(identity, self.settings.internal_secret)} if identity else {}
+        name = service_for(path)
+        headers = {INTERNAL_HEADER: self.internal_token(identity)} if identity else {}
+        upstream = self.upstreams.get(name)
         try:
-            return await self.client(service_for(path)).request(method, path, json=json, params=params, headers=headers)
-        except httpx.TransportError as exc:
-            raise ServiceUnavailable(
-                f"The {service_for(path)} service did not answer.", code="service_unavailable"
-            ) from exc
+            if upstream is not None:
+                return await upstream.request(method, path, json=json, params=params, headers=headers)
+            response = await self.client(name).request(method, path, json=json, params=params, headers=headers)
+            return UpstreamResponse(response.status_code, response.content)
+        except (httpx.TransportError, OSError, TimeoutError, httptools.HttpParserError) as exc:
+            raise ServiceUnavailable(f"The {name} service did not answer.", code="service_unavailable") from exc
 
     async def forward(self, request: Request, identity: Identity | None) -> Response:
         path = request.url.path
         name = service_for(path)
         headers = {k: v for k in FORWARDED_REQUEST_HEADERS if (v := request.headers.get(k))}
         if identity is not None:
-            headers[INTERNAL_HEADER] = internal_token(identity, self.settings.internal_secret)
+            headers[INTERNAL_HEADER] = self.internal_token(identity)
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"A request body may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
@@ -93,5 +297,7 @@ class ServiceClients:
         return Response(content=upstream.content, status_code=upstream.status_code, headers=out_headers)
 
     async def aclose(self) -> None:
+        for upstream in self.upstreams.values():
+            upstream.close()
         for client in self.clients.values():
             await client.aclose()

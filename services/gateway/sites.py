@@ -1,14 +1,54 @@
-"""Sites as the edge needs them: by public key or id, with their allowed origins, briefly cached."""
+"""Sites as the edge needs them: by public key or id, with their allowed origins and rules, briefly cached."""
 
+import ipaddress
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from services.common.client_address import Network
 from services.common.errors import Forbidden, NotFound
+from services.common.geo import GeoLocator
 from services.common.service import ServiceRuntime
 from services.gateway import accounts as accts
+from services.gateway.api.schemas import SiteBlocking, SitePrivacy
 
 CACHE_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Blocklist:
+    robots: bool = False
+    networks: tuple[Network, ...] = ()
+    countries: frozenset[str] = frozenset()
+    user_agents: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, blocking: SiteBlocking) -> "Blocklist":
+        return cls(
+            robots=blocking.robots,
+            networks=tuple(ipaddress.ip_network(n, strict=False) for n in blocking.ips),
+            countries=frozenset(blocking.countries),
+            user_agents=tuple(blocking.user_agents),
+        )
+
+    def reason(self, ip: str | None, user_agent: str | None, robot: str | None, geo: GeoLocator) -> str | None:
+        """Why this caller is blocked, or None. Cheap checks first; the country only when the site blocks some."""
+        if self.robots and robot:
+            return f"robot ({robot})"
+        if self.user_agents and user_agent:
+            agent = user_agent.lower()
+            if any(pattern in agent for pattern in self.user_agents):
+                return "user agent"
+        if ip and (self.networks or self.countries):
+            try:
+                address = ipaddress.ip_address(ip)
+            except ValueError:
+                return None
+            if any(address in network for network in self.networks):
+                return "address"
+            if self.countries and geo.lookup(ip).country_code in self.countries:
+                return "country"
+        return None
 
 
 @dataclass(frozen=True)
@@ -19,6 +59,9 @@ class EdgeSite:
     site_key: str
     allowed_origins: frozenset[str]
     widget: dict[str, Any]
+    secret: str | None = None
+    privacy: SitePrivacy = field(default_factory=SitePrivacy)
+    blocklist: Blocklist = field(default_factory=Blocklist)
 
 
 class SiteDirectory:
@@ -46,6 +89,9 @@ class SiteDirectory:
                 site_key=row["site_key"],
                 allowed_origins=frozenset(row["allowed_origins"]),
                 widget=row["widget"],
+                secret=row["secret"],
+                privacy=SitePrivacy.model_validate(row["privacy"] or {}),
+                blocklist=Blocklist.of(SiteBlocking.model_validate(row["blocking"] or {})),
             )
         self._cache[cache_key] = (time.monotonic() + CACHE_SECONDS, site)
         return site

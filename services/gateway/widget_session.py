@@ -1,33 +1,120 @@
-"""Visitors' sessions: a signed token binding a first-party visitor id to one site."""
+"""Visitors' sessions: a signed token binding a first-party visitor id to one site, with what the edge
+learnt of them (robot, consent); identification of logged-in users and consent to tracking."""
 
-from services.common.errors import Unauthorized
+import hashlib
+import hmac
+
+from fastapi import Request
+
+from services.common.errors import Forbidden, Unauthorized
 from services.common.ids import new_id
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_visitor, visitor_token
-from services.gateway.api.schemas import PublicSite, WidgetLook, WidgetSession
-from services.gateway.sites import SiteDirectory, check_origin
+from services.gateway.api.schemas import (
+    ConsentOut,
+    IdentifyRequest,
+    PublicSite,
+    TrackingPolicy,
+    WidgetLook,
+    WidgetSession,
+    WidgetSessionRequest,
+)
+from services.gateway.edge import Edge
+from services.gateway.proxy import ServiceClients, UpstreamResponse
+from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
 
 
-async def open_session(
-    runtime: ServiceRuntime, directory: SiteDirectory, site_key: str, previous_token: str | None, origin: str | None
-) -> WidgetSession:
-    """Keep the visitor id of a valid token for the same site; anything else starts a new visitor."""
-    site = await directory.by_key(site_key)
-    check_origin(site, origin)
+def _previous(token: str | None, site: EdgeSite, secret: str) -> Identity | None:
+    if not token:
+        return None
+    try:
+        previous, _ = identity_from_visitor(token, secret)
+    except Unauthorized:
+        return None
+    return previous if previous.site_id == site.id else None
+
+
+def tracking_policy(site: EdgeSite, identity: Identity) -> TrackingPolicy:
+    privacy = site.privacy
+    consent = bool(identity.consent)
+    return TrackingPolicy(
+        enabled=not identity.robot and (consent or not privacy.consent_required),
+        consent_required=privacy.consent_required,
+        consent=consent,
+        honor_dnt=privacy.honor_dnt,
+    )
+
+
+def _session(runtime: ServiceRuntime, site: EdgeSite, identity: Identity) -> WidgetSession:
     settings = runtime.settings
-    visitor_id: str | None = None
-    if previous_token:
-        try:
-            previous, _ = identity_from_visitor(previous_token, settings.jwt_secret)
-            if previous.site_id == site.id:
-                visitor_id = previous.visitor_id
-        except Unauthorized:
-            visitor_id = None
-    identity = Identity(kind="visitor", account_id=site.account_id, site_id=site.id, visitor_id=visitor_id or new_id())
     assert identity.visitor_id is not None
     return WidgetSession(
         visitor_token=visitor_token(identity, settings.jwt_secret, settings.visitor_token_ttl),
         visitor_id=identity.visitor_id,
         expires_in=settings.visitor_token_ttl,
         site=PublicSite(id=site.id, name=site.name, widget=WidgetLook.model_validate(site.widget)),
+        tracking=tracking_policy(site, identity),
+        robot=bool(identity.robot),
     )
+
+
+async def open_session(
+    runtime: ServiceRuntime, directory: SiteDirectory, edge: Edge, request: Request, body: WidgetSessionRequest
+) -> WidgetSession:
+    """Keep the visitor id (and consent) of a valid token for the same site; anything else is a new visitor."""
+    ip = edge.address(request)
+    await edge.limit_address(ip)
+    site = await directory.by_key(body.site_key)
+    check_origin(site, request.headers.get("origin"))
+    robot = edge.robot(request)
+    edge.check_blocked(site, request, ip, robot)
+    previous = _previous(body.visitor_token, site, runtime.settings.jwt_secret)
+    identity = Identity(
+        kind="visitor",
+        account_id=site.account_id,
+        site_id=site.id,
+        visitor_id=previous.visitor_id if previous else new_id(),
+        robot=robot,
+        consent=previous.consent if previous else None,
+    )
+    return _session(runtime, site, identity)
+
+
+async def _visitor_site(directory: SiteDirectory, visitor: Identity | None) -> EdgeSite:
+    if visitor is None or visitor.kind != "visitor":
+        raise Unauthorized("A visitor token is required.", code="not_authenticated")
+    site = await directory.by_id(visitor.site_id or "")
+    if site is None or site.account_id != visitor.account_id:
+        raise Unauthorized("The visitor token names an unknown site.", code="invalid_token")
+    return site
+
+
+async def grant_consent(
+    runtime: ServiceRuntime, directory: SiteDirectory, visitor: Identity | None, granted: bool
+) -> ConsentOut:
+    site = await _visitor_site(directory, visitor)
+    assert visitor is not None
+    session = _session(runtime, site, visitor.model_copy(update={"consent": granted}))
+    return ConsentOut(consent=granted, visitor_token=session.visitor_token)
+
+
+def signature_of(secret: str, user_id: str) -> str:
+    """What the site's backend sends as `signature`: hex HMAC-SHA256 of the user id with the site secret."""
+    return hmac.new(secret.encode(), user_id.encode(), hashlib.sha256).hexdigest()
+
+
+async def identify(
+    directory: SiteDirectory, clients: ServiceClients, visitor: Identity | None, body: IdentifyRequest
+) -> UpstreamResponse:
+    """Check the host site's signature, then let tracking link the visitor to the contact."""
+    site = await _visitor_site(directory, visitor)
+    verified = False
+    if body.signature is not None:
+        expected = signature_of(site.secret or "", body.user_id)
+        if not site.secret or not hmac.compare_digest(expected, body.signature.lower()):
+            raise Forbidden("The identity signature is wrong.", code="identity_not_verified")
+        verified = True
+    elif site.privacy.identity_verification:
+        raise Forbidden("This site requires a signed identity.", code="identity_not_verified")
+    payload = body.model_dump(exclude={"signature"}) | {"verified": verified}
+    return await clients.call("POST", "/internal/v1/track/identify", visitor, json=payload)

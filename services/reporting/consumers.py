@@ -1,11 +1,18 @@
-"""Events the reporting service consumes (consumer group `reporting`), each counted at most once."""
+"""Events the reporting service consumes (consumer group `reporting`), each counted at most once.
+
+The events read together are counted in one transaction: their ids are recorded, and the increments of
+the new ones are summed per account and day first, so a batch costs one upsert per day touched.
+"""
 
 import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.bus import EventHandler
+from services.common.bus import BatchEventHandler
 from services.common.events import (
     PAYLOADS,
     ConversationAccepted,
@@ -15,7 +22,7 @@ from services.common.events import (
     MessageCreated,
     PageviewRecorded,
 )
-from services.common.outbox import handle_once
+from services.common.outbox import handle_batch_once
 from services.common.service import Consumer, ServiceRuntime
 from services.reporting.daily import add_to_day, increments, utc_day
 from services.reporting.models import processed
@@ -25,24 +32,40 @@ log = logging.getLogger("floorwalker.reporting")
 CONSUMED = [
     e.TYPE for e in (ConversationStarted, ConversationAccepted, ConversationClosed, MessageCreated, PageviewRecorded)
 ]
+LINGER_SECONDS = 0.25  # the daily report may lag this much; in exchange a busy stream costs few transactions
 
 
-def on_event(runtime: ServiceRuntime) -> EventHandler:
-    async def handle(event: Event) -> None:
-        try:
-            moment, adds = increments(PAYLOADS[event.type].model_validate(event.payload))
-        except (KeyError, ValidationError, ValueError):
-            # Retrying cannot fix a malformed event; dropping it keeps the stream (and, embedded, the
-            # producer's outbox) moving.
-            log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+class CountEvents(BatchEventHandler):
+    linger = LINGER_SECONDS
+
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+
+    async def handle_batch(self, events: Sequence[Event]) -> None:
+        counted: dict[str, tuple[date, dict[str, float]]] = {}
+        for event in events:
+            try:
+                moment, adds = increments(PAYLOADS[event.type].model_validate(event.payload))
+            except (KeyError, ValidationError, ValueError):
+                # Retrying cannot fix a malformed event; dropping it keeps the stream (and, embedded, the
+                # producer's outbox) moving.
+                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+                continue
+            counted[event.id] = utc_day(moment), adds
+        if not counted:
             return
 
-        async def effect(session: AsyncConnection, _: Event) -> None:
-            await add_to_day(session, event.account_id, utc_day(moment), adds)
+        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+            sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(int))
+            for event in new:
+                day, adds = counted[event.id]
+                day_sums = sums[event.account_id, day]
+                for name, value in adds.items():
+                    day_sums[name] += value
+            for (account_id, day), adds in sorted(sums.items()):  # one lock order for concurrent consumers
+                await add_to_day(session, account_id, day, dict(adds))
 
-        await handle_once(runtime.db, processed, event, effect)
-
-    return handle
+        await handle_batch_once(self.runtime.db, processed, [e for e in events if e.id in counted], effect)
 
 
-CONSUMERS = [Consumer(CONSUMED, on_event)]
+CONSUMERS = [Consumer(CONSUMED, CountEvents)]

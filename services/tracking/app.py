@@ -1,20 +1,22 @@
 from fastapi import FastAPI
 
 from services.common.bus import EventBus
-from services.common.service import create_service_app
+from services.common.service import Consumer, create_service_app
 from services.common.settings import Settings, get_settings
-from services.tracking.api.routes import router
-from services.tracking.live import start_sweeper, stop_sweeper
+from services.tracking.api.routes import internal, router
+from services.tracking.consumers import CHAT_EVENTS, chat_state_handler
 from services.tracking.models import outbox
+from services.tracking.tracker import board_of, start_tracker, stop_tracker
 
 
 def create_app(settings: Settings | None = None, bus: EventBus | None = None) -> FastAPI:
     return create_service_app(
         "tracking",
         settings or get_settings(),
-        routers=[router],
+        routers=[router, internal],
         outbox=outbox,
+        consumers=[Consumer(CHAT_EVENTS, chat_state_handler(board_of))],
         bus=bus,
-        on_start=[start_sweeper],
-        on_stop=[stop_sweeper],
+        on_start=[start_tracker],
+        on_stop=[stop_tracker],
     )

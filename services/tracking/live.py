@@ -1,88 +1,187 @@
-"""Who is on the account's sites now, and when someone leaves."""
+"""The live list: who is on the account's sites now, pushed to operators as changes, and who left."""
 
 import asyncio
 import contextlib
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
-from services.common.errors import NotFound
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
-from services.tracking.api.schemas import PageViewOut, VisitorDetail, VisitorOut
-from services.tracking.models import page_views, visitors
-from services.tracking.pageviews import announce, visitor_out
+from services.tracking.api.schemas import VisitorOut
+from services.tracking.livestore import LiveStore
+from services.tracking.models import contacts, visitors, visits
 
 log = logging.getLogger("floorwalker.tracking.live")
 SWEEP_SECONDS = 5.0
 
 
-async def live_visitors(runtime: ServiceRuntime, operator: Identity) -> list[VisitorOut]:
-    """The account's visitors seen within `LIVE_IDLE_SECONDS`, most recently active first (at most 1000)."""
-    since = utcnow() - timedelta(seconds=runtime.settings.live_idle_seconds)
-    query = (
-        select(visitors)
-        .where(visitors.c.account_id == operator.account_id, visitors.c.last_seen_at >= since)
-        .order_by(visitors.c.last_seen_at.desc())
-        .limit(1000)
+@dataclass
+class Changes:
+    """What a committed ingest batch changed."""
+
+    updated: set[str] = field(default_factory=set)  # visitor ids whose rows changed
+    robots: set[tuple[str, str]] = field(default_factory=set)  # (account, visitor) newly found to be robots
+    visitors: dict[str, dict[str, Any]] = field(default_factory=dict)  # the rows as written
+    visits: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def contact_out(row: Any) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {
+        "contact_id": row["id"],
+        "user_id": row["external_id"],
+        "email": row["email"],
+        "name": row["name"],
+        "phone": row["phone"],
+        "verified": row["verified"],
+    }
+
+
+def arrival_out(visit: Any) -> dict[str, Any] | None:
+    if visit is None or not visit["arrived_kind"]:
+        return None
+    return {"kind": visit["arrived_kind"], "source": visit["arrived_source"], "keywords": visit["keywords"]}
+
+
+def visitor_out(row: Any, visit: Any, contact: Any) -> VisitorOut:
+    """`LiveVisitor` from the visitor's row, their current visit and their contact."""
+    return VisitorOut(
+        visitor_id=row["id"],
+        site_id=row["site_id"],
+        visit_id=row["current_visit_id"],
+        current_url=row["current_url"],
+        current_title=row["current_title"],
+        section=row["current_section"],
+        first_seen_at=row["first_seen_at"],
+        last_seen_at=row["last_seen_at"],
+        visit_started_at=visit["started_at"] if visit else None,
+        page_started_at=row["page_started_at"],
+        pages_viewed=visit["page_count"] if visit else 0,
+        visit_count=row["visit_count"],
+        returning=row["visit_count"] > 1,
+        ip=visit["ip"] if visit else None,
+        location=visit["location"] if visit else None,
+        device=visit["device"] if visit else None,
+        referrer=visit["referrer"] if visit else None,
+        arrived_via=arrival_out(visit),
+        utm=visit["utm"] if visit else None,
+        contact=contact_out(contact),
+        attributes=row["attributes"] or {},
+        chat_state=row["chat_state"] or "none",
     )
-    async with runtime.db.reading() as session:
-        return [visitor_out(r) for r in (await session.execute(query)).mappings()]
 
 
-async def visitor_detail(runtime: ServiceRuntime, operator: Identity, visitor_id: str) -> VisitorDetail:
-    async with runtime.db.reading() as session:
-        query = select(visitors).where(visitors.c.id == visitor_id, visitors.c.account_id == operator.account_id)
-        row = (await session.execute(query)).mappings().first()
-        if row is None:
-            raise NotFound("No such visitor.", code="visitor_not_found")
-        views = await session.execute(
-            select(page_views.c.url, page_views.c.title, page_views.c.viewed_at)
-            .where(page_views.c.visit_id == row["current_visit_id"])
-            .order_by(page_views.c.viewed_at, page_views.c.id)
-        )
-        pages = [PageViewOut.model_validate(dict(v)) for v in views.mappings()]
-    return VisitorDetail(**visitor_out(row).model_dump(), page_views=pages)
+async def contacts_by_id(session: AsyncConnection, ids: set[str]) -> dict[str, Any]:
+    if not ids:
+        return {}
+    rows = await session.execute(select(contacts).where(contacts.c.id.in_(sorted(ids))))
+    return {row["id"]: row for row in rows.mappings()}
 
 
-async def announce_departures(runtime: ServiceRuntime, since: datetime, until: datetime) -> int:
-    """Publish `visitor.left` for visitors whose idle time crossed the threshold in (since, until].
+class LiveBoard:
+    def __init__(self, runtime: ServiceRuntime, store: LiveStore) -> None:
+        self.runtime = runtime
+        self.store = store
+        self._sweeper: asyncio.Task[None] | None = None
 
-    Each replica sweeps on its own, so with several replicas a departure may be announced more than
-    once; the frame is idempotent for the console (it removes the visitor from its list).
-    """
-    idle = timedelta(seconds=runtime.settings.live_idle_seconds)
-    query = select(visitors.c.id, visitors.c.account_id).where(
-        visitors.c.last_seen_at > since - idle, visitors.c.last_seen_at <= until - idle
-    )
-    async with runtime.db.reading() as session:
-        gone = (await session.execute(query)).all()
-    for visitor_id, account_id in gone:
-        await announce(runtime, account_id, {"type": "visitor.left", "visitor_id": visitor_id})
-    return len(gone)
+    @property
+    def idle(self) -> timedelta:
+        return timedelta(seconds=self.runtime.settings.live_idle_seconds)
+
+    async def publish_changes(self, changes: Changes) -> None:
+        """Put the changed visitors in the live list and tell the operators; robots leave it."""
+        wanted = {row["contact_id"] for row in changes.visitors.values() if row["contact_id"]}
+        found: dict[str, Any] = {}
+        if wanted:
+            async with self.runtime.db.reading() as session:
+                found = await contacts_by_id(session, wanted)
+        for row in changes.visitors.values():
+            try:
+                if row["is_robot"]:
+                    if (row["account_id"], row["id"]) in changes.robots:
+                        await self.drop(row["account_id"], row["id"])
+                    continue
+                visit = changes.visits.get(row["current_visit_id"] or "")
+                await self.show(visitor_out(row, visit, found.get(row["contact_id"] or "")))
+            except Exception:
+                log.warning("could not update the live list for visitor %s", row["id"], exc_info=True)
+
+    async def show(self, visitor: VisitorOut, account_id: str | None = None) -> None:
+        record = visitor.model_dump(mode="json")
+        account = account_id or await self._account_of(visitor)
+        await self.store.put(account, visitor.visitor_id, record, visitor.last_seen_at.timestamp())
+        await announce(self.runtime, account, {"type": "visitor.updated", "visitor": record})
+
+    async def _account_of(self, visitor: VisitorOut) -> str:
+        async with self.runtime.db.reading() as session:
+            account = await session.scalar(select(visitors.c.account_id).where(visitors.c.id == visitor.visitor_id))
+        return str(account)
+
+    async def drop(self, account_id: str, visitor_id: str) -> None:
+        if await self.store.remove(account_id, visitor_id):
+            await announce(self.runtime, account_id, {"type": "visitor.left", "visitor_id": visitor_id})
+
+    async def refresh(self, visitor_id: str) -> None:
+        """Re-read one visitor and update the live list, if they are on the site now (chat state, identity)."""
+        async with self.runtime.db.reading() as session:
+            row = (await session.execute(select(visitors).where(visitors.c.id == visitor_id))).mappings().first()
+            if row is None or row["is_robot"] or utcnow() - row["last_seen_at"] > self.idle:
+                return
+            visit = None
+            if row["current_visit_id"]:
+                query = select(visits).where(visits.c.id == row["current_visit_id"])
+                visit = (await session.execute(query)).mappings().first()
+            contact = (
+                (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"])
+                if row["contact_id"]
+                else None
+            )
+        await self.show(visitor_out(row, visit, contact), row["account_id"])
+
+    async def live_visitors(self, operator: Identity, site_id: str | None) -> list[dict[str, Any]]:
+        since = (utcnow() - self.idle).timestamp()
+        records = await self.store.recent(operator.account_id, since)
+        if site_id:
+            records = [r for r in records if r["site_id"] == site_id]
+        records.sort(key=lambda r: r["last_seen_at"], reverse=True)
+        return records[:1000]
+
+    async def announce_departures(self) -> int:
+        """`visitor.left` for everyone idle past `LIVE_IDLE_SECONDS`; each departure is announced once."""
+        gone = await self.store.expire((utcnow() - self.idle).timestamp())
+        for account_id, visitor_id in gone:
+            await announce(self.runtime, account_id, {"type": "visitor.left", "visitor_id": visitor_id})
+        return len(gone)
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_SECONDS)
+            try:
+                await self.announce_departures()
+            except Exception:
+                log.exception("departure sweep failed")
+
+    def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        await self.store.close()
 
 
-async def _sweep_forever(runtime: ServiceRuntime) -> None:
-    last = utcnow()
-    while True:
-        await asyncio.sleep(SWEEP_SECONDS)
-        now = utcnow()
-        try:
-            await announce_departures(runtime, last, now)
-            last = now
-        except Exception:
-            log.exception("departure sweep failed")
-
-
-async def start_sweeper(runtime: ServiceRuntime) -> None:
-    runtime.extras["sweeper"] = asyncio.create_task(_sweep_forever(runtime))
-
-
-async def stop_sweeper(runtime: ServiceRuntime) -> None:
-    task = runtime.extras.pop("sweeper", None)
-    if task is not None:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+async def announce(runtime: ServiceRuntime, account_id: str, frame: dict[str, Any]) -> None:
+    """Realtime frame to the account's operators; losing one is tolerated (the console resyncs)."""
+    try:
+        await runtime.bus.publish(f"account:{account_id}", frame)
+    except Exception:
+        log.warning("could not publish %s to account %s", frame.get("type"), account_id, exc_info=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright, expect
 
-from tests.helpers import free_port, start_embedded
+from tests.helpers import BROWSER_UA, free_port, start_embedded
 
 pytestmark = pytest.mark.browser
 CHROMIUM_ARGS = [
@@ -40,7 +40,8 @@ async def browser() -> AsyncIterator[Browser]:
 async def test_visitor_and_operator_talk_through_widget_and_console(
     shop: str, browser: Browser, tmp_path: Path
 ) -> None:
-    visitor = await (await browser.new_context()).new_page()
+    # Headless Chromium says so in its user agent and would be taken for a robot (no chat): a person's browser.
+    visitor = await (await browser.new_context(user_agent=BROWSER_UA)).new_page()
     await visitor.goto(f"{shop}/demo/informatica/")
     host_heading_color = await visitor.eval_on_selector("h1", "e => getComputedStyle(e).color")
     await visitor.locator('[data-fw="launcher"]').click()

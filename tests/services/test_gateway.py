@@ -16,7 +16,7 @@ from services.common.settings import Settings
 from services.gateway.app import create_app as create_gateway
 from services.gateway.demo.seed import DEMO_ADMIN
 from tests.chat_client import SITE_KEY, login, next_frame, visitor_session, ws_url
-from tests.helpers import free_port, live_server
+from tests.helpers import BROWSER_UA, free_port, live_server
 
 
 @asynccontextmanager
@@ -26,7 +26,7 @@ async def gateway(settings: Settings) -> AsyncIterator[tuple[str, httpx.AsyncCli
     bus = MemoryBus() if settings.redis_url is None else None
     app = create_gateway(settings, bus, {"chat": create_chat(settings, bus)})
     async with app.router.lifespan_context(app), live_server(app, settings, port) as base:
-        async with httpx.AsyncClient(base_url=base, headers={"origin": base}) as client:
+        async with httpx.AsyncClient(base_url=base, headers={"origin": base, "user-agent": BROWSER_UA}) as client:
             yield base, client
 
 

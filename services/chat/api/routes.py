@@ -65,14 +65,13 @@ async def close_conversation(conversation_id: str, caller: AnyCaller, runtime: R
 
 
 @router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
-async def post_message(
-    conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime, response: Response
-) -> MessageOut:
+async def post_message(conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime) -> Response:
     """Store a message once; a retry with the same client_msg_id returns the stored message (200)."""
     posted = await convs.post(runtime, caller, conversation_id, body.client_msg_id, body.text)
-    if not posted.created:
-        response.status_code = 200
-    return posted.message
+    # Serialized here, once: FastAPI would validate the model again against the response model first.
+    return Response(
+        posted.message.model_dump_json(), status_code=201 if posted.created else 200, media_type="application/json"
+    )
 
 
 @router.get("/{conversation_id}/messages", response_model=MessageList)

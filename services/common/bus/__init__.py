@@ -4,7 +4,7 @@
 `MemoryBus` (embedded): the same contract inside one process.
 """
 
-from services.common.bus.base import EventBus, EventHandler, RealtimeCallback
+from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, RealtimeCallback
 from services.common.bus.memory import MemoryBus
 from services.common.bus.redis import RedisBus
 from services.common.settings import Settings
@@ -18,4 +18,12 @@ def bus_from_settings(settings: Settings) -> EventBus:
     return MemoryBus()
 
 
-__all__ = ["EventBus", "EventHandler", "MemoryBus", "RealtimeCallback", "RedisBus", "bus_from_settings"]
+__all__ = [
+    "BatchEventHandler",
+    "EventBus",
+    "EventHandler",
+    "MemoryBus",
+    "RealtimeCallback",
+    "RedisBus",
+    "bus_from_settings",
+]

@@ -1,11 +1,30 @@
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from services.common.events import Event
 
 EventHandler = Callable[[Event], Awaitable[None]]
 RealtimeCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+class BatchEventHandler(ABC):
+    """An event handler that can also take several events in one go (say, one transaction for them all).
+
+    Pass one to `EventBus.consume` like any handler: the bus then hands it the events it read together
+    (in stream order per type). If a batch fails, the bus hands its events over again one at a time, so
+    one bad event does not hold up the others; handlers must be idempotent per event id anyway.
+    """
+
+    linger: float = 0.0
+    """Seconds the Redis bus waits after a batch before reading again, so that the next batch is bigger
+    (fewer transactions for a consumer that is not on anyone's latency path)."""
+
+    @abstractmethod
+    async def handle_batch(self, events: Sequence[Event]) -> None: ...
+
+    async def __call__(self, event: Event) -> None:
+        await self.handle_batch([event])
 
 
 class EventBus(ABC):
@@ -22,12 +41,28 @@ class EventBus(ABC):
         """Returns once the event is durably handed over (Redis) or handled by every group (memory)."""
 
     @abstractmethod
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        """`publish_event` for many events in order, in one go (one Redis round trip).
+
+        If it raises, any of them may have been published: publishing them again is safe (consumers
+        are idempotent per event id).
+        """
+
+    @abstractmethod
     async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:
-        """Deliver events of `types` to `handler`, once per group; a failing handler gets them again."""
+        """Deliver events of `types` to `handler`, once per group; a failing handler gets them again.
+
+        A `BatchEventHandler` gets the events read together in one call.
+        """
 
     @abstractmethod
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         """Realtime fan-out to whoever listens now; may be lost."""
+
+    async def publish_many(self, channels: Sequence[str], message: dict[str, Any]) -> None:
+        """`publish` of one message on several channels (the Redis bus: one round trip)."""
+        for channel in channels:
+            await self.publish(channel, message)
 
     @abstractmethod
     async def subscribe(self, channel: str, callback: RealtimeCallback) -> None: ...

@@ -1,8 +1,9 @@
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from services.common.bus.base import EventBus, EventHandler, RealtimeCallback
+from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, RealtimeCallback
 from services.common.events import Event
 
 log = logging.getLogger("floorwalker.bus")
@@ -12,7 +13,8 @@ class MemoryBus(EventBus):
     """In-process bus for the embedded mode.
 
     `publish_event` runs every group's handler before returning and raises if one fails, so the
-    outbox row stays and is published again: at-least-once, like the Redis bus.
+    outbox row stays and is published again: at-least-once, like the Redis bus. `publish_events` gives
+    a `BatchEventHandler` all the events of its types in one call.
     """
 
     def __init__(self) -> None:
@@ -29,6 +31,19 @@ class MemoryBus(EventBus):
         for _group, entries in list(self._groups.items()):
             for types, handler in entries:
                 if event.type in types:
+                    await handler(event)
+
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        for _group, entries in list(self._groups.items()):
+            for types, handler in entries:
+                wanted = [event for event in events if event.type in types]
+                if isinstance(handler, BatchEventHandler) and len(wanted) > 1:
+                    try:
+                        await handler.handle_batch(wanted)
+                        continue
+                    except Exception:
+                        log.warning("a batch of %d events failed; handling them one by one", len(wanted), exc_info=True)
+                for event in wanted:
                     await handler(event)
 
     async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:

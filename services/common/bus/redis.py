@@ -5,13 +5,14 @@ import logging
 import os
 import socket
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from redis.exceptions import ResponseError
 
-from services.common.bus.base import EventBus, EventHandler, RealtimeCallback
+from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, RealtimeCallback
 from services.common.events import Event
 
 log = logging.getLogger("floorwalker.bus")
@@ -19,6 +20,7 @@ log = logging.getLogger("floorwalker.bus")
 STREAM_MAXLEN = 200_000
 BLOCK_MS = 1000
 CLAIM_IDLE_MS = 30_000
+Entry = tuple[str, str, dict[str, str] | None]  # stream, entry id, fields
 
 
 class RedisBus(EventBus):
@@ -65,6 +67,16 @@ class RedisBus(EventBus):
             self.stream(event.type), {"event": event.model_dump_json()}, maxlen=STREAM_MAXLEN, approximate=True
         )
 
+    async def publish_events(self, events: Sequence[Event]) -> None:
+        if not events:
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(
+                    self.stream(event.type), {"event": event.model_dump_json()}, maxlen=STREAM_MAXLEN, approximate=True
+                )
+            await pipe.execute()
+
     async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:
         streams = [self.stream(t) for t in types]
         for stream in streams:
@@ -80,6 +92,7 @@ class RedisBus(EventBus):
         cursor = dict.fromkeys(streams, "0")
         loop = asyncio.get_running_loop()
         next_claim = loop.time()
+        linger = handler.linger if isinstance(handler, BatchEventHandler) else 0.0
         while not self._closing:
             try:
                 if loop.time() >= next_claim:
@@ -88,40 +101,77 @@ class RedisBus(EventBus):
                 batches: Any = await self.redis.xreadgroup(
                     group, self.consumer, cast(Any, cursor), count=100, block=BLOCK_MS
                 )
-                for stream, entries in batches or []:
-                    for entry_id, fields in entries:
-                        await self._handle(group, stream, entry_id, fields, handler)
+                entries = [(stream, entry_id, fields) for stream, got in batches or [] for entry_id, fields in got]
+                await self._handle(group, entries, handler)
+                for stream, got in batches or []:
                     if cursor[stream] != ">":
-                        cursor[stream] = entries[-1][0] if entries else ">"
+                        cursor[stream] = got[-1][0] if got else ">"
+                if linger and entries:
+                    await asyncio.sleep(linger)
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("consumer %s failed; retrying", group)
                 await asyncio.sleep(1)
 
-    async def _handle(
-        self, group: str, stream: str, entry_id: str, fields: dict[str, str], handler: EventHandler
-    ) -> None:
-        if not fields or "event" not in fields:
-            await self.redis.xack(stream, group, entry_id)
-            return
-        event = Event.model_validate_json(fields["event"])
-        try:
-            await handler(event)
-        except Exception:
-            log.exception("handler of %s failed on %s; it will be retried", group, event.id)
-            return
-        await self.redis.xack(stream, group, entry_id)
+    async def _handle(self, group: str, entries: list[Entry], handler: EventHandler) -> None:
+        """Handle entries read together (all at once for a `BatchEventHandler`) and acknowledge those handled.
+
+        An entry whose handler fails stays pending: it is claimed and retried after `CLAIM_IDLE_MS`.
+        """
+        done: dict[str, list[str]] = defaultdict(list)
+        todo: list[tuple[str, str, Event]] = []
+        for stream, entry_id, fields in entries:
+            if not fields or "event" not in fields:
+                done[stream].append(entry_id)
+                continue
+            try:
+                todo.append((stream, entry_id, Event.model_validate_json(fields["event"])))
+            except ValueError:
+                log.exception("entry %s of %s is not an event; it stays pending", entry_id, stream)
+        if isinstance(handler, BatchEventHandler) and len(todo) > 1:
+            try:
+                await handler.handle_batch([event for _, _, event in todo])
+            except Exception:
+                log.warning("%s failed on a batch of %d; handling them one by one", group, len(todo), exc_info=True)
+            else:
+                for stream, entry_id, _ in todo:
+                    done[stream].append(entry_id)
+                todo = []
+        for stream, entry_id, event in todo:
+            try:
+                await handler(event)
+            except Exception:
+                log.exception("handler of %s failed on %s; it will be retried", group, event.id)
+                continue
+            done[stream].append(entry_id)
+        if len(done) == 1:
+            stream, ids = next(iter(done.items()))
+            await self.redis.xack(stream, group, *ids)
+        elif done:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for stream, ids in done.items():
+                    pipe.xack(stream, group, *ids)
+                await pipe.execute()
 
     async def _claim_stale(self, group: str, streams: list[str], handler: EventHandler) -> None:
         """Take over and handle entries a crashed consumer (or a failed handler) left unacknowledged."""
         for stream in streams:
-            _, entries, *_ = await self.redis.xautoclaim(stream, group, self.consumer, CLAIM_IDLE_MS, "0-0", count=100)
-            for entry_id, fields in entries:
-                await self._handle(group, stream, entry_id, fields, handler)
+            _, claimed, *_ = await self.redis.xautoclaim(stream, group, self.consumer, CLAIM_IDLE_MS, "0-0", count=100)
+            await self._handle(group, [(stream, entry_id, fields) for entry_id, fields in claimed], handler)
 
     async def publish(self, channel: str, message: dict[str, Any]) -> None:
         await self.redis.publish(self.channel(channel), json.dumps(message, separators=(",", ":")))
+
+    async def publish_many(self, channels: Sequence[str], message: dict[str, Any]) -> None:
+        if len(channels) == 1:
+            await self.publish(channels[0], message)
+            return
+        data = json.dumps(message, separators=(",", ":"))
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for channel in channels:
+                pipe.publish(self.channel(channel), data)
+            await pipe.execute()
 
     async def subscribe(self, channel: str, callback: RealtimeCallback) -> None:
         async with self._lock:

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 
 from services.common.errors import Forbidden
 from services.common.service import Runtime
@@ -10,20 +10,25 @@ from services.gateway import accounts as accts
 from services.gateway import auth
 from services.gateway.api.schemas import (
     AccountOut,
+    ConsentOut,
+    ConsentRequest,
     CreateAccount,
     CreateSite,
     CreateUser,
+    IdentifyOut,
+    IdentifyRequest,
     LoginRequest,
     RefreshRequest,
     SiteList,
     SiteOut,
     TokenPair,
+    UpdateSite,
     UserList,
     UserOut,
     WidgetSession,
     WidgetSessionRequest,
 )
-from services.gateway.widget_session import open_session
+from services.gateway.widget_session import grant_consent, identify, open_session
 
 router = APIRouter(prefix="/api/v1")
 
@@ -92,9 +97,51 @@ async def create_site(body: CreateSite, request: Request, runtime: Runtime) -> S
         return await accts.create_site(session, identity.account_id, body, runtime.settings.public_url)
 
 
+@router.get("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
+async def read_site(site_id: str, request: Request, runtime: Runtime) -> SiteOut:
+    """One site with its privacy and blocking settings; admins also see the site secret."""
+    identity = auth.require_user(request, runtime)
+    async with runtime.db.reading() as session:
+        row = await accts.account_site(session, identity.account_id, site_id)
+    return accts.site_out(row, runtime.settings.public_url, with_secret=identity.role == "admin")
+
+
+@router.patch("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
+async def update_site(site_id: str, body: UpdateSite, request: Request, runtime: Runtime) -> SiteOut:
+    """Change a site: origins, widget look, privacy (identity verification, consent, DNT), block list."""
+    identity = auth.require_user(request, runtime, ("admin",))
+    async with runtime.db.transaction() as session:
+        site = await accts.update_site(session, identity.account_id, site_id, body, runtime.settings.public_url)
+    runtime.extras["sites"].forget()
+    return site
+
+
+@router.post("/sites/{site_id}/secret", response_model=SiteOut, tags=["admin"])
+async def rotate_site_secret(site_id: str, request: Request, runtime: Runtime) -> SiteOut:
+    """A new site secret: identities signed with the old one are refused from now on."""
+    identity = auth.require_user(request, runtime, ("admin",))
+    async with runtime.db.transaction() as session:
+        site = await accts.rotate_secret(session, identity.account_id, site_id, runtime.settings.public_url)
+    runtime.extras["sites"].forget()
+    return site
+
+
 @router.post("/widget/session", response_model=WidgetSession, tags=["widget"])
 async def widget_session(body: WidgetSessionRequest, request: Request, runtime: Runtime) -> WidgetSession:
     """A visitor's token for a site; the request must come from one of the site's allowed origins."""
-    return await open_session(
-        runtime, runtime.extras["sites"], body.site_key, body.visitor_token, request.headers.get("origin")
+    return await open_session(runtime, runtime.extras["sites"], runtime.extras["edge"], request, body)
+
+
+@router.post("/widget/consent", response_model=ConsentOut, tags=["widget"])
+async def widget_consent(body: ConsentRequest, request: Request, runtime: Runtime) -> ConsentOut:
+    """The visitor grants (or withdraws) consent to tracking; keep the token returned."""
+    return await grant_consent(runtime, runtime.extras["sites"], auth.authenticate(request, runtime), body.granted)
+
+
+@router.post("/widget/identify", response_model=IdentifyOut, tags=["widget"])
+async def widget_identify(body: IdentifyRequest, request: Request, runtime: Runtime) -> Response:
+    """The host site's logged-in user, signed by the site's backend: `hex(HMAC-SHA256(site secret, user_id))`."""
+    upstream = await identify(
+        runtime.extras["sites"], runtime.extras["clients"], auth.authenticate(request, runtime), body
     )
+    return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")

@@ -1,8 +1,10 @@
 """Request and response bodies of the gateway's own API."""
 
+import ipaddress
+import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
 Role = Literal["operator", "supervisor", "admin"]
 
@@ -77,11 +79,73 @@ class WidgetLook(BaseModel):
     sound: bool = True
 
 
+class SitePrivacy(BaseModel):
+    """What the site promises its visitors (TRK-1, TRK-10)."""
+
+    model_config = ConfigDict(extra="forbid")
+    identity_verification: bool = Field(
+        default=False, description="Refuse `identify` calls without a valid HMAC signature made with the site secret."
+    )
+    consent_required: bool = Field(default=False, description="Track nothing until the page grants consent.")
+    honor_dnt: bool = Field(default=False, description="Track nothing for browsers that send Do-Not-Track.")
+
+
+class SiteBlocking(BaseModel):
+    """Who the edge answers with 403 `blocked` before any work is done (TRK-8)."""
+
+    model_config = ConfigDict(extra="forbid")
+    robots: bool = Field(default=False, description="Block known crawlers and headless browsers outright.")
+    ips: list[str] = Field(default_factory=list, max_length=1000, description="Addresses or CIDR ranges.")
+    countries: list[str] = Field(default_factory=list, max_length=250, description="ISO 3166-1 alpha-2 codes.")
+    user_agents: list[str] = Field(
+        default_factory=list, max_length=200, description="Case-insensitive substrings of the User-Agent."
+    )
+
+    @field_validator("ips")
+    @classmethod
+    def addresses_or_ranges(cls, values: list[str]) -> list[str]:
+        out = []
+        for value in values:
+            try:
+                out.append(str(ipaddress.ip_network(value.strip(), strict=False)))
+            except ValueError as exc:
+                raise ValueError(f"{value!r} is not an IP address or CIDR range") from exc
+        return out
+
+    @field_validator("countries")
+    @classmethod
+    def country_codes(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not re.fullmatch(r"[A-Za-z]{2}", value):
+                raise ValueError(f"{value!r} is not a two-letter country code")
+        return [v.upper() for v in values]
+
+    @field_validator("user_agents")
+    @classmethod
+    def substrings(cls, values: list[str]) -> list[str]:
+        if any(not 3 <= len(v.strip()) <= 200 for v in values):
+            raise ValueError("user agent patterns have 3 to 200 characters")
+        return [v.strip().lower() for v in values]
+
+
 class CreateSite(Strict):
     name: str = Field(min_length=1, max_length=200)
     domains: list[str] = Field(default_factory=list, max_length=50)
     allowed_origins: list[HttpUrl] = Field(min_length=1, max_length=50)
     widget: WidgetLook = Field(default_factory=WidgetLook)
+    privacy: SitePrivacy = Field(default_factory=SitePrivacy)
+    blocking: SiteBlocking = Field(default_factory=SiteBlocking)
+
+
+class UpdateSite(Strict):
+    """Only the fields sent change."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    domains: list[str] | None = Field(default=None, max_length=50)
+    allowed_origins: list[HttpUrl] | None = Field(default=None, min_length=1, max_length=50)
+    widget: WidgetLook | None = None
+    privacy: SitePrivacy | None = None
+    blocking: SiteBlocking | None = None
 
 
 class SiteOut(BaseModel):
@@ -92,7 +156,10 @@ class SiteOut(BaseModel):
     domains: list[str]
     allowed_origins: list[str]
     widget: WidgetLook
+    privacy: SitePrivacy
+    blocking: SiteBlocking
     embed_snippet: str
+    secret: str | None = Field(default=None, description="Shown to admins only: signs `identify` calls (HMAC-SHA256).")
 
 
 class SiteList(BaseModel):
@@ -110,8 +177,39 @@ class PublicSite(BaseModel):
     widget: WidgetLook
 
 
+class TrackingPolicy(BaseModel):
+    enabled: bool
+    consent_required: bool
+    consent: bool
+    honor_dnt: bool
+
+
 class WidgetSession(BaseModel):
     visitor_token: str
     visitor_id: str
     expires_in: int
     site: PublicSite
+    tracking: TrackingPolicy
+    robot: bool = Field(description="The visitor looks like a robot: no chat is offered.")
+
+
+class IdentifyRequest(Strict):
+    user_id: str = Field(min_length=1, max_length=256)
+    email: str | None = Field(default=None, max_length=320)
+    name: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    signature: str | None = Field(default=None, max_length=128, description="Hex HMAC-SHA256 of user_id, site secret.")
+
+
+class ConsentRequest(Strict):
+    granted: bool
+
+
+class ConsentOut(BaseModel):
+    consent: bool
+    visitor_token: str = Field(description="Keep this token: it carries the consent.")
+
+
+class IdentifyOut(BaseModel):
+    contact_id: str
+    verified: bool

@@ -1,13 +1,17 @@
 """First start: a demo account with an admin, two operators and the demo shop site."""
 
+import asyncio
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from services.common.service import ServiceRuntime
+from services.common.tokens import Identity
 from services.gateway import accounts as accts
 from services.gateway.api.schemas import CreateSite, WidgetLook
+from services.gateway.demo.catalogue import SECTIONS
 from services.gateway.demo.pages import DEMO_SITE_KEY
 from services.gateway.models import sites
 
@@ -42,8 +46,37 @@ async def seed_demo(runtime: ServiceRuntime) -> None:
                 allowed_origins=demo_origins(runtime.settings.public_url),
                 widget=WidgetLook(title="Chat with us", greeting="Olá! Can we help you find something?"),
             )
-            await accts.create_site(session, account_id, body, runtime.settings.public_url, site_key=DEMO_SITE_KEY)
+            site = await accts.create_site(
+                session, account_id, body, runtime.settings.public_url, site_key=DEMO_SITE_KEY
+            )
     except IntegrityError:
         log.info("demo data was created by another process")
         return
     log.info("demo account created: %s / %s", DEMO_ADMIN, DEMO_PASSWORD)
+    admin = Identity(kind="user", account_id=account_id, user_id="demo-seed", role="admin")
+    runtime.extras["demo_seed"] = asyncio.create_task(_seed_tracking(runtime, admin, site.id))
+
+
+def demo_tracking_settings() -> dict[str, Any]:
+    """The demo shop's sections, product pages and search page, as a site owner would set them."""
+    return {
+        "sections": [{"name": name, "pattern": f"/demo/{key}/*"} for key, (name, _) in SECTIONS.items()],
+        "products": [{"pattern": f"/demo/{key}/{{sku}}"} for key in SECTIONS],
+        "searches": [{"pattern": "/demo/search", "param": "q"}],
+        "retention_days": 365,
+    }
+
+
+async def _seed_tracking(runtime: ServiceRuntime, admin: Identity, site_id: str) -> None:
+    """Through the tracking API (it owns these settings); in the distributed mode it may start after us."""
+    for _ in range(60):
+        try:
+            answer = await runtime.extras["clients"].call(
+                "PUT", f"/api/v1/track/settings/{site_id}", admin, json=demo_tracking_settings()
+            )
+            if answer.status_code == 200:
+                return
+        except Exception:
+            log.debug("tracking not reachable yet for the demo settings", exc_info=True)
+        await asyncio.sleep(1)
+    log.warning("could not store the demo shop's tracking settings")

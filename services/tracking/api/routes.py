@@ -1,29 +1,122 @@
 """HTTP endpoints of the tracking service (reached through the gateway)."""
 
-from fastapi import APIRouter
+import json
+from typing import Any
 
+from fastapi import APIRouter, Request, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from services.common.errors import BadRequest, Forbidden, PayloadTooLarge
 from services.common.identity import Operator, Visitor
 from services.common.service import Runtime
-from services.tracking import live, pageviews
-from services.tracking.api.schemas import Accepted, LiveVisitors, TrackBatch, VisitorDetail
+from services.common.tokens import Identity
+from services.tracking import visitors
+from services.tracking.api.schemas import (
+    MAX_BODY_BYTES,
+    Accepted,
+    IdentifyOut,
+    IdentifyRequest,
+    LiveVisitors,
+    TrackBatch,
+    TrackingSettings,
+    VisitorDetail,
+)
+from services.tracking.tracker import tracker_of
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
+internal = APIRouter(prefix="/internal/v1", include_in_schema=False)
 
 
-@router.post("/track/events", response_model=Accepted, status_code=202)
-async def track_events(body: TrackBatch, visitor: Visitor, runtime: Runtime) -> Accepted:
-    """Record a batch of the visitor's page views (1 to 50); all are stored or none."""
-    await pageviews.record(runtime, visitor, body.events)
-    return Accepted(accepted=len(body.events))
+async def _batch(request: Request) -> TrackBatch:
+    """The body as JSON whatever its content type (`sendBeacon` sends text/plain)."""
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"A batch may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadRequest('The body must be a JSON object {"events": [...]}.', code="malformed_json")
+    try:
+        return TrackBatch.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+def _admin(operator: Identity) -> Identity:
+    if operator.role != "admin":
+        raise Forbidden("Only admins may do this.", code="admins_only")
+    return operator
+
+
+@router.post(
+    "/track/events",
+    response_model=Accepted,
+    status_code=202,
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": TrackBatch.model_json_schema()}}}},
+)
+async def track_events(request: Request, visitor: Visitor, runtime: Runtime) -> Accepted:
+    """Record a batch of the visitor's events (1 to 100); the answer lists any refused one."""
+    batch = await _batch(request)
+    tracker = tracker_of(runtime)
+    rejected = await tracker.writer.submit(visitor, request.headers.get("user-agent"), batch.events)
+    return Accepted(accepted=len(batch.events) - len(rejected), rejected=rejected)
 
 
 @router.get("/visitors/live", response_model=LiveVisitors)
-async def live_visitors(operator: Operator, runtime: Runtime) -> LiveVisitors:
-    """Visitors on the account's sites now, most recently active first."""
-    return LiveVisitors(visitors=await live.live_visitors(runtime, operator))
+async def live_visitors(operator: Operator, runtime: Runtime, site_id: str | None = None) -> LiveVisitors:
+    """Visitors on the account's sites now (robots left out), most recently active first."""
+    tracker = tracker_of(runtime)
+    records = await tracker.board.live_visitors(operator, site_id)
+    return LiveVisitors.model_validate({"visitors": records, "geo": tracker.enricher.about()})
 
 
 @router.get("/visitors/{visitor_id}", response_model=VisitorDetail)
 async def visitor_detail(visitor_id: str, operator: Operator, runtime: Runtime) -> VisitorDetail:
-    """One visitor with the pages of the current visit, in order."""
-    return await live.visitor_detail(runtime, operator, visitor_id)
+    """One visitor: where they are now, their visits with paths, products and searches."""
+    return await visitors.visitor_detail(runtime, operator, visitor_id)
+
+
+@router.get("/visitors/{visitor_id}/export")
+async def export_visitor(visitor_id: str, operator: Operator, runtime: Runtime) -> dict[str, Any]:
+    """Everything tracking stores about one visitor (data protection requests)."""
+    return await visitors.export_visitor(runtime, _admin(operator), visitor_id)
+
+
+@router.delete("/visitors/{visitor_id}", status_code=204)
+async def delete_visitor(visitor_id: str, operator: Operator, runtime: Runtime) -> Response:
+    """Delete everything tracking stores about one visitor."""
+    await visitors.delete_visitor(runtime, tracker_of(runtime).board, _admin(operator), visitor_id)
+    return Response(status_code=204)
+
+
+@router.get("/contacts/{contact_id}/export")
+async def export_contact(contact_id: str, operator: Operator, runtime: Runtime) -> dict[str, Any]:
+    return await visitors.export_contact(runtime, _admin(operator), contact_id)
+
+
+@router.delete("/contacts/{contact_id}", status_code=204)
+async def delete_contact(contact_id: str, operator: Operator, runtime: Runtime) -> Response:
+    await visitors.delete_contact(runtime, tracker_of(runtime).board, _admin(operator), contact_id)
+    return Response(status_code=204)
+
+
+@router.get("/track/settings/{site_id}", response_model=TrackingSettings)
+async def read_settings(site_id: str, operator: Operator, runtime: Runtime) -> TrackingSettings:
+    """A site's sections, product and search URL patterns and retention."""
+    return await tracker_of(runtime).configs.read(operator, site_id)
+
+
+@router.put("/track/settings/{site_id}", response_model=TrackingSettings)
+async def write_settings(
+    site_id: str, body: TrackingSettings, operator: Operator, runtime: Runtime
+) -> TrackingSettings:
+    return await tracker_of(runtime).configs.write(_admin(operator), site_id, body)
+
+
+@internal.post("/track/identify", response_model=IdentifyOut)
+async def identify(body: IdentifyRequest, visitor: Visitor, runtime: Runtime) -> IdentifyOut:
+    """Called by the gateway once it checked the site's signature; never reachable from outside."""
+    return await visitors.identify(runtime, tracker_of(runtime).board, visitor, body)

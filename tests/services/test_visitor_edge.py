@@ -1,0 +1,238 @@
+"""The gateway's edge for visitors: robots, block lists, consent, Do-Not-Track, identity, rate limits."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from services.chat.app import create_app as create_chat
+from services.common.bus import MemoryBus
+from services.common.settings import Settings
+from services.gateway.app import create_app as create_gateway
+from services.gateway.widget_session import signature_of
+from services.tracking.app import create_app as create_tracking
+from tests.chat_client import SITE_KEY, login
+from tests.helpers import BROWSER_UA, ROOT, free_port, live_server
+
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+HEADLESS = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture(autouse=True)
+def _geo_test_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEOIP_DATABASE", str(ROOT / "tests" / "data" / "geo" / "GeoIP2-City-Test.mmdb"))
+
+
+@asynccontextmanager
+async def edge(settings: Settings, **overrides: Any) -> AsyncIterator[tuple[str, httpx.AsyncClient]]:
+    port = free_port()
+    settings = settings.model_copy(update={"public_url": f"http://127.0.0.1:{port}", **overrides})
+    bus = MemoryBus() if settings.redis_url is None else None
+    services = {"chat": create_chat(settings, bus), "tracking": create_tracking(settings, bus)}
+    app = create_gateway(settings, bus, services)
+    async with app.router.lifespan_context(app), live_server(app, settings, port) as base:
+        async with httpx.AsyncClient(base_url=base, headers={"origin": base, "user-agent": BROWSER_UA}) as client:
+            yield base, client
+
+
+async def session(client: httpx.AsyncClient, **headers: str) -> dict[str, Any]:
+    response = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY}, headers=headers)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {token}"}
+
+
+async def admin(client: httpx.AsyncClient) -> tuple[dict[str, str], str]:
+    tokens = await login(client)
+    headers = bearer(tokens["access_token"])
+    site_id = (await client.get("/api/v1/sites", headers=headers)).json()["sites"][0]["id"]
+    return headers, site_id
+
+
+def page(base: str, path: str) -> dict[str, Any]:
+    return {"type": "pageview", "url": f"{base}/demo{path}", "title": path}
+
+
+async def live(client: httpx.AsyncClient, headers: dict[str, str]) -> list[dict[str, Any]]:
+    visitors: list[dict[str, Any]] = (await client.get("/api/v1/visitors/live", headers=headers)).json()["visitors"]
+    return visitors
+
+
+async def test_crawlers_and_headless_browsers_get_no_chat_and_are_not_on_the_live_list(settings: Settings) -> None:
+    async with edge(settings) as (base, client):
+        staff, _ = await admin(client)
+        person = await session(client)
+        assert person["robot"] is False and person["tracking"]["enabled"] is True
+        for agent in (GOOGLEBOT, HEADLESS):
+            robot = await session(client, **{"user-agent": agent})
+            assert robot["robot"] is True and robot["tracking"]["enabled"] is False
+            chat = await client.post(
+                "/api/v1/conversations", json={"text": "hi"}, headers=bearer(robot["visitor_token"])
+            )
+            assert chat.status_code == 403 and chat.json()["error"]["code"] == "robots_get_no_chat"
+            tracked = await client.post(
+                "/api/v1/track/events", json={"events": [page(base, "/")]}, headers=bearer(robot["visitor_token"])
+            )
+            assert tracked.status_code == 202
+        await client.post(
+            "/api/v1/track/events", json={"events": [page(base, "/")]}, headers=bearer(person["visitor_token"])
+        )
+        assert [v["visitor_id"] for v in await live(client, staff)] == [person["visitor_id"]]
+
+
+async def test_a_site_blocks_by_address_range_country_user_agent_and_robots(settings: Settings) -> None:
+    async with edge(settings, trusted_proxies="127.0.0.1") as (base, client):
+        staff, site_id = await admin(client)
+        token = (await session(client))["visitor_token"]
+        bad = await client.patch(f"/api/v1/sites/{site_id}", json={"blocking": {"ips": ["10.0.0.0/33"]}}, headers=staff)
+        assert bad.status_code == 422
+        blocking = {"ips": ["203.0.113.0/24"], "countries": ["se"], "user_agents": ["EvilScraper"], "robots": True}
+        changed = await client.patch(f"/api/v1/sites/{site_id}", json={"blocking": blocking}, headers=staff)
+        assert changed.status_code == 200 and changed.json()["blocking"]["countries"] == ["SE"]
+        for headers in (
+            {"x-forwarded-for": "203.0.113.7"},
+            {"x-forwarded-for": "89.160.20.112"},  # Sweden in MaxMind's test data
+            {"user-agent": "Mozilla/5.0 evilscraper/2.0"},
+            {"user-agent": GOOGLEBOT},
+        ):
+            refused = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY}, headers=headers)
+            assert refused.status_code == 403 and refused.json()["error"]["code"] == "blocked", headers
+        events = await client.post(
+            "/api/v1/track/events",
+            json={"events": [page(base, "/")]},
+            headers={**bearer(token), "x-forwarded-for": "203.0.113.9"},
+        )
+        assert events.status_code == 403 and events.json()["error"]["code"] == "blocked"
+        assert (await session(client, **{"x-forwarded-for": "81.2.69.142"}))["robot"] is False
+
+
+@pytest.mark.parametrize(("trusted", "expected"), [("127.0.0.1", "81.2.69.142"), ("", "127.0.0.1")])
+async def test_the_client_address_comes_from_x_forwarded_for_only_behind_a_trusted_proxy(
+    settings: Settings, trusted: str, expected: str
+) -> None:
+    async with edge(settings, trusted_proxies=trusted) as (base, client):
+        staff, _ = await admin(client)
+        token = (await session(client))["visitor_token"]
+        headers = {**bearer(token), "x-forwarded-for": "81.2.69.142"}
+        await client.post("/api/v1/track/events", json={"events": [page(base, "/")]}, headers=headers)
+        [shown] = await live(client, staff)
+    assert shown["ip"] == expected
+    assert (shown["location"] or {}).get("city") == ("London" if trusted else None)
+
+
+async def test_nothing_is_tracked_before_consent_where_the_site_asks_for_it(settings: Settings) -> None:
+    async with edge(settings) as (base, client):
+        staff, site_id = await admin(client)
+        await client.patch(f"/api/v1/sites/{site_id}", json={"privacy": {"consent_required": True}}, headers=staff)
+        first = await session(client)
+        assert first["tracking"] == {"enabled": False, "consent_required": True, "consent": False, "honor_dnt": False}
+        body = {"events": [page(base, "/")]}
+        dropped = await client.post("/api/v1/track/events", json=body, headers=bearer(first["visitor_token"]))
+        assert dropped.status_code == 202 and dropped.json() == {"accepted": 0, "dropped": True, "reason": "no_consent"}
+        assert await live(client, staff) == []
+        granted = await client.post(
+            "/api/v1/widget/consent", json={"granted": True}, headers=bearer(first["visitor_token"])
+        )
+        assert granted.json()["consent"] is True
+        token = granted.json()["visitor_token"]
+        again = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY, "visitor_token": token})
+        assert again.json()["tracking"]["enabled"] is True and again.json()["visitor_id"] == first["visitor_id"]
+        stored = await client.post("/api/v1/track/events", json=body, headers=bearer(token))
+        assert stored.json()["accepted"] == 1
+        assert [v["visitor_id"] for v in await live(client, staff)] == [first["visitor_id"]]
+
+
+async def test_do_not_track_is_honoured_where_the_site_says_so(settings: Settings) -> None:
+    async with edge(settings) as (base, client):
+        staff, site_id = await admin(client)
+        token = (await session(client))["visitor_token"]
+        body = {"events": [page(base, "/")]}
+        assert (await client.post("/api/v1/track/events", json=body, headers={**bearer(token), "dnt": "1"})).json()[
+            "accepted"
+        ] == 1
+        await client.patch(f"/api/v1/sites/{site_id}", json={"privacy": {"honor_dnt": True}}, headers=staff)
+        other = (await session(client))["visitor_token"]
+        dropped = await client.post("/api/v1/track/events", json=body, headers={**bearer(other), "dnt": "1"})
+        assert dropped.json() == {"accepted": 0, "dropped": True, "reason": "do_not_track"}
+        assert len(await live(client, staff)) == 1
+
+
+async def test_the_beacon_sends_its_token_in_the_query_and_a_text_body(settings: Settings) -> None:
+    async with edge(settings) as (base, client):
+        staff, _ = await admin(client)
+        visitor = await session(client)
+        beacon = await client.post(
+            f"/api/v1/track/events?vt={visitor['visitor_token']}",
+            content=f'{{"events": [{{"type": "pageview", "url": "{base}/demo/bye", "page_id": "page-0001"}}]}}',
+            headers={"content-type": "text/plain;charset=UTF-8"},
+        )
+        assert beacon.status_code == 202 and beacon.json()["accepted"] == 1
+        assert (await live(client, staff))[0]["current_url"] == f"{base}/demo/bye"
+        elsewhere = await client.get(f"/api/v1/conversations/current?vt={visitor['visitor_token']}")
+        assert elsewhere.status_code == 401
+
+
+async def test_a_signed_identity_makes_a_verified_contact_and_a_bad_one_is_refused(settings: Settings) -> None:
+    async with edge(settings) as (base, client):
+        staff, site_id = await admin(client)
+        secret = (await client.get(f"/api/v1/sites/{site_id}", headers=staff)).json()["secret"]
+        assert secret and len(secret) >= 32
+        token = (await session(client))["visitor_token"]
+        await client.post("/api/v1/track/events", json={"events": [page(base, "/")]}, headers=bearer(token))
+        ana = {"user_id": "crm-42", "email": "ana@example.com", "name": "Ana Lima", "phone": "+55 81 99999-0000"}
+        wrong = await client.post("/api/v1/widget/identify", json={**ana, "signature": "0" * 64}, headers=bearer(token))
+        assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "identity_not_verified"
+        unsigned = await client.post("/api/v1/widget/identify", json=ana, headers=bearer(token))
+        assert unsigned.status_code == 200 and unsigned.json()["verified"] is False
+        signed = {**ana, "signature": signature_of(secret, "crm-42")}
+        good = await client.post("/api/v1/widget/identify", json=signed, headers=bearer(token))
+        assert good.status_code == 200 and good.json()["verified"] is True
+        [shown] = await live(client, staff)
+        assert shown["contact"]["name"] == "Ana Lima" and shown["contact"]["verified"] is True
+        await client.patch(f"/api/v1/sites/{site_id}", json={"privacy": {"identity_verification": True}}, headers=staff)
+        required = await client.post("/api/v1/widget/identify", json=ana, headers=bearer(token))
+        assert required.status_code == 403
+        rotated = (await client.post(f"/api/v1/sites/{site_id}/secret", headers=staff)).json()["secret"]
+        assert rotated != secret
+        stale = await client.post("/api/v1/widget/identify", json=signed, headers=bearer(token))
+        assert stale.status_code == 403
+        operator_view = await client.get(
+            f"/api/v1/sites/{site_id}", headers=bearer((await login(client, "olga@demo.example"))["access_token"])
+        )
+        assert operator_view.json()["secret"] is None
+        internal = await client.post(
+            "/internal/v1/track/identify", json={**ana, "verified": True}, headers=bearer(token)
+        )
+        assert internal.status_code == 404
+
+
+async def test_a_visitor_sending_too_much_is_slowed_down(settings: Settings) -> None:
+    async with edge(settings, rate_limit_visitor_per_minute=5) as (base, client):
+        token = (await session(client))["visitor_token"]
+        codes = []
+        for i in range(7):
+            response = await client.post(
+                "/api/v1/track/events", json={"events": [page(base, f"/{i}")]}, headers=bearer(token)
+            )
+            codes.append(response.status_code)
+        assert codes == [202] * 5 + [429] * 2
+        assert int(response.headers["retry-after"]) >= 1 and response.json()["error"]["code"] == "rate_limited"
+
+
+async def test_tracking_settings_of_another_accounts_site_are_out_of_reach(settings: Settings) -> None:
+    async with edge(settings) as (_, client):
+        staff, site_id = await admin(client)
+        mine = await client.put(f"/api/v1/track/settings/{site_id}", json={"retention_days": 30}, headers=staff)
+        assert mine.status_code == 200
+        other = await client.put(
+            "/api/v1/track/settings/site-of-someone-else", json={"retention_days": 1}, headers=staff
+        )
+        assert other.status_code == 404 and other.json()["error"]["code"] == "site_not_found"
