@@ -17,7 +17,7 @@ from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, MessageCreated
 from services.common.ids import new_id
-from services.common.outbox import add_event
+from services.common.outbox import add_event, outbox_row
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 
@@ -243,7 +243,6 @@ async def _insert_message(
             "text": text,
             "created_at": utcnow(),
         }
-        await repo.insert_message(session, values)
         created = MessageCreated(
             conversation_id=conversation_id,
             message_id=values["id"],
@@ -253,7 +252,7 @@ async def _insert_message(
             text_length=len(text),
             created_at=values["created_at"],
         )
-        await add_event(session, outbox, created, identity.account_id)
+        await repo.insert_message(session, values, outbox_row(created.to_event(identity.account_id)))
     # The values are ours and of the right types: no need to validate them again.
     return MessageOut.model_construct(**values), row["visitor_id"]
 
