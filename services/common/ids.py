@@ -4,10 +4,21 @@ import os
 import secrets
 import threading
 import time
-import uuid
 
 _lock = threading.Lock()
 _last = 0
+_RANDOM_CHUNK = 8192
+_random = b""
+_offset = _RANDOM_CHUNK
+
+
+def _random_bits() -> int:
+    """80 random bits; read from the OS in chunks (a syscall per id was most of an id's cost)."""
+    global _random, _offset
+    if _offset + 10 > len(_random):
+        _random, _offset = os.urandom(_RANDOM_CHUNK), 0
+    _offset += 10
+    return int.from_bytes(_random[_offset - 10 : _offset], "big")
 
 
 def new_id() -> str:
@@ -18,20 +29,21 @@ def new_id() -> str:
     """
     global _last
     millis = time.time_ns() // 1_000_000
-    rand = int.from_bytes(os.urandom(10), "big")
-    value = (millis & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version
-    value |= ((rand >> 62) & 0xFFF) << 64  # rand_a
-    value |= 0b10 << 62  # variant
-    value |= rand & ((1 << 62) - 1)  # rand_b
     with _lock:
+        rand = _random_bits()
+        value = (millis & ((1 << 48) - 1)) << 80
+        value |= 0x7 << 76  # version
+        value |= ((rand >> 62) & 0xFFF) << 64  # rand_a
+        value |= 0b10 << 62  # variant
+        value |= rand & ((1 << 62) - 1)  # rand_b
         if value >> 80 == _last >> 80 and value <= _last:
             value = _last + 1
             # Carrying out of rand_b would break the variant bits: take the next value with a fresh rand_b.
             if (value >> 62) & 0b11 != 0b10:
                 value = ((_last >> 64) + 1) << 64 | 0b10 << 62
         _last = value
-    return str(uuid.UUID(int=value))
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def new_secret(nbytes: int = 24) -> str:

@@ -8,7 +8,7 @@ from services.common.errors import Forbidden
 from services.common.geo import locator_from_env
 from services.common.service import ServiceRuntime
 from services.common.useragent import robot_reason
-from services.gateway.ratelimit import RateLimiter
+from services.gateway.ratelimit import Limit, RateLimiter
 from services.gateway.sites import EdgeSite
 
 
@@ -36,11 +36,18 @@ class Edge:
 
     async def limit_address(self, ip: str | None) -> None:
         if ip:
-            await self.limiter.check(f"ip:{ip}", self.settings.rate_limit_ip_per_minute, 60, "address")
+            await self.limiter.check(Limit(f"ip:{ip}", self.settings.rate_limit_ip_per_minute, 60, "address"))
 
-    async def limit_visitor(self, visitor_id: str, site_id: str) -> None:
-        await self.limiter.check(f"v:{visitor_id}", self.settings.rate_limit_visitor_per_minute, 60, "visitor")
-        await self.limiter.check(f"s:{site_id}", self.settings.rate_limit_site_per_second, 1, "site")
+    async def limit_visitor(self, visitor_id: str, site_id: str, ip: str | None) -> None:
+        """The visitor's, their site's and their address's limits, counted in one go."""
+        settings = self.settings
+        limits = [
+            Limit(f"v:{visitor_id}", settings.rate_limit_visitor_per_minute, 60, "visitor"),
+            Limit(f"s:{site_id}", settings.rate_limit_site_per_second, 1, "site"),
+        ]
+        if ip:
+            limits.append(Limit(f"ip:{ip}", settings.rate_limit_ip_per_minute, 60, "address"))
+        await self.limiter.check(*limits)
 
     async def close(self) -> None:
         await self.limiter.close()

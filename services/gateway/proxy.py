@@ -3,9 +3,10 @@
 Public requests under /api/v1 are forwarded to the service owning the path, with the caller's
 identity in a signed internal header (any such header from outside is dropped).
 
-The sockets' calls (`ServiceClients.call`, one per `message.send`) take a lean HTTP/1.1 client of
-their own (`Upstream`: keep-alive connections, httptools' parser); httpx's client was most of the
-gateway's CPU per chat message. The REST proxy keeps httpx.
+Both the sockets' calls (`ServiceClients.call`, one per `message.send`) and the REST proxy take a lean
+HTTP/1.1 client of their own (`Upstream`: keep-alive connections, httptools' parser); httpx's client was
+most of the gateway's CPU per chat message and per tracking batch. httpx remains for the in-process
+ASGI transport of the embedded mode.
 """
 
 import asyncio
@@ -54,13 +55,14 @@ def service_for(path: str) -> str:
 
 
 class UpstreamResponse:
-    """What `ServiceClients.call` returns: the status and the body."""
+    """What `ServiceClients.call` returns: the status, the body and the headers the proxy passes on."""
 
-    __slots__ = ("content", "status_code")
+    __slots__ = ("content", "headers", "status_code")
 
-    def __init__(self, status_code: int, content: bytes) -> None:
+    def __init__(self, status_code: int, content: bytes, headers: dict[str, str] | None = None) -> None:
         self.status_code = status_code
         self.content = content
+        self.headers = headers or {}
 
     @property
     def text(self) -> str:
@@ -78,6 +80,7 @@ class _Connection(asyncio.Protocol):
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[UpstreamResponse] | None = None
         self.body: list[bytes] = []
+        self.headers: dict[str, str] = {}
         self.closed = False
         self.reusable = False
         self.answered = False  # a byte of the current response arrived
@@ -106,6 +109,12 @@ class _Connection(asyncio.Protocol):
     # httptools callbacks
     def on_message_begin(self) -> None:
         self.body = []
+        self.headers = {}
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        key = name.decode("latin-1").lower()
+        if key in FORWARDED_RESPONSE_HEADERS:
+            self.headers[key] = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
         self.body.append(body)
@@ -113,7 +122,8 @@ class _Connection(asyncio.Protocol):
     def on_message_complete(self) -> None:
         self.reusable = self.parser.should_keep_alive()
         if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(UpstreamResponse(self.parser.get_status_code(), b"".join(self.body)))
+            response = UpstreamResponse(self.parser.get_status_code(), b"".join(self.body), self.headers)
+            self.waiter.set_result(response)
 
     def _fail(self, exc: BaseException) -> None:
         if self.waiter is not None and not self.waiter.done():
@@ -156,16 +166,18 @@ class Upstream:
         path: str,
         *,
         json: Any = None,
+        content: bytes | None = None,
         params: Mapping[str, Any] | None = None,
         headers: dict[str, str],
     ) -> UpstreamResponse:
+        """`json` (sent as application/json) or `content` (raw, with the caller's content-type header)."""
         target = quote(self.prefix + path, safe=SAFE_PATH)
         if params:
             target += "?" + urlencode(params)
         head = [f"{method} {target} HTTP/1.1\r\nhost: ".encode(), self.authority, b"\r\n"]
         for name, value in headers.items():
             head.append(f"{name}: {value}\r\n".encode())
-        body = b""
+        body = content or b""
         if json is not None:
             body = jsonlib.dumps(json, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
             head.append(b"content-type: application/json\r\n")
@@ -287,14 +299,21 @@ class ServiceClients:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             raise PayloadTooLarge(f"A request body may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+        upstream = self.upstreams.get(name)
         try:
-            upstream = await self.client(name).request(
-                request.method, path, params=request.query_params, content=body, headers=headers
-            )
-        except httpx.TransportError as exc:
+            if upstream is not None:
+                answer = await upstream.request(
+                    request.method, path, content=body, params=request.query_params, headers=headers
+                )
+            else:
+                response = await self.client(name).request(
+                    request.method, path, params=request.query_params, content=body, headers=headers
+                )
+                answer = UpstreamResponse(response.status_code, response.content, dict(response.headers))
+        except (httpx.TransportError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             raise ServiceUnavailable(f"The {name} service did not answer.", code="service_unavailable") from exc
-        out_headers = {k: v for k in FORWARDED_RESPONSE_HEADERS if (v := upstream.headers.get(k))}
-        return Response(content=upstream.content, status_code=upstream.status_code, headers=out_headers)
+        out_headers = {k: v for k in FORWARDED_RESPONSE_HEADERS if (v := answer.headers.get(k))}
+        return Response(content=answer.content, status_code=answer.status_code, headers=out_headers)
 
     async def aclose(self) -> None:
         for upstream in self.upstreams.values():

@@ -2,10 +2,19 @@
 
 import math
 import time
+from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
 from services.common.errors import TooManyRequests
+
+
+@dataclass(frozen=True)
+class Limit:
+    key: str  # what is counted: "ip:203.0.113.7", "v:<visitor id>" ...
+    limit: int  # requests per window; 0 or less: no limit
+    window: float  # seconds
+    what: str  # for the error message: "address", "visitor", "site"
 
 
 class RateLimiter:
@@ -13,34 +22,44 @@ class RateLimiter:
         self.redis: Redis | None = Redis.from_url(redis_url) if redis_url else None
         self.prefix = prefix
         self._counts: dict[str, int] = {}
-        self._window_of_counts = 0
+        self._pruned_at = 0.0
 
-    async def _count(self, key: str, window: float) -> tuple[int, float]:
-        now = time.time()
-        slot = int(now // window)
-        left = (slot + 1) * window - now
-        name = f"{self.prefix}:rl:{key}:{slot}"
+    async def _count(self, names: list[tuple[str, float]]) -> list[int]:
+        """Add one to each counter (one round trip in Redis) and return the new counts."""
         if self.redis is not None:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.incr(name)
-                pipe.expire(name, math.ceil(window) + 1)
-                count, _ = await pipe.execute()
-            return int(count), left
-        if len(self._counts) > 100_000 or self._window_of_counts != int(now // 60):
-            self._counts = {k: v for k, v in self._counts.items() if int(k.rsplit(":", 1)[1]) >= slot - 1}
-            self._window_of_counts = int(now // 60)
-        self._counts[name] = self._counts.get(name, 0) + 1
-        return self._counts[name], left
+                for name, window in names:
+                    pipe.incr(name)
+                    pipe.expire(name, math.ceil(window) + 1)
+                replies = await pipe.execute()
+            return [int(count) for count in replies[::2]]
+        now = time.time()
+        if now - self._pruned_at > 60:  # drop the counters of windows that ended
+            self._counts = {k: v for k, v in self._counts.items() if float(k.rsplit(":", 1)[1]) > now}
+            self._pruned_at = now
+        counts = []
+        for name, _ in names:
+            self._counts[name] = self._counts.get(name, 0) + 1
+            counts.append(self._counts[name])
+        return counts
 
-    async def check(self, key: str, limit: int, window: float, what: str) -> None:
-        """Count one request under `key`; over `limit` in the window raises 429 with Retry-After."""
-        if limit <= 0:
+    async def check(self, *limits: Limit) -> None:
+        """Count one request under each limit; any over its limit raises 429 with Retry-After."""
+        active = [limit for limit in limits if limit.limit > 0]
+        if not active:
             return
-        count, left = await self._count(key, window)
-        if count > limit:
-            raise TooManyRequests(
-                f"Too many requests from this {what}; try again shortly.", retry_after=math.ceil(left)
-            )
+        now = time.time()
+        ends = [(math.floor(now / limit.window) + 1) * limit.window for limit in active]
+        names = [
+            (f"{self.prefix}:rl:{limit.key}:{end:.0f}", limit.window) for limit, end in zip(active, ends, strict=True)
+        ]
+        counts = await self._count(names)
+        for limit, end, count in zip(active, ends, counts, strict=True):
+            if count > limit.limit:
+                raise TooManyRequests(
+                    f"Too many requests from this {limit.what}; try again shortly.",
+                    retry_after=max(1, math.ceil(end - now)),
+                )
 
     async def close(self) -> None:
         if self.redis is not None:

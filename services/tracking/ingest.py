@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
@@ -237,13 +237,14 @@ class BatchPlan:
             if isinstance(e, PageviewEvent | EngagementEvent) and e.page_id
         }
         if keys:
-            pairs = sorted(keys)
+            # Two plain IN lists walk the (visitor_id, page_key) index; a row-value IN of pairs does not.
             known = await session.execute(
                 select(page_views.c.visitor_id, page_views.c.page_key, page_views.c.time_spent_seconds).where(
-                    tuple_(page_views.c.visitor_id, page_views.c.page_key).in_(pairs)
+                    page_views.c.visitor_id.in_(sorted({v for v, _ in keys})),
+                    page_views.c.page_key.in_(sorted({k for _, k in keys})),
                 )
             )
-            plan.known_pages = {(v, k): spent for v, k, spent in known}
+            plan.known_pages = {(v, k): spent for v, k, spent in known if (v, k) in keys}
         for site_id in {s.caller.site_id for s in batch}:
             assert site_id is not None
             plan.patterns[site_id] = await configs.patterns(session, site_id)

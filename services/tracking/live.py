@@ -102,27 +102,27 @@ class LiveBoard:
         if wanted:
             async with self.runtime.db.reading() as session:
                 found = await contacts_by_id(session, wanted)
+        shown: list[tuple[str, str, dict[str, Any], float]] = []
         for row in changes.visitors.values():
-            try:
-                if row["is_robot"]:
-                    if (row["account_id"], row["id"]) in changes.robots:
-                        await self.drop(row["account_id"], row["id"])
-                    continue
-                visit = changes.visits.get(row["current_visit_id"] or "")
-                await self.show(visitor_out(row, visit, found.get(row["contact_id"] or "")))
-            except Exception:
-                log.warning("could not update the live list for visitor %s", row["id"], exc_info=True)
+            if row["is_robot"]:
+                if (row["account_id"], row["id"]) in changes.robots:
+                    await self.drop(row["account_id"], row["id"])
+                continue
+            visit = changes.visits.get(row["current_visit_id"] or "")
+            record = visitor_out(row, visit, found.get(row["contact_id"] or "")).model_dump(mode="json")
+            shown.append((row["account_id"], row["id"], record, row["last_seen_at"].timestamp()))
+        try:
+            await self.store.put_many(shown)
+        except Exception:
+            log.warning("could not update the live list for %d visitors", len(shown), exc_info=True)
+            return
+        for account_id, _, record, _ in shown:
+            await announce(self.runtime, account_id, {"type": "visitor.updated", "visitor": record})
 
-    async def show(self, visitor: VisitorOut, account_id: str | None = None) -> None:
+    async def show(self, visitor: VisitorOut, account_id: str) -> None:
         record = visitor.model_dump(mode="json")
-        account = account_id or await self._account_of(visitor)
-        await self.store.put(account, visitor.visitor_id, record, visitor.last_seen_at.timestamp())
-        await announce(self.runtime, account, {"type": "visitor.updated", "visitor": record})
-
-    async def _account_of(self, visitor: VisitorOut) -> str:
-        async with self.runtime.db.reading() as session:
-            account = await session.scalar(select(visitors.c.account_id).where(visitors.c.id == visitor.visitor_id))
-        return str(account)
+        await self.store.put(account_id, visitor.visitor_id, record, visitor.last_seen_at.timestamp())
+        await announce(self.runtime, account_id, {"type": "visitor.updated", "visitor": record})
 
     async def drop(self, account_id: str, visitor_id: str) -> None:
         if await self.store.remove(account_id, visitor_id):

@@ -16,7 +16,11 @@ Record = dict[str, Any]
 
 class LiveStore(ABC):
     @abstractmethod
-    async def put(self, account_id: str, visitor_id: str, record: Record, last_seen: float) -> None: ...
+    async def put_many(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        """(account, visitor, record, last seen) for each visitor arrived or changed."""
+
+    async def put(self, account_id: str, visitor_id: str, record: Record, last_seen: float) -> None:
+        await self.put_many([(account_id, visitor_id, record, last_seen)])
 
     @abstractmethod
     async def get(self, account_id: str, visitor_id: str) -> Record | None: ...
@@ -41,8 +45,9 @@ class MemoryLiveStore(LiveStore):
     def __init__(self) -> None:
         self._records: dict[str, dict[str, tuple[float, Record]]] = {}
 
-    async def put(self, account_id: str, visitor_id: str, record: Record, last_seen: float) -> None:
-        self._records.setdefault(account_id, {})[visitor_id] = (last_seen, record)
+    async def put_many(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        for account_id, visitor_id, record, last_seen in entries:
+            self._records.setdefault(account_id, {})[visitor_id] = (last_seen, record)
 
     async def get(self, account_id: str, visitor_id: str) -> Record | None:
         hit = self._records.get(account_id, {}).get(visitor_id)
@@ -72,10 +77,13 @@ class RedisLiveStore(LiveStore):
     def _hash(self, account_id: str) -> str:
         return f"{self.prefix}:live:{account_id}"
 
-    async def put(self, account_id: str, visitor_id: str, record: Record, last_seen: float) -> None:
+    async def put_many(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        if not entries:
+            return
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._hash(account_id), visitor_id, json.dumps(record, separators=(",", ":")))
-            pipe.zadd(self.seen_key, {f"{account_id}|{visitor_id}": last_seen})
+            for account_id, visitor_id, record, _ in entries:
+                pipe.hset(self._hash(account_id), visitor_id, json.dumps(record, separators=(",", ":")))
+            pipe.zadd(self.seen_key, {f"{a}|{v}": seen for a, v, _, seen in entries})
             await pipe.execute()
 
     async def get(self, account_id: str, visitor_id: str) -> Record | None:

@@ -43,8 +43,7 @@ async def _visitor_at_the_edge(
         check_origin(site, origin)
     ip = edge.address(request)
     edge.check_blocked(site, request, ip, visitor.robot)
-    await edge.limit_visitor(visitor.visitor_id or "", site.id)
-    await edge.limit_address(ip)
+    await edge.limit_visitor(visitor.visitor_id or "", site.id, ip)
     if visitor.robot and request.url.path.startswith("/api/v1/conversations"):
         raise Forbidden("Robots are not offered chat.", code="robots_get_no_chat")
     return visitor.model_copy(update={"ip": ip}), site
