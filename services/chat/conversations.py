@@ -11,7 +11,7 @@ from sqlalchemy import RowMapping, insert
 from sqlalchemy.exc import IntegrityError
 
 from services.chat import repository as repo
-from services.chat.api.schemas import ConversationOut, MessageOut
+from services.chat.api.schemas import ConversationExport, ConversationOut, MessageOut
 from services.chat.models import conversations, outbox
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
@@ -264,3 +264,14 @@ async def history(
     async with runtime.db.reading() as session:
         rows = await repo.messages_after(session, conversation_id, after_seq, limit)
     return [message_out(r) for r in rows]
+
+
+async def export_of_visitor(runtime: ServiceRuntime, admin: Identity, visitor_id: str) -> list[ConversationExport]:
+    """Every conversation of the visitor in the caller's account, each with all its messages."""
+    async with runtime.db.reading() as session:
+        rows = await repo.conversations_of_visitor(session, admin.account_id, visitor_id)
+        found = await repo.messages_of(session, admin.account_id, [row["id"] for row in rows])
+    by_conversation: dict[str, list[MessageOut]] = {row["id"]: [] for row in rows}
+    for message in found:
+        by_conversation[message["conversation_id"]].append(message_out(message))
+    return [ConversationExport.model_validate({**row, "messages": by_conversation[row["id"]]}) for row in rows]

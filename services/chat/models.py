@@ -3,7 +3,7 @@
 from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
 
 from services.common.db import UTCDateTime, new_metadata
-from services.common.outbox import outbox_table
+from services.common.outbox import outbox_table, processed_events_table
 
 metadata = new_metadata()
 
@@ -46,3 +46,4 @@ messages = Table(
 )
 
 outbox = outbox_table(metadata, "chat")
+processed = processed_events_table(metadata, "chat")  # events consumed (visitor.erased), each handled once

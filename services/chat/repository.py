@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
+from sqlalchemy import RowMapping, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat.models import conversations, messages, outbox
@@ -115,3 +115,37 @@ async def change_conversation(session: AsyncConnection, conversation_id: str, va
     query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
     row: RowMapping = (await session.execute(query)).mappings().one()
     return row
+
+
+async def conversations_of_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> Sequence[RowMapping]:
+    """Every conversation of a visitor in the account, oldest first."""
+    query = (
+        select(conversations)
+        .where(conversations.c.account_id == account_id, conversations.c.visitor_id == visitor_id)
+        .order_by(conversations.c.created_at, conversations.c.id)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def messages_of(session: AsyncConnection, account_id: str, conversation_ids: list[str]) -> Sequence[RowMapping]:
+    """Every message of these conversations, by conversation and sequence number."""
+    if not conversation_ids:
+        return []
+    query = (
+        select(messages)
+        .where(messages.c.account_id == account_id, messages.c.conversation_id.in_(conversation_ids))
+        .order_by(messages.c.conversation_id, messages.c.seq)
+    )
+    return (await session.execute(query)).mappings().all()
+
+
+async def erase_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> list[str]:
+    """Delete a visitor's conversations in the account with their messages; returns the conversation ids."""
+    owned = select(conversations.c.id).where(
+        conversations.c.account_id == account_id, conversations.c.visitor_id == visitor_id
+    )
+    ids = list(await session.scalars(owned))
+    if ids:
+        await session.execute(delete(messages).where(messages.c.conversation_id.in_(ids)))
+        await session.execute(delete(conversations).where(conversations.c.id.in_(ids)))
+    return ids

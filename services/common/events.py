@@ -82,6 +82,29 @@ class PageviewRecorded(EventPayload):
     viewed_at: datetime
 
 
+class PageView(BaseModel):
+    """One page view inside `pageviews.recorded`."""
+
+    page_view_id: str
+    visitor_id: str
+    visit_id: str
+    url: str
+    title: str
+    viewed_at: datetime
+
+
+class PageviewsRecorded(EventPayload):
+    """The page views of one site stored together by one ingest batch (at most 500; robots' left out).
+
+    Tracking publishes this instead of one `pageview.recorded` per page: one outbox row, one stream entry
+    and one consumer step for many pages. Consumers still accept `pageview.recorded` (older producers).
+    """
+
+    TYPE = "pageviews.recorded"
+    site_id: str
+    page_views: list[PageView]
+
+
 class VisitorRobotDetected(EventPayload):
     """A visitor's behaviour (pages per second) showed a robot; it leaves the live list and reports."""
 
@@ -108,6 +131,7 @@ PAYLOADS: dict[str, type[EventPayload]] = {
         ConversationClosed,
         MessageCreated,
         PageviewRecorded,
+        PageviewsRecorded,
         VisitorRobotDetected,
         VisitorErased,
     )

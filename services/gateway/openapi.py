@@ -34,7 +34,8 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
             continue
         for path, item in service_doc.get("paths", {}).items():
             if any(path.startswith(p) for p in owned):
-                doc["paths"][path] = item
+                # The gateway's own operation on a path (e.g. the composed exports) is the one callers reach.
+                doc["paths"][path] = {**item, **doc["paths"].get(path, {})}
         schemas.update(service_doc.get("components", {}).get("schemas", {}))
     if complete:
         runtime.extras["openapi"] = doc

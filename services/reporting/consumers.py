@@ -21,6 +21,7 @@ from services.common.events import (
     Event,
     MessageCreated,
     PageviewRecorded,
+    PageviewsRecorded,
 )
 from services.common.outbox import handle_batch_once
 from services.common.service import Consumer, ServiceRuntime
@@ -30,7 +31,15 @@ from services.reporting.models import processed
 log = logging.getLogger("floorwalker.reporting")
 
 CONSUMED = [
-    e.TYPE for e in (ConversationStarted, ConversationAccepted, ConversationClosed, MessageCreated, PageviewRecorded)
+    e.TYPE
+    for e in (
+        ConversationStarted,
+        ConversationAccepted,
+        ConversationClosed,
+        MessageCreated,
+        PageviewRecorded,
+        PageviewsRecorded,
+    )
 ]
 LINGER_SECONDS = 0.25  # the daily report may lag this much; in exchange a busy stream costs few transactions
 
@@ -42,26 +51,26 @@ class CountEvents(BatchEventHandler):
         self.runtime = runtime
 
     async def handle_batch(self, events: Sequence[Event]) -> None:
-        counted: dict[str, tuple[date, dict[str, float]]] = {}
+        counted: dict[str, list[tuple[date, dict[str, float]]]] = {}
         for event in events:
             try:
-                moment, adds = increments(PAYLOADS[event.type].model_validate(event.payload))
+                found = increments(PAYLOADS[event.type].model_validate(event.payload))
             except (KeyError, ValidationError, ValueError):
                 # Retrying cannot fix a malformed event; dropping it keeps the stream (and, embedded, the
                 # producer's outbox) moving.
                 log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
                 continue
-            counted[event.id] = utc_day(moment), adds
+            counted[event.id] = [(utc_day(moment), adds) for moment, adds in found]
         if not counted:
             return
 
         async def effect(session: AsyncConnection, new: list[Event]) -> None:
             sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(int))
             for event in new:
-                day, adds = counted[event.id]
-                day_sums = sums[event.account_id, day]
-                for name, value in adds.items():
-                    day_sums[name] += value
+                for day, adds in counted[event.id]:
+                    day_sums = sums[event.account_id, day]
+                    for name, value in adds.items():
+                        day_sums[name] += value
             for (account_id, day), adds in sorted(sums.items()):  # one lock order for concurrent consumers
                 await add_to_day(session, account_id, day, dict(adds))
 

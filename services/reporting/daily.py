@@ -15,6 +15,7 @@ from services.common.events import (
     EventPayload,
     MessageCreated,
     PageviewRecorded,
+    PageviewsRecorded,
 )
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
@@ -30,23 +31,25 @@ def utc_day(moment: datetime) -> date:
     return (moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)).date()
 
 
-def increments(payload: EventPayload) -> tuple[datetime, dict[str, float]]:
-    """When an event happened and which counters of that day it adds to."""
+def increments(payload: EventPayload) -> list[tuple[datetime, dict[str, float]]]:
+    """When what an event tells happened, and which counters of that day it adds to."""
     match payload:
         case ConversationStarted():
-            return payload.started_at, {"conversations_started": 1}
+            return [(payload.started_at, {"conversations_started": 1})]
         case ConversationAccepted():
             wait = max(payload.waited_seconds, 0.0)
-            return payload.accepted_at, {"conversations_accepted": 1, "total_wait_seconds": wait}
+            return [(payload.accepted_at, {"conversations_accepted": 1, "total_wait_seconds": wait})]
         case ConversationClosed():
-            return payload.closed_at, {"conversations_closed": 1}
+            return [(payload.closed_at, {"conversations_closed": 1})]
         case MessageCreated():
             adds: dict[str, float] = {"messages": 1}
             if payload.sender_type in ("visitor", "operator"):
                 adds[f"{payload.sender_type}_messages"] = 1
-            return payload.created_at, adds
+            return [(payload.created_at, adds)]
         case PageviewRecorded():
-            return payload.viewed_at, {"pageviews": 1}
+            return [(payload.viewed_at, {"pageviews": 1})]
+        case PageviewsRecorded():
+            return [(view.viewed_at, {"pageviews": 1}) for view in payload.page_views]
     raise ValueError(f"reporting does not count {payload.TYPE}")
 
 

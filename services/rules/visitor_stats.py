@@ -1,18 +1,18 @@
-"""What the rules know of each visitor, fed by `pageview.recorded` events."""
+"""What the rules know of each visitor, fed by `pageviews.recorded` (and `pageview.recorded`) events."""
 
-from sqlalchemy import case, or_, select
+from sqlalchemy import case, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
 from services.common.errors import NotFound
-from services.common.events import PageviewRecorded
+from services.common.events import PageView, PageviewRecorded
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.rules.api.schemas import VisitorStats
 from services.rules.models import visitor_stats
 
 
-async def count_pageview(session: AsyncConnection, account_id: str, view: PageviewRecorded) -> None:
+async def count_pageview(session: AsyncConnection, account_id: str, view: PageviewRecorded | PageView) -> None:
     """Add one page view to the visitor's stats; `last_url` only moves to a page viewed later."""
     stats = visitor_stats.c
     new = upsert_insert(session, visitor_stats).values(
@@ -35,6 +35,12 @@ async def count_pageview(session: AsyncConnection, account_id: str, view: Pagevi
             },
         )
     )
+
+
+async def forget_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> None:
+    """Data protection: the visitor was erased at tracking, so what rules know of them goes too."""
+    stats = visitor_stats.c
+    await session.execute(delete(visitor_stats).where(stats.visitor_id == visitor_id, stats.account_id == account_id))
 
 
 async def stats_of(runtime: ServiceRuntime, operator: Identity, visitor_id: str) -> VisitorStats:

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
 from services.common.errors import AppError, Forbidden, Unauthorized
-from services.common.events import EventPayload, PageviewRecorded, VisitorRobotDetected
+from services.common.events import EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected
 from services.common.ids import new_id
 from services.common.outbox import add_events
 from services.common.service import ServiceRuntime
@@ -46,6 +46,7 @@ VISIT_IDLE = timedelta(minutes=30)
 FUTURE_SKEW = timedelta(minutes=5)
 PAST_LIMIT = timedelta(hours=24)
 FLUSH_EVENTS = 5000  # events written in one transaction at most
+PAGES_PER_EVENT = 500  # page views in one `pageviews.recorded` event at most
 
 
 @dataclass
@@ -193,6 +194,7 @@ class BatchPlan:
         self.product_rows: list[dict[str, Any]] = []
         self.search_rows: list[dict[str, Any]] = []
         self.events: list[tuple[EventPayload, str]] = []
+        self.page_events: dict[tuple[str, str], list[PageView]] = {}  # (account, site): views for the event
         self.changes = Changes()
 
     @classmethod
@@ -204,24 +206,23 @@ class BatchPlan:
         first_at: dict[str | None, datetime] = {}
         for s in batch:
             first_at.setdefault(s.caller.visitor_id, s.events[0][2])
-        created = upsert_insert(session, visitors).values(
-            [
-                {
-                    "id": vid,
-                    "account_id": c.account_id,
-                    "site_id": c.site_id,
-                    "first_seen_at": first_at[vid],
-                    "last_seen_at": first_at[vid],
-                    "visit_count": 0,
-                    "pages_viewed": 0,
-                    "is_robot": bool(c.robot),
-                    "robot_reason": c.robot,
-                    "burst_pages": 0,
-                }
-                for vid, c in sorted(callers.items())
-            ]
-        )
-        await session.execute(created.on_conflict_do_nothing(index_elements=[visitors.c.id]))
+        created = upsert_insert(session, visitors).on_conflict_do_nothing(index_elements=[visitors.c.id])
+        new_visitors = [
+            {
+                "id": vid,
+                "account_id": c.account_id,
+                "site_id": c.site_id,
+                "first_seen_at": first_at[vid],
+                "last_seen_at": first_at[vid],
+                "visit_count": 0,
+                "pages_viewed": 0,
+                "is_robot": bool(c.robot),
+                "robot_reason": c.robot,
+                "burst_pages": 0,
+            }
+            for vid, c in sorted(callers.items())
+        ]
+        await session.execute(created, new_visitors)  # executemany: one cached statement, whatever the count
         query = select(visitors).where(visitors.c.id.in_(sorted(callers))).order_by(visitors.c.id)
         if session.dialect.name == "postgresql":
             query = query.with_for_update()  # two replicas writing the same visitor take turns
@@ -369,16 +370,15 @@ class BatchPlan:
         self._touch(visitor, at)
         self._watch_burst(visitor, at)
         if not visitor["is_robot"]:
-            payload = PageviewRecorded(
+            view = PageView(
                 page_view_id=row["id"],
-                site_id=row["site_id"],
                 visitor_id=vid,
                 visit_id=row["visit_id"],
                 url=row["url"],
                 title=row["title"],
                 viewed_at=at,
             )
-            self.events.append((payload, visitor["account_id"]))
+            self.page_events.setdefault((visitor["account_id"], visitor["site_id"]), []).append(view)
 
     def _visit_for(
         self, submission: Submission, visitor: dict[str, Any], event: PageviewEvent, at: datetime
@@ -469,6 +469,10 @@ class BatchPlan:
         if self.search_rows:
             await session.execute(insert(searches), self.search_rows)
         await self._store_visitors(session)
+        for (account_id, site_id), views in self.page_events.items():
+            for start in range(0, len(views), PAGES_PER_EVENT):
+                page = PageviewsRecorded(site_id=site_id, page_views=views[start : start + PAGES_PER_EVENT])
+                self.events.append((page, account_id))
         await add_events(session, outbox, self.events)
         self.changes.visitors = {vid: self.visitors[vid] for vid in self.changes.updated}
         self.changes.visits = self.visits

@@ -12,6 +12,7 @@ from services.common.service import ServiceRuntime
 from services.tracking.models import page_views, products_viewed, searches, site_settings, visits
 
 log = logging.getLogger("floorwalker.tracking.retention")
+FIRST_RUN_SECONDS = 60.0
 
 
 async def apply_retention(runtime: ServiceRuntime) -> int:
@@ -43,6 +44,8 @@ class RetentionJob:
         self._task: asyncio.Task[None] | None = None
 
     async def _forever(self) -> None:
+        interval = self.runtime.settings.retention_interval_seconds
+        await asyncio.sleep(min(FIRST_RUN_SECONDS, interval))  # not in the middle of start-up
         while True:
             try:
                 removed = await apply_retention(self.runtime)
@@ -50,7 +53,7 @@ class RetentionJob:
                     log.info("retention removed %d visits", removed)
             except Exception:
                 log.exception("retention job failed")
-            await asyncio.sleep(self.runtime.settings.retention_interval_seconds)
+            await asyncio.sleep(interval)
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._forever())

@@ -3,8 +3,14 @@
 import asyncio
 from typing import Any
 
+from sqlalchemy import func, select
+
 from services.chat.app import create_app
+from services.chat.models import conversations, messages, processed
+from services.common.db import utcnow
+from services.common.events import VisitorErased
 from services.common.settings import Settings
+from services.common.tokens import Identity
 from tests.helpers import as_identity, operator, running, visitor
 
 
@@ -128,3 +134,101 @@ async def test_bad_input_gets_clear_errors(settings: Settings) -> None:
         await client.post(f"/api/v1/conversations/{conv['id']}/close", headers=headers)
         closed = await client.post(url, json={"client_msg_id": "y", "text": "late"}, headers=headers)
         assert closed.status_code == 409 and closed.json()["error"]["code"] == "conversation_closed"
+
+
+def chat_admin(account_id: str = "acc-1") -> Identity:
+    return operator(account_id=account_id, user_id="admin-1", name="Ada").model_copy(update={"role": "admin"})
+
+
+async def test_an_admin_exports_a_visitors_conversations_of_the_own_account_only(settings: Settings) -> None:
+    app = create_app(settings)
+    guest, olga = visitor(), operator()
+    twin = visitor(account_id="acc-2", visitor_id=guest.visitor_id)  # the same id in another account
+    async with running(app) as client:
+        first = (
+            await client.post("/api/v1/conversations", json={"text": "hello"}, headers=as_identity(settings, guest))
+        ).json()
+        await client.post(f"/api/v1/conversations/{first['id']}/accept", headers=as_identity(settings, olga))
+        await client.post(
+            f"/api/v1/conversations/{first['id']}/messages",
+            json={"client_msg_id": "r", "text": "hi, how can I help?"},
+            headers=as_identity(settings, olga),
+        )
+        await client.post(f"/api/v1/conversations/{first['id']}/close", headers=as_identity(settings, guest))
+        second = (
+            await client.post("/api/v1/conversations", json={"text": "again"}, headers=as_identity(settings, guest))
+        ).json()
+        await client.post("/api/v1/conversations", json={"text": "not me"}, headers=as_identity(settings, twin))
+        await client.post("/api/v1/conversations", json={"text": "other"}, headers=as_identity(settings, visitor()))
+
+        url = f"/api/v1/conversations/export?visitor_id={guest.visitor_id}"
+        refused = await client.get(url, headers=as_identity(settings, olga))
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "admins_only"
+        assert (await client.get(url, headers=as_identity(settings, guest))).status_code == 403
+        exported = (await client.get(url, headers=as_identity(settings, chat_admin()))).json()
+        assert exported["visitor_id"] == guest.visitor_id
+        assert [c["id"] for c in exported["conversations"]] == [first["id"], second["id"]]
+        assert [(m["seq"], m["text"]) for m in exported["conversations"][0]["messages"]] == [
+            (1, "hello"),
+            (2, "hi, how can I help?"),
+        ]
+        assert [m["text"] for m in exported["conversations"][1]["messages"]] == ["again"]
+        elsewhere = (await client.get(url, headers=as_identity(settings, chat_admin("acc-2")))).json()
+        assert [[m["text"] for m in c["messages"]] for c in elsewhere["conversations"]] == [["not me"]]
+        nobody = await client.get(
+            "/api/v1/conversations/export?visitor_id=nobody", headers=as_identity(settings, chat_admin())
+        )
+        assert nobody.json()["conversations"] == []
+        assert (
+            await client.get("/api/v1/conversations/export", headers=as_identity(settings, chat_admin()))
+        ).status_code == 422
+
+
+async def test_an_erased_visitors_conversations_and_messages_are_deleted_in_that_account(settings: Settings) -> None:
+    app = create_app(settings)
+    guest, other = visitor(), visitor()
+    twin = visitor(account_id="acc-2", visitor_id=guest.visitor_id)
+    async with running(app) as client:
+        mine = []
+        for text in ("one", "two"):
+            conv = (
+                await client.post("/api/v1/conversations", json={"text": text}, headers=as_identity(settings, guest))
+            ).json()
+            await client.post(f"/api/v1/conversations/{conv['id']}/close", headers=as_identity(settings, guest))
+            mine.append(conv["id"])
+        kept = [
+            (await client.post("/api/v1/conversations", json={"text": "x"}, headers=as_identity(settings, who))).json()
+            for who in (other, twin)
+        ]
+        runtime = app.state.runtime
+        erased = VisitorErased(visitor_id=guest.visitor_id or "", erased_at=utcnow()).to_event("acc-1")
+        await runtime.bus.publish_event(erased)
+        await runtime.bus.publish_event(erased)  # delivered twice: handled once
+
+        async def left() -> int:
+            async with runtime.db.reading() as session:
+                return int(
+                    await session.scalar(
+                        select(func.count()).select_from(conversations).where(conversations.c.id.in_(mine))
+                    )
+                    or 0
+                )
+
+        for _ in range(100):
+            if await left() == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await left() == 0
+        async with runtime.db.reading() as session:
+            orphans = await session.scalar(
+                select(func.count()).select_from(messages).where(messages.c.conversation_id.in_(mine))
+            )
+            handled = await session.scalar(select(func.count()).select_from(processed))
+        assert orphans == 0 and handled == 1
+        for conv, who in zip(kept, (other, twin), strict=True):
+            still = await client.get(f"/api/v1/conversations/{conv['id']}/messages", headers=as_identity(settings, who))
+            assert [m["text"] for m in still.json()["messages"]] == ["x"]
+        gone = await client.get(f"/api/v1/conversations/{mine[0]}", headers=as_identity(settings, operator()))
+        assert gone.status_code == 404
+        again = await client.post("/api/v1/conversations", json={"text": "back"}, headers=as_identity(settings, guest))
+        assert again.status_code == 201

@@ -9,7 +9,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.common.bus import MemoryBus
-from services.common.events import Event, PageviewRecorded
+from services.common.events import Event, PageviewRecorded, VisitorErased
 from services.common.settings import Settings
 from services.rules.app import create_app
 from services.tracking.app import create_app as create_tracking
@@ -106,3 +106,23 @@ async def test_page_views_tracked_by_the_tracking_service_reach_the_rules(settin
         assert response.status_code == 202
         counted = await settled(client, settings, str(guest.visitor_id), 3)
         assert counted["pageviews"] == 3 and counted["last_url"] == "https://shop.example/c"
+
+
+async def test_what_rules_know_of_an_erased_visitor_is_deleted(settings: Settings) -> None:
+    app = create_app(settings)
+    async with running(app) as client:
+        await deliver(
+            app, pageview_event("vis-1", "https://shop.example/a"), pageview_event("vis-2", "https://shop.example/b")
+        )
+        assert (await settled(client, settings, "vis-1", 1))["pageviews"] == 1
+        await deliver(app, VisitorErased(visitor_id="vis-1", erased_at=NOW).to_event("acc-2"))  # another account's
+        await asyncio.sleep(0.3)
+        assert (await stats(client, settings, "vis-1"))["pageviews"] == 1
+        await deliver(app, VisitorErased(visitor_id="vis-1", erased_at=NOW).to_event("acc-1"))
+
+        async def forgotten() -> bool:
+            return await stats(client, settings, "vis-1") == 404
+
+        await eventually(forgotten)
+        assert await stats(client, settings, "vis-1") == 404
+        assert (await stats(client, settings, "vis-2"))["pageviews"] == 1

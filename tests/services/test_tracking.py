@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from services.common.db import utcnow
-from services.common.events import ConversationAccepted, ConversationStarted, Event, PageviewRecorded
+from services.common.events import ConversationAccepted, ConversationStarted, Event, PageviewsRecorded
 from services.common.settings import Settings
 from services.common.tokens import Identity
 from services.tracking import live
@@ -271,21 +271,27 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
     assert others == []
 
 
-async def test_every_page_view_is_published_as_an_event(settings: Settings) -> None:
+async def test_every_page_view_is_published_in_one_event_per_batch_and_site(settings: Settings) -> None:
     app = create_app(settings)
-    guest = visitor()
+    guest, other = visitor(), visitor()
     received: list[Event] = []
 
     async def probe(event: Event) -> None:
         received.append(event)
 
     async with running(app) as client:
-        await app.state.runtime.bus.consume("probe", [PageviewRecorded.TYPE], probe)
+        await app.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE], probe)
         await track(client, settings, guest, pageview("/a", "A"), pageview("/b", "B"))
-        await wait_until(lambda: len(received) >= 2)
-    views = [PageviewRecorded.model_validate(e.payload) for e in received]
-    assert [(v.url, v.title) for v in views] == [("https://shop.example/a", "A"), ("https://shop.example/b", "B")]
-    assert {e.account_id for e in received} == {"acc-1"}
+        await track(client, settings, other, pageview("/c", "C"))
+        await wait_until(lambda: sum(len(e.payload["page_views"]) for e in received) >= 3)
+    views = [v for e in received for v in PageviewsRecorded.model_validate(e.payload).page_views]
+    assert [(v.url, v.title) for v in views] == [
+        ("https://shop.example/a", "A"),
+        ("https://shop.example/b", "B"),
+        ("https://shop.example/c", "C"),
+    ]
+    assert {e.account_id for e in received} == {"acc-1"} and {e.payload["site_id"] for e in received} == {"site-1"}
+    assert [v.visitor_id for v in views] == [guest.visitor_id, guest.visitor_id, other.visitor_id]
 
 
 async def test_bad_events_are_refused_one_by_one_and_the_good_ones_stored(settings: Settings) -> None:
@@ -429,7 +435,7 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
         received.append(event)
 
     async with running(app) as client:
-        await app.state.runtime.bus.consume("probe", [PageviewRecorded.TYPE, "visitor.robot_detected"], probe)
+        await app.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE, "visitor.robot_detected"], probe)
         await track(client, settings, crawler, pageview("/"))
         await track(client, settings, scraper, *(pageview(f"/p{i}") for i in range(3)))
         assert [v["visitor_id"] for v in await live_list(client, settings)] == [scraper.visitor_id]
@@ -439,7 +445,8 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
         assert found["is_robot"] is True and found["robot_reason"] == "behaviour"
         assert (await detail(client, settings, crawler.visitor_id))["robot_reason"] == "crawler"
         await wait_until(lambda: any(e.type == "visitor.robot_detected" for e in received))
-    assert {e.payload["visitor_id"] for e in received if e.type == PageviewRecorded.TYPE} == {scraper.visitor_id}
+    counted = {v["visitor_id"] for e in received if e.type == PageviewsRecorded.TYPE for v in e.payload["page_views"]}
+    assert counted == {scraper.visitor_id}
     assert [e.payload["reason"] for e in received if e.type == "visitor.robot_detected"] == ["behaviour"]
 
 

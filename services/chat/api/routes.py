@@ -13,7 +13,9 @@ from services.chat.api.schemas import (
     MessageOut,
     PostMessage,
     StartConversation,
+    VisitorConversations,
 )
+from services.common.errors import Forbidden
 from services.common.identity import AnyCaller, Operator, Visitor
 from services.common.service import Runtime
 
@@ -46,6 +48,20 @@ async def list_conversations(
 ) -> ConversationList:
     """Conversations of the account in one state; waiting ones longest-waiting first."""
     return ConversationList(conversations=await convs.list_in_state(runtime, operator, state, limit))
+
+
+@router.get("/export", response_model=VisitorConversations)
+async def export_conversations(
+    operator: Operator, runtime: Runtime, visitor_id: Annotated[str, Query(min_length=1, max_length=64)]
+) -> VisitorConversations:
+    """Admins: every conversation of a visitor in the account, each with all its messages (data protection).
+
+    Declared before `/{conversation_id}`, which would otherwise take the path.
+    """
+    if operator.role != "admin":
+        raise Forbidden("Only admins may do this.", code="admins_only")
+    exported = await convs.export_of_visitor(runtime, operator, visitor_id)
+    return VisitorConversations(visitor_id=visitor_id, conversations=exported)
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)

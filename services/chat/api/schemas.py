@@ -57,3 +57,14 @@ class ConversationList(BaseModel):
 
 class MessageList(BaseModel):
     messages: list[MessageOut]
+
+
+class ConversationExport(ConversationOut):
+    """A conversation with all its messages, ordered by seq (data protection export)."""
+
+    messages: list[MessageOut]
+
+
+class VisitorConversations(BaseModel):
+    visitor_id: str
+    conversations: list[ConversationExport]

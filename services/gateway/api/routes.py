@@ -1,4 +1,4 @@
-"""The gateway's own endpoints: login, administration and visitors' widget sessions."""
+"""The gateway's own endpoints: login, administration, visitors' widget sessions and data protection exports."""
 
 from typing import Annotated
 
@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Request, Response
 from services.common.errors import Forbidden
 from services.common.service import Runtime
 from services.gateway import accounts as accts
-from services.gateway import auth
+from services.gateway import auth, privacy
 from services.gateway.api.schemas import (
     AccountOut,
     ConsentOut,
@@ -145,3 +145,18 @@ async def widget_identify(body: IdentifyRequest, request: Request, runtime: Runt
         runtime.extras["sites"], runtime.extras["clients"], auth.authenticate(request, runtime), body
     )
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
+
+
+# Data protection: these two take precedence over the forwarding to tracking (whose DELETEs stay forwarded).
+@router.get("/visitors/{visitor_id}/export", tags=["data protection"])
+async def export_visitor(visitor_id: str, request: Request, runtime: Runtime) -> Response:
+    """Admins: everything stored about a visitor: tracking data, and conversations with their messages."""
+    identity = auth.require_user(request, runtime)
+    return await privacy.export(runtime.extras["clients"], identity, "visitors", visitor_id)
+
+
+@router.get("/contacts/{contact_id}/export", tags=["data protection"])
+async def export_contact(contact_id: str, request: Request, runtime: Runtime) -> Response:
+    """Admins: everything stored about a contact and all its visitors, conversations included."""
+    identity = auth.require_user(request, runtime)
+    return await privacy.export(runtime.extras["clients"], identity, "contacts", contact_id)

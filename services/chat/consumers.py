@@ -1,0 +1,49 @@
+"""Events the chat service consumes (consumer group `chat`), each applied at most once.
+
+`visitor.erased` (tracking deleted a visitor on request): delete the visitor's conversations and
+messages in the event's account.
+"""
+
+import logging
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.chat import repository as repo
+from services.chat.models import processed
+from services.common.bus import BatchEventHandler
+from services.common.events import Event, VisitorErased
+from services.common.outbox import handle_batch_once
+from services.common.service import Consumer, ServiceRuntime
+
+log = logging.getLogger("floorwalker.chat")
+
+
+class ForgetErasedVisitors(BatchEventHandler):
+    def __init__(self, runtime: ServiceRuntime) -> None:
+        self.runtime = runtime
+
+    async def handle_batch(self, events: Sequence[Event]) -> None:
+        erased: dict[str, VisitorErased] = {}
+        for event in events:
+            try:
+                erased[event.id] = VisitorErased.model_validate(event.payload)
+            except ValidationError:
+                # Retrying cannot fix a malformed event; dropping it keeps the stream (and, embedded, the
+                # producer's outbox) moving.
+                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+        if not erased:
+            return
+
+        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+            for event in new:
+                visitor_id = erased[event.id].visitor_id
+                deleted = await repo.erase_visitor(session, event.account_id, visitor_id)
+                if deleted:
+                    log.info("erased %d conversations of visitor %s", len(deleted), visitor_id)
+
+        await handle_batch_once(self.runtime.db, processed, [e for e in events if e.id in erased], effect)
+
+
+CONSUMERS = [Consumer([VisitorErased.TYPE], ForgetErasedVisitors)]
