@@ -1,14 +1,15 @@
 """Events tracking consumes: the chat state of each visitor, shown in the live list."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.bus import EventHandler
+from services.common.bus import BatchEventHandler, EventHandler
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, Event
 from services.common.outbox import handle_once
 from services.common.service import ServiceRuntime
+from services.tracking.ingest import IngestWriter
 from services.tracking.live import LiveBoard
 from services.tracking.models import processed_events, visitors
 
@@ -49,3 +50,14 @@ async def _refresh(runtime: ServiceRuntime, board: LiveBoard, event: Event) -> N
         visitor_ids = list(ids)
     for visitor_id in visitor_ids:
         await board.refresh(visitor_id)
+
+
+class StoreAcceptedBatches(BatchEventHandler):
+    """`track.batch`: the visitors' events the gateway accepted, written in batches."""
+
+    def __init__(self, runtime: ServiceRuntime, writer_of: Callable[[ServiceRuntime], IngestWriter]) -> None:
+        self.runtime = runtime
+        self.writer_of = writer_of
+
+    async def handle_batch(self, events: Sequence[Event]) -> None:
+        await self.writer_of(self.runtime).store_accepted(events)

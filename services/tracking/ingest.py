@@ -9,6 +9,7 @@ answered, so a crash loses only what was not acknowledged; on shutdown the queue
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -19,11 +20,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
 from services.common.errors import AppError, Forbidden, Unauthorized
-from services.common.events import EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected
+from services.common.events import Event, EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected
 from services.common.ids import new_id
-from services.common.outbox import add_events
+from services.common.outbox import add_events, handle_batch_once
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
+from services.common.track_events import CheckedEvent, TrackBatchReceived, check_events
 from services.tracking.api.schemas import (
     EVENT,
     AttributesEvent,
@@ -37,61 +39,32 @@ from services.tracking.api.schemas import (
 from services.tracking.arrival import arrived_via, utm_of
 from services.tracking.enrichment import Enricher
 from services.tracking.live import Changes, LiveBoard
-from services.tracking.models import outbox, page_views, products_viewed, searches, visitors, visits
+from services.tracking.models import outbox, page_views, processed_events, products_viewed, searches, visitors, visits
 from services.tracking.patterns import SitePatterns
 from services.tracking.site_config import SiteConfigs
 
 log = logging.getLogger("floorwalker.tracking.ingest")
 VISIT_IDLE = timedelta(minutes=30)
-FUTURE_SKEW = timedelta(minutes=5)
-PAST_LIMIT = timedelta(hours=24)
 FLUSH_EVENTS = 5000  # events written in one transaction at most
 PAGES_PER_EVENT = 500  # page views in one `pageviews.recorded` event at most
 
 
 @dataclass
 class Submission:
-    """One request's events, waiting to be written."""
+    """One request's (or one `track.batch` event's) events, to be written."""
 
     caller: Identity
     user_agent: str | None
     received_at: datetime
-    events: list[tuple[int, TrackEvent, datetime]]
-    done: asyncio.Future[None]
+    events: list[CheckedEvent]
+    done: asyncio.Future[None] | None = None  # the waiting request, when there is one
     rejected: list[RejectedEvent] = field(default_factory=list)
 
-
-def check_events(
-    raw: list[dict[str, Any]], received_at: datetime
-) -> tuple[list[tuple[int, TrackEvent, datetime]], list[RejectedEvent]]:
-    """Each event on its own: the valid ones with their time, and why the others are refused."""
-    valid: list[tuple[int, TrackEvent, datetime]] = []
-    rejected: list[RejectedEvent] = []
-    for index, item in enumerate(raw):
-        try:
-            event = EVENT.validate_python(item)
-        except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'][1:]) or err['loc'][0] if err['loc'] else 'event'}: {err['msg']}"
-                for err in exc.errors(include_url=False)[:3]
-            )
-            rejected.append(RejectedEvent(index=index, code="invalid_event", message=problems))
-            continue
-        at = event.at or received_at
-        if at.tzinfo is None:
-            rejected.append(RejectedEvent(index=index, code="invalid_event", message="at: needs a time zone"))
-            continue
-        if at > received_at + FUTURE_SKEW or at < received_at - PAST_LIMIT:
-            rejected.append(
-                RejectedEvent(
-                    index=index,
-                    code="event_time_out_of_range",
-                    message="at: must be within the last 24 hours and not more than 5 minutes ahead",
-                )
-            )
-            continue
-        valid.append((index, event, min(at, received_at)))
-    return valid, rejected
+    def refuse(self, error: AppError) -> None:
+        if self.done is None:  # nobody to tell: a batch accepted at the edge
+            log.warning("tracking batch of visitor %s dropped: %s", self.caller.visitor_id, error.message)
+        elif not self.done.done():
+            self.done.set_exception(error)
 
 
 class IngestWriter:
@@ -158,21 +131,59 @@ class IngestWriter:
         except Exception as exc:
             log.exception("writing %d tracking events failed", count)
             for submission in batch:
-                if not submission.done.done():
+                if submission.done is not None and not submission.done.done():
                     submission.done.set_exception(exc)
             return
         await self.board.publish_changes(changed)  # before the answer: a client sees itself in the list
         for submission in batch:
-            if not submission.done.done():
+            if submission.done is not None and not submission.done.done():
                 submission.done.set_result(None)
 
     async def _write(self, batch: list[Submission]) -> Changes:
         async with self.runtime.db.transaction() as session:
-            plan = await BatchPlan.load(session, batch, self.configs, self.enricher, self.runtime.settings)
-            plan.apply()
-            await plan.store(session)
+            changes = await self.write_in(session, batch)
         self.runtime.after_commit()
+        return changes
+
+    async def write_in(self, session: AsyncConnection, batch: list[Submission]) -> Changes:
+        """Store the submissions in the caller's transaction; returns what changed for the live list."""
+        plan = await BatchPlan.load(session, batch, self.configs, self.enricher, self.runtime.settings)
+        plan.apply()
+        await plan.store(session)
         return plan.changes
+
+    async def store_accepted(self, events: Sequence[Event]) -> None:
+        """`track.batch` events (accepted at the edge) in one transaction, each stored once whatever the
+        redeliveries; a malformed one is dropped (retrying cannot fix it)."""
+        batches: dict[str, TrackBatchReceived] = {}
+        for event in events:
+            try:
+                batches[event.id] = TrackBatchReceived.model_validate(event.payload)
+            except ValidationError:
+                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+        changed = Changes()
+
+        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+            nonlocal changed
+            submissions = [submission_of(batches[event.id]) for event in new]
+            changed = await self.write_in(session, [s for s in submissions if s.events])
+
+        await handle_batch_once(self.runtime.db, processed_events, [e for e in events if e.id in batches], effect)
+        self.runtime.after_commit()
+        await self.board.publish_changes(changed)
+
+
+def submission_of(batch: TrackBatchReceived) -> Submission:
+    """The events of a `track.batch` event, checked again (a malformed one is dropped, not retried)."""
+    events: list[CheckedEvent] = []
+    for index, item in enumerate(batch.events):
+        try:
+            event = EVENT.validate_python(item)
+        except ValidationError:
+            log.warning("dropping a malformed event of visitor %s", batch.visitor.visitor_id)
+            continue
+        events.append((index, event, event.at or batch.received_at))
+    return Submission(batch.visitor, batch.user_agent, batch.received_at, events)
 
 
 class BatchPlan:
@@ -256,9 +267,7 @@ class BatchPlan:
             caller = submission.caller
             visitor = self.visitors[caller.visitor_id or ""]
             if visitor["account_id"] != caller.account_id or visitor["site_id"] != caller.site_id:
-                submission.done.set_exception(
-                    Forbidden("This visitor belongs to another site.", code="visitor_of_another_site")
-                )
+                submission.refuse(Forbidden("This visitor belongs to another site.", code="visitor_of_another_site"))
                 continue
             for index, event, at in submission.events:
                 problem = self._apply_event(submission, visitor, event, at)

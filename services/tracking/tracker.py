@@ -30,6 +30,10 @@ def board_of(runtime: ServiceRuntime) -> LiveBoard:
     return tracker_of(runtime).board
 
 
+def writer_of(runtime: ServiceRuntime) -> IngestWriter:
+    return tracker_of(runtime).writer
+
+
 def _live_store(runtime: ServiceRuntime) -> LiveStore:
     settings = runtime.settings
     if settings.redis_url:

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
-from services.common.errors import NotFound
+from services.common.errors import Forbidden, NotFound
 from services.common.events import VisitorErased
 from services.common.ids import new_id
 from services.common.outbox import add_events
@@ -125,13 +125,31 @@ async def identify(runtime: ServiceRuntime, board: LiveBoard, caller: Identity, 
                 contacts.c.account_id == caller.account_id, contacts.c.external_id == body.user_id
             )
         )
+        # The host page may identify its user before the first page view is stored: the visitor starts here.
+        first = upsert_insert(session, visitors).values(
+            id=caller.visitor_id,
+            account_id=caller.account_id,
+            site_id=caller.site_id,
+            first_seen_at=now,
+            last_seen_at=now,
+            visit_count=0,
+            pages_viewed=0,
+            is_robot=bool(caller.robot),
+            robot_reason=caller.robot,
+            burst_pages=0,
+        )
+        await session.execute(first.on_conflict_do_nothing(index_elements=[visitors.c.id]))
         linked = await session.execute(
             update(visitors)
-            .where(visitors.c.id == caller.visitor_id, visitors.c.account_id == caller.account_id)
+            .where(
+                visitors.c.id == caller.visitor_id,
+                visitors.c.account_id == caller.account_id,
+                visitors.c.site_id == caller.site_id,
+            )
             .values(contact_id=contact_id)
         )
-        if linked.rowcount == 0:  # identified before the first page view
-            raise NotFound("Send a page view before identifying the visitor.", code="visitor_not_found")
+        if linked.rowcount == 0:
+            raise Forbidden("This visitor belongs to another site.", code="visitor_of_another_site")
     await board.refresh(caller.visitor_id or "")
     return IdentifyOut(contact_id=str(contact_id), verified=body.verified)
 

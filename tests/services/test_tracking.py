@@ -13,6 +13,7 @@ from services.common.db import utcnow
 from services.common.events import ConversationAccepted, ConversationStarted, Event, PageviewsRecorded
 from services.common.settings import Settings
 from services.common.tokens import Identity
+from services.common.track_events import EVENT, TrackBatchReceived
 from services.tracking import live
 from services.tracking.app import create_app
 from services.tracking.models import page_views, visitors, visits
@@ -460,7 +461,12 @@ async def test_an_identified_visitor_shows_as_the_contact_and_their_chat_state_f
         early = await client.post(
             "/internal/v1/track/identify", json={"user_id": "u-1", "verified": True}, headers=headers
         )
-        assert early.status_code == 404
+        assert early.status_code == 200  # before the first page view is stored: the visitor starts there
+        intruder = as_identity(settings, visitor(site_id="site-2", visitor_id=guest.visitor_id))
+        foreign = await client.post(
+            "/internal/v1/track/identify", json={"user_id": "u-1", "verified": True}, headers=intruder
+        )
+        assert foreign.status_code == 403
         await track(client, settings, guest, pageview("/"))
         body = {"user_id": "u-1", "email": "ana@example.com", "name": "Ana", "verified": True}
         identified = await client.post("/internal/v1/track/identify", json=body, headers=headers)
@@ -579,3 +585,27 @@ async def test_two_replicas_share_one_live_list_and_announce_a_departure_once(se
     assert [f for f in frames if f["type"] == "visitor.left"] == [
         {"type": "visitor.left", "visitor_id": guest.visitor_id}
     ]
+
+
+async def test_a_batch_accepted_at_the_edge_is_stored_once_however_often_it_is_delivered(settings: Settings) -> None:
+    app = create_app(settings)
+    guest = visitor().model_copy(update={"ip": "81.2.69.142"})
+    now = utcnow()
+    raw = [pageview("/a", "A", page_id="page-000a"), {"type": "search", "query": "tv"}, pageview("/b", "B")]
+    checked = [
+        (0, EVENT.validate_python(raw[0]), now),
+        (1, EVENT.validate_python(raw[1]), now),
+        (2, EVENT.validate_python(raw[2]), now),
+    ]
+    accepted = TrackBatchReceived.of(guest, FIREFOX, now, raw, checked).to_event(guest.account_id)
+    async with running(app) as client:
+        for _ in range(3):  # a redelivery after a crash, a second consumer's claim
+            await app.state.runtime.bus.publish_event(accepted)
+        for _ in range(100):
+            if await live_list(client, settings):
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        one = await detail(client, settings, guest.visitor_id)
+    assert [p["title"] for p in one["visits"][0]["pages"]] == ["A", "B"]
+    assert [s["query"] for s in one["searches"]] == ["tv"] and one["location"]["country_code"] == "GB"

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Header, Request, Response
 
 from services.common.errors import Forbidden
 from services.common.service import Runtime
+from services.common.track_events import Accepted, TrackBatch
 from services.gateway import accounts as accts
 from services.gateway import auth, privacy
 from services.gateway.api.schemas import (
@@ -28,6 +29,7 @@ from services.gateway.api.schemas import (
     WidgetSession,
     WidgetSessionRequest,
 )
+from services.gateway.track_ingest import accept_events
 from services.gateway.widget_session import grant_consent, identify, open_session
 
 router = APIRouter(prefix="/api/v1")
@@ -124,6 +126,22 @@ async def rotate_site_secret(site_id: str, request: Request, runtime: Runtime) -
         site = await accts.rotate_secret(session, identity.account_id, site_id, runtime.settings.public_url)
     runtime.extras["sites"].forget()
     return site
+
+
+@router.post(
+    "/track/events",
+    response_model=Accepted,
+    status_code=202,
+    tags=["tracking"],
+    openapi_extra={"requestBody": {"content": {"application/json": {"schema": TrackBatch.model_json_schema()}}}},
+)
+async def track_events(request: Request, runtime: Runtime) -> Response:
+    """A batch of the visitor's events (1 to 100, at most 64 KB; token in `Authorization` or `?vt=`).
+
+    Each event is checked on its own: the answer lists the refused ones; the others are accepted and
+    stored (in batches) by the tracking service.
+    """
+    return await accept_events(request, runtime)
 
 
 @router.post("/widget/session", response_model=WidgetSession, tags=["widget"])

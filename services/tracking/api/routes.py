@@ -1,19 +1,16 @@
 """HTTP endpoints of the tracking service (reached through the gateway)."""
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
-from services.common.errors import BadRequest, Forbidden, PayloadTooLarge
+from services.common.errors import Forbidden
 from services.common.identity import Operator, Visitor
 from services.common.service import Runtime
 from services.common.tokens import Identity
+from services.common.track_events import read_batch
 from services.tracking import visitors
 from services.tracking.api.schemas import (
-    MAX_BODY_BYTES,
     Accepted,
     IdentifyOut,
     IdentifyRequest,
@@ -26,23 +23,6 @@ from services.tracking.tracker import tracker_of
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 internal = APIRouter(prefix="/internal/v1", include_in_schema=False)
-
-
-async def _batch(request: Request) -> TrackBatch:
-    """The body as JSON whatever its content type (`sendBeacon` sends text/plain)."""
-    body = await request.body()
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"A batch may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
-    try:
-        data: Any = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise BadRequest("The body is not valid JSON.", code="malformed_json") from exc
-    if not isinstance(data, dict):
-        raise BadRequest('The body must be a JSON object {"events": [...]}.', code="malformed_json")
-    try:
-        return TrackBatch.model_validate(data)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from exc
 
 
 def _admin(operator: Identity) -> Identity:
@@ -59,7 +39,7 @@ def _admin(operator: Identity) -> Identity:
 )
 async def track_events(request: Request, visitor: Visitor, runtime: Runtime) -> Accepted:
     """Record a batch of the visitor's events (1 to 100); the answer lists any refused one."""
-    batch = await _batch(request)
+    batch = read_batch(await request.body())
     tracker = tracker_of(runtime)
     rejected = await tracker.writer.submit(visitor, request.headers.get("user-agent"), batch.events)
     return Accepted(accepted=len(batch.events) - len(rejected), rejected=rejected)

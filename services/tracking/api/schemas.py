@@ -2,132 +2,42 @@
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-MAX_EVENTS = 100
-MAX_BODY_BYTES = 65_536
-MAX_URL_LENGTH = 2048
-MAX_TITLE_LENGTH = 512
-MAX_ATTRIBUTES = 50
-# Whitespace and control characters never appear in a URL a browser reports (`location.href` encodes them).
-_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
-PAGE_ID = r"^[A-Za-z0-9_-]{8,64}$"
-AttributeValue = str | int | float | bool | None
+from services.common.track_events import (
+    EVENT,
+    MAX_BODY_BYTES,
+    MAX_EVENTS,
+    Accepted,
+    AttributesEvent,
+    AttributeValue,
+    EngagementEvent,
+    PageviewEvent,
+    ProductEvent,
+    RejectedEvent,
+    SearchEvent,
+    TrackBatch,
+    TrackEvent,
+    absolute_http_url,
+)
 
-
-def absolute_http_url(value: str) -> str:
-    try:
-        parts = urlsplit(value)
-        _ = parts.port  # raises ValueError on a malformed port
-    except ValueError as exc:
-        raise ValueError("must be an absolute http(s) URL") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_IN_URL.search(value):
-        raise ValueError("must be an absolute http(s) URL")
-    return value
-
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    at: datetime | None = Field(default=None, description="When it happened (client clock); omitted = arrival.")
-
-
-class PageviewEvent(_Event):
-    """One page the visitor opened (one per page and per single-page-app navigation)."""
-
-    type: Literal["pageview"]
-    page_id: str | None = Field(default=None, pattern=PAGE_ID, description="Client-made id of this page view.")
-    url: str = Field(max_length=MAX_URL_LENGTH, description="Absolute http(s) URL of the page.")
-    title: str = Field(default="", max_length=MAX_TITLE_LENGTH)
-    referrer: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
-
-    @field_validator("url")
-    @classmethod
-    def url_is_absolute_http(cls, value: str) -> str:
-        return absolute_http_url(value)
-
-    @field_validator("title", mode="before")
-    @classmethod
-    def no_title_is_empty(cls, value: object) -> object:
-        return "" if value is None else value
-
-    @field_validator("referrer")
-    @classmethod
-    def empty_referrer_is_none(cls, value: str | None) -> str | None:
-        return value or None
-
-
-class EngagementEvent(_Event):
-    """How long a page was actually visible; the largest value sent for a page wins."""
-
-    type: Literal["engagement"]
-    page_id: str = Field(pattern=PAGE_ID)
-    visible_seconds: float = Field(ge=0, le=86_400)
-
-
-class ProductEvent(_Event):
-    type: Literal["product"]
-    page_id: str | None = Field(default=None, pattern=PAGE_ID)
-    sku: str | None = Field(default=None, max_length=128)
-    name: str = Field(min_length=1, max_length=256)
-    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
-    price: float | None = Field(default=None, ge=0)
-    currency: str | None = Field(default=None, max_length=8)
-    category: str | None = Field(default=None, max_length=128)
-
-    @field_validator("url")
-    @classmethod
-    def url_is_absolute_http(cls, value: str | None) -> str | None:
-        return absolute_http_url(value) if value else None
-
-
-class SearchEvent(_Event):
-    type: Literal["search"]
-    page_id: str | None = Field(default=None, pattern=PAGE_ID)
-    query: str = Field(min_length=1, max_length=256)
-
-
-class AttributesEvent(_Event):
-    type: Literal["attributes"]
-    attributes: dict[str, AttributeValue]
-
-    @field_validator("attributes")
-    @classmethod
-    def bounded(cls, value: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
-        if len(value) > MAX_ATTRIBUTES:
-            raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
-        for name, item in value.items():
-            if not 1 <= len(name) <= 64:
-                raise ValueError("attribute names have 1 to 64 characters")
-            if isinstance(item, str) and len(item) > 256:
-                raise ValueError(f"attribute {name}: at most 256 characters")
-        return value
-
-
-TrackEvent = Annotated[
-    PageviewEvent | EngagementEvent | ProductEvent | SearchEvent | AttributesEvent, Field(discriminator="type")
+__all__ = [
+    "EVENT",
+    "MAX_BODY_BYTES",
+    "MAX_EVENTS",
+    "Accepted",
+    "AttributesEvent",
+    "EngagementEvent",
+    "PageviewEvent",
+    "ProductEvent",
+    "RejectedEvent",
+    "SearchEvent",
+    "TrackBatch",
+    "TrackEvent",
+    "absolute_http_url",
 ]
-EVENT = TypeAdapter(TrackEvent)
-
-
-class TrackBatch(BaseModel):
-    """The request body: only its shape is checked as a whole; each event is checked on its own."""
-
-    model_config = ConfigDict(extra="forbid")
-    events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_EVENTS)
-
-
-class RejectedEvent(BaseModel):
-    index: int
-    code: str
-    message: str
-
-
-class Accepted(BaseModel):
-    accepted: int
-    rejected: list[RejectedEvent] = Field(default_factory=list)
 
 
 class IdentifyRequest(BaseModel):

@@ -1,0 +1,216 @@
+"""What the widget sends to `POST /api/v1/track/events` (docs/api.md, Tracking), checked at the edge.
+
+Shared by the gateway, which checks each event and hands the valid ones on as a `track.batch` event,
+and the tracking service, which stores them.
+"""
+
+import json
+import re
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from services.common.errors import BadRequest, PayloadTooLarge
+from services.common.events import EventPayload
+from services.common.tokens import Identity
+
+MAX_EVENTS = 100
+MAX_BODY_BYTES = 65_536
+MAX_URL_LENGTH = 2048
+MAX_TITLE_LENGTH = 512
+MAX_ATTRIBUTES = 50
+# Whitespace and control characters never appear in a URL a browser reports (`location.href` encodes them).
+_NOT_IN_URL = re.compile(r"[\s\x00-\x1f\x7f]")
+PAGE_ID = r"^[A-Za-z0-9_-]{8,64}$"
+AttributeValue = str | int | float | bool | None
+
+
+def absolute_http_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValueError("must be an absolute http(s) URL") from exc
+    if parts.scheme not in ("http", "https") or not parts.hostname or _NOT_IN_URL.search(value):
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    at: datetime | None = Field(default=None, description="When it happened (client clock); omitted = arrival.")
+
+
+class PageviewEvent(_Event):
+    """One page the visitor opened (one per page and per single-page-app navigation)."""
+
+    type: Literal["pageview"]
+    page_id: str | None = Field(default=None, pattern=PAGE_ID, description="Client-made id of this page view.")
+    url: str = Field(max_length=MAX_URL_LENGTH, description="Absolute http(s) URL of the page.")
+    title: str = Field(default="", max_length=MAX_TITLE_LENGTH)
+    referrer: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+
+    @field_validator("url")
+    @classmethod
+    def url_is_absolute_http(cls, value: str) -> str:
+        return absolute_http_url(value)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def no_title_is_empty(cls, value: object) -> object:
+        return "" if value is None else value
+
+    @field_validator("referrer")
+    @classmethod
+    def empty_referrer_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+
+class EngagementEvent(_Event):
+    """How long a page was actually visible; the largest value sent for a page wins."""
+
+    type: Literal["engagement"]
+    page_id: str = Field(pattern=PAGE_ID)
+    visible_seconds: float = Field(ge=0, le=86_400)
+
+
+class ProductEvent(_Event):
+    type: Literal["product"]
+    page_id: str | None = Field(default=None, pattern=PAGE_ID)
+    sku: str | None = Field(default=None, max_length=128)
+    name: str = Field(min_length=1, max_length=256)
+    url: str | None = Field(default=None, max_length=MAX_URL_LENGTH)
+    price: float | None = Field(default=None, ge=0)
+    currency: str | None = Field(default=None, max_length=8)
+    category: str | None = Field(default=None, max_length=128)
+
+    @field_validator("url")
+    @classmethod
+    def url_is_absolute_http(cls, value: str | None) -> str | None:
+        return absolute_http_url(value) if value else None
+
+
+class SearchEvent(_Event):
+    type: Literal["search"]
+    page_id: str | None = Field(default=None, pattern=PAGE_ID)
+    query: str = Field(min_length=1, max_length=256)
+
+
+class AttributesEvent(_Event):
+    type: Literal["attributes"]
+    attributes: dict[str, AttributeValue]
+
+    @field_validator("attributes")
+    @classmethod
+    def bounded(cls, value: dict[str, AttributeValue]) -> dict[str, AttributeValue]:
+        if len(value) > MAX_ATTRIBUTES:
+            raise ValueError(f"at most {MAX_ATTRIBUTES} attributes")
+        for name, item in value.items():
+            if not 1 <= len(name) <= 64:
+                raise ValueError("attribute names have 1 to 64 characters")
+            if isinstance(item, str) and len(item) > 256:
+                raise ValueError(f"attribute {name}: at most 256 characters")
+        return value
+
+
+TrackEvent = Annotated[
+    PageviewEvent | EngagementEvent | ProductEvent | SearchEvent | AttributesEvent, Field(discriminator="type")
+]
+EVENT = TypeAdapter(TrackEvent)
+
+
+class TrackBatch(BaseModel):
+    """The request body: only its shape is checked as a whole; each event is checked on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_EVENTS)
+
+
+class RejectedEvent(BaseModel):
+    index: int
+    code: str
+    message: str
+
+
+class Accepted(BaseModel):
+    accepted: int
+    rejected: list[RejectedEvent] = Field(default_factory=list)
+
+
+def read_batch(body: bytes) -> TrackBatch:
+    """The request body as JSON whatever its content type (`sendBeacon` sends text/plain); its shape only."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"A batch may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+    try:
+        data: Any = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise BadRequest('The body must be a JSON object {"events": [...]}.', code="malformed_json")
+    try:
+        return TrackBatch.model_validate(data)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from exc
+
+
+FUTURE_SKEW = timedelta(minutes=5)
+PAST_LIMIT = timedelta(hours=24)
+CheckedEvent = tuple[int, TrackEvent, datetime]  # index in the request, the event, when it happened
+
+
+def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list[CheckedEvent], list[RejectedEvent]]:
+    """Each event on its own: the valid ones with their time, and why the others are refused."""
+    valid: list[CheckedEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, item in enumerate(raw):
+        try:
+            event = EVENT.validate_python(item)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'][1:]) or err['loc'][0] if err['loc'] else 'event'}: {err['msg']}"
+                for err in exc.errors(include_url=False)[:3]
+            )
+            rejected.append(RejectedEvent(index=index, code="invalid_event", message=problems))
+            continue
+        at = event.at or received_at
+        if at.tzinfo is None:
+            rejected.append(RejectedEvent(index=index, code="invalid_event", message="at: needs a time zone"))
+            continue
+        if at > received_at + FUTURE_SKEW or at < received_at - PAST_LIMIT:
+            rejected.append(
+                RejectedEvent(
+                    index=index,
+                    code="event_time_out_of_range",
+                    message="at: must be within the last 24 hours and not more than 5 minutes ahead",
+                )
+            )
+            continue
+        valid.append((index, event, min(at, received_at)))
+    return valid, rejected
+
+
+class TrackBatchReceived(EventPayload):
+    """A visitor's checked events, accepted at the edge and handed to tracking through the bus (durable:
+    Redis Streams when distributed); the ids and times are fixed, so a redelivery stores nothing twice."""
+
+    TYPE = "track.batch"
+    visitor: Identity
+    user_agent: str | None
+    received_at: datetime
+    events: list[dict[str, Any]]  # checked events, each with its `at`
+
+    @classmethod
+    def of(
+        cls,
+        visitor: Identity,
+        user_agent: str | None,
+        received_at: datetime,
+        raw: list[dict[str, Any]],
+        checked: list[CheckedEvent],
+    ) -> "TrackBatchReceived":
+        """The checked events as they were sent (each with its time): no second validation here."""
+        events = [raw[index] | {"at": at.isoformat()} for index, _, at in checked]
+        return cls.model_construct(visitor=visitor, user_agent=user_agent, received_at=received_at, events=events)

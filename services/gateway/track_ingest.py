@@ -1,0 +1,41 @@
+"""`POST /api/v1/track/events` at the edge: accepted fast, stored in batches behind.
+
+The gateway checks the batch (each event on its own) and hands the valid events on as one `track.batch`
+event: a Redis Streams entry when distributed (acknowledged once Redis has it; the tracking service
+writes what its consumer group reads, many batches per transaction, each once), or straight to the
+tracking service's handler in process when embedded (stored before the answer).
+"""
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+
+from services.common.db import utcnow
+from services.common.errors import Forbidden, ServiceUnavailable, Unauthorized
+from services.common.service import ServiceRuntime
+from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch
+from services.gateway.visitor_edge import admit_visitor, caller, not_tracked
+
+
+async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONResponse:
+    identity = caller(request, runtime)
+    if identity is None:
+        raise Unauthorized("Authentication is required.", code="not_authenticated")
+    if identity.kind != "visitor":
+        raise Forbidden("Only visitors may do this.", code="visitors_only")
+    visitor, site = await admit_visitor(request, runtime, identity)
+    reason = not_tracked(request, site, visitor)
+    if reason:
+        return JSONResponse({"accepted": 0, "dropped": True, "reason": reason}, status_code=202)
+    batch = read_batch(await request.body())
+    received_at = utcnow()
+    valid, rejected = check_events(batch.events, received_at)
+    if valid:
+        accepted = TrackBatchReceived.of(visitor, request.headers.get("user-agent"), received_at, batch.events, valid)
+        try:
+            await runtime.bus.publish_event(accepted.to_event(visitor.account_id))
+        except Exception as exc:
+            raise ServiceUnavailable(
+                "The events could not be taken now; send them again.", code="tracking_unavailable"
+            ) from exc
+    body = Accepted(accepted=len(valid), rejected=rejected)
+    return JSONResponse(body.model_dump(mode="json"), status_code=202)

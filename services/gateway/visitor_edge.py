@@ -1,0 +1,49 @@
+"""A visitor's request at the edge, checked where it is cheap: the token, the site's origins and block
+list, rate limits, robots (no chat), and whether their events may be tracked at all (DNT, consent)."""
+
+from fastapi import Request
+
+from services.common.errors import Forbidden, Unauthorized
+from services.common.service import ServiceRuntime
+from services.common.tokens import Identity, identity_from_public_token
+from services.gateway.auth import authenticate
+from services.gateway.edge import Edge
+from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
+
+TRACK_EVENTS = "/api/v1/track/events"
+
+
+def caller(request: Request, runtime: ServiceRuntime) -> Identity | None:
+    """The bearer token, or for the event beacon the `vt` query parameter (`sendBeacon` sets no headers)."""
+    identity = authenticate(request, runtime)
+    token = request.query_params.get("vt")
+    if identity is None and token and request.url.path == TRACK_EVENTS:
+        identity = identity_from_public_token(token, runtime.settings.jwt_secret)[0]
+    return identity
+
+
+async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Identity) -> tuple[Identity, EdgeSite]:
+    """The visitor (with their address) and their site, or the error that stops them here."""
+    directory: SiteDirectory = runtime.extras["sites"]
+    edge: Edge = runtime.extras["edge"]
+    site = await directory.by_id(visitor.site_id or "")
+    if site is None or site.account_id != visitor.account_id:
+        raise Unauthorized("The visitor token names an unknown site.", code="invalid_token")
+    origin = request.headers.get("origin")
+    if origin is not None:
+        check_origin(site, origin)
+    ip = edge.address(request)
+    edge.check_blocked(site, request, ip, visitor.robot)
+    await edge.limit_visitor(visitor.visitor_id or "", site.id, ip)
+    if visitor.robot and request.url.path.startswith("/api/v1/conversations"):
+        raise Forbidden("Robots are not offered chat.", code="robots_get_no_chat")
+    return visitor.model_copy(update={"ip": ip}), site
+
+
+def not_tracked(request: Request, site: EdgeSite, visitor: Identity) -> str | None:
+    """Why this visitor's events must not be stored, if they must not."""
+    if site.privacy.honor_dnt and request.headers.get("dnt") == "1":
+        return "do_not_track"
+    if site.privacy.consent_required and not visitor.consent:
+        return "no_consent"
+    return None
