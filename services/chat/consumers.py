@@ -7,13 +7,12 @@ messages in the event's account.
 import logging
 from collections.abc import Sequence
 
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import repository as repo
 from services.chat.models import processed
 from services.common.bus import BatchEventHandler
-from services.common.events import Event, VisitorErased
+from services.common.events import Event, VisitorErased, payloads
 from services.common.outbox import handle_batch_once
 from services.common.service import Consumer, ServiceRuntime
 
@@ -25,14 +24,7 @@ class ForgetErasedVisitors(BatchEventHandler):
         self.runtime = runtime
 
     async def handle_batch(self, events: Sequence[Event]) -> None:
-        erased: dict[str, VisitorErased] = {}
-        for event in events:
-            try:
-                erased[event.id] = VisitorErased.model_validate(event.payload)
-            except ValidationError:
-                # Retrying cannot fix a malformed event; dropping it keeps the stream (and, embedded, the
-                # producer's outbox) moving.
-                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+        erased = payloads(events, VisitorErased, log)
         if not erased:
             return
 

@@ -5,13 +5,17 @@ An `Event` is the envelope carried on the bus; its `payload` is one of the model
 Documented in docs/architecture.md (Events).
 """
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.common.db import utcnow
 from services.common.ids import new_id
+
+P = TypeVar("P", bound="EventPayload")
 
 
 class Event(BaseModel):
@@ -34,6 +38,18 @@ class EventPayload(BaseModel):
     @classmethod
     def from_event(cls, event: Event) -> "EventPayload":
         return cls.model_validate(event.payload)
+
+
+def payloads(events: Sequence[Event], model: type[P], log: logging.Logger) -> dict[str, P]:
+    """Each event's payload as `model`, by event id. A malformed one is logged and left out: retrying
+    cannot fix it, and dropping it keeps the stream (and, embedded, the producer's outbox) moving."""
+    found: dict[str, P] = {}
+    for event in events:
+        try:
+            found[event.id] = model.model_validate(event.payload)
+        except ValidationError:
+            log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+    return found
 
 
 class ConversationStarted(EventPayload):

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
 from services.common.errors import AppError, Forbidden, Unauthorized
-from services.common.events import Event, EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected
+from services.common.events import Event, EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected, payloads
 from services.common.ids import new_id
 from services.common.outbox import add_events, handle_batch_once
 from services.common.service import ServiceRuntime
@@ -155,12 +155,7 @@ class IngestWriter:
     async def store_accepted(self, events: Sequence[Event]) -> None:
         """`track.batch` events (accepted at the edge) in one transaction, each stored once whatever the
         redeliveries; a malformed one is dropped (retrying cannot fix it)."""
-        batches: dict[str, TrackBatchReceived] = {}
-        for event in events:
-            try:
-                batches[event.id] = TrackBatchReceived.model_validate(event.payload)
-            except ValidationError:
-                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+        batches = payloads(events, TrackBatchReceived, log)
         changed = Changes()
 
         async def effect(session: AsyncConnection, new: list[Event]) -> None:
