@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, delete, insert, select
+from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, delete, false, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -141,7 +141,12 @@ class OutboxRelay:
         """Publish up to `limit` pending events; returns how many were published."""
         async with self.db.transaction() as session:
             query = select(self.table.c.id, self.table.c.body).order_by(self.table.c.id).limit(limit)
-            if not self.db.is_sqlite:
+            if self.db.is_sqlite:
+                # Write first: a SQLite transaction that read before another connection committed cannot
+                # become a writer (SQLITE_BUSY_SNAPSHOT, no waiting), so the delete after publishing would
+                # fail and the events be published again. A write takes the lock up front, waiting if need be.
+                await session.execute(delete(self.table).where(false()))
+            else:
                 query = query.with_for_update(skip_locked=True)
             rows = (await session.execute(query)).all()
             if not rows:

@@ -1,9 +1,12 @@
-"""Ingest of the widget's event batches: accepted fast, written in batches, acknowledged once stored.
+"""Storing the widget's event batches, many in one transaction.
 
-Each request hands its checked events to the `IngestWriter` and waits. The writer takes everything that
-waits (many requests, many visitors) and writes it in one transaction of batched statements: visitors,
-visits, page views, products, searches and the outbox rows. Only after the commit are the requests
-answered, so a crash loses only what was not acknowledged; on shutdown the queue is written out first.
+Two ways in, one way to the tables (`BatchPlan`):
+- `store_accepted`: the `track.batch` events the gateway accepted, as tracking's consumer reads them (up to
+  100 at a time), each stored once whatever the redeliveries (`tracking_processed_events`).
+- `submit`: the tracking service's own endpoint; the request waits while the writer takes everything
+  waiting (many requests, many visitors) and writes it in one transaction, and is answered after the
+  commit. On shutdown the queue is written out first.
+A batch is visitors, visits, page views, products, searches and the outbox rows, in batched statements.
 """
 
 import asyncio
@@ -19,7 +22,7 @@ from sqlalchemy import bindparam, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
-from services.common.errors import AppError, Forbidden, Unauthorized
+from services.common.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
 from services.common.events import Event, EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected, payloads
 from services.common.ids import new_id
 from services.common.outbox import add_events, handle_batch_once
@@ -90,6 +93,7 @@ class IngestWriter:
                 await self._task
         while self._queue:
             await self._write_some()
+        self._task = None
 
     async def submit(
         self, caller: Identity, user_agent: str | None, raw_events: list[dict[str, Any]]
@@ -101,8 +105,8 @@ class IngestWriter:
         events, rejected = check_events(raw_events, received_at)
         if not events:
             return rejected
-        if self._stopping and self._task is None:
-            raise AppError("The tracking service is stopping.", code="service_unavailable")
+        if self._stopping and self._task is None:  # stopped: nobody would write it
+            raise ServiceUnavailable("The tracking service is stopping; send the events again.")
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         submission = Submission(caller, user_agent, received_at, events, done, rejected)
         self._queue.append(submission)
@@ -128,11 +132,13 @@ class IngestWriter:
             count += len(submission.events)
         try:
             changed = await self._write(batch)
-        except Exception as exc:
+        except Exception:
             log.exception("writing %d tracking events failed", count)
             for submission in batch:
                 if submission.done is not None and not submission.done.done():
-                    submission.done.set_exception(exc)
+                    submission.done.set_exception(
+                        ServiceUnavailable("The events could not be stored; send them again.")
+                    )
             return
         await self.board.publish_changes(changed)  # before the answer: a client sees itself in the list
         for submission in batch:
