@@ -37,8 +37,9 @@ up: deps build services-up ## the distributed mode on this machine: one process 
 down:
 	$(PY) scripts/stack.py down
 
-bench: deps-dev services-up build
+bench: deps-dev services-up build ## both benchmarks (figures in docs/performance.md)
 	$(PY) bench/chat_latency.py
+	$(PY) bench/tracking_ingest.py
 
 clean:
 	rm -rf data .stack $(foreach c,$(CLIENTS),$(c)/dist)
