@@ -10,19 +10,14 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from services.common.db import utcnow
-from services.common.errors import Forbidden, ServiceUnavailable, Unauthorized
+from services.common.errors import ServiceUnavailable
 from services.common.service import ServiceRuntime
 from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch
-from services.gateway.visitor_edge import admit_visitor, caller, not_tracked
+from services.gateway.visitor_edge import admitted_visitor, not_tracked
 
 
 async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONResponse:
-    identity = caller(request, runtime)
-    if identity is None:
-        raise Unauthorized("Authentication is required.", code="not_authenticated")
-    if identity.kind != "visitor":
-        raise Forbidden("Only visitors may do this.", code="visitors_only")
-    visitor, site = await admit_visitor(request, runtime, identity)
+    visitor, site = await admitted_visitor(request, runtime)
     reason = not_tracked(request, site, visitor)
     if reason:
         return JSONResponse({"accepted": 0, "dropped": True, "reason": reason}, status_code=202)

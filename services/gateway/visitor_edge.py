@@ -40,6 +40,16 @@ async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Iden
     return visitor.model_copy(update={"ip": ip}), site
 
 
+async def admitted_visitor(request: Request, runtime: ServiceRuntime) -> tuple[Identity, EdgeSite]:
+    """The calling visitor (a visitor token is required) and their site, admitted at the edge."""
+    identity = caller(request, runtime)
+    if identity is None:
+        raise Unauthorized("A visitor token is required.", code="not_authenticated")
+    if identity.kind != "visitor":
+        raise Forbidden("Only visitors may do this.", code="visitors_only")
+    return await admit_visitor(request, runtime, identity)
+
+
 def not_tracked(request: Request, site: EdgeSite, visitor: Identity) -> str | None:
     """Why this visitor's events must not be stored, if they must not."""
     if site.privacy.honor_dnt and request.headers.get("dnt") == "1":

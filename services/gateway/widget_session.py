@@ -80,20 +80,8 @@ async def open_session(
     return _session(runtime, site, identity)
 
 
-async def _visitor_site(directory: SiteDirectory, visitor: Identity | None) -> EdgeSite:
-    if visitor is None or visitor.kind != "visitor":
-        raise Unauthorized("A visitor token is required.", code="not_authenticated")
-    site = await directory.by_id(visitor.site_id or "")
-    if site is None or site.account_id != visitor.account_id:
-        raise Unauthorized("The visitor token names an unknown site.", code="invalid_token")
-    return site
-
-
-async def grant_consent(
-    runtime: ServiceRuntime, directory: SiteDirectory, visitor: Identity | None, granted: bool
-) -> ConsentOut:
-    site = await _visitor_site(directory, visitor)
-    assert visitor is not None
+async def grant_consent(runtime: ServiceRuntime, site: EdgeSite, visitor: Identity, granted: bool) -> ConsentOut:
+    """A new token for the visitor that carries their answer (the widget keeps it for the next pages)."""
     session = _session(runtime, site, visitor.model_copy(update={"consent": granted}))
     return ConsentOut(consent=granted, visitor_token=session.visitor_token)
 
@@ -104,10 +92,9 @@ def signature_of(secret: str, user_id: str) -> str:
 
 
 async def identify(
-    directory: SiteDirectory, clients: ServiceClients, visitor: Identity | None, body: IdentifyRequest
+    site: EdgeSite, clients: ServiceClients, visitor: Identity, body: IdentifyRequest
 ) -> UpstreamResponse:
     """Check the host site's signature, then let tracking link the visitor to the contact."""
-    site = await _visitor_site(directory, visitor)
     verified = False
     if body.signature is not None:
         expected = signature_of(site.secret or "", body.user_id)

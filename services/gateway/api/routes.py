@@ -30,6 +30,7 @@ from services.gateway.api.schemas import (
     WidgetSessionRequest,
 )
 from services.gateway.track_ingest import accept_events
+from services.gateway.visitor_edge import admitted_visitor
 from services.gateway.widget_session import grant_consent, identify, open_session
 
 router = APIRouter(prefix="/api/v1")
@@ -153,15 +154,15 @@ async def widget_session(body: WidgetSessionRequest, request: Request, runtime: 
 @router.post("/widget/consent", response_model=ConsentOut, tags=["widget"])
 async def widget_consent(body: ConsentRequest, request: Request, runtime: Runtime) -> ConsentOut:
     """The visitor grants (or withdraws) consent to tracking; keep the token returned."""
-    return await grant_consent(runtime, runtime.extras["sites"], auth.authenticate(request, runtime), body.granted)
+    visitor, site = await admitted_visitor(request, runtime)
+    return await grant_consent(runtime, site, visitor, body.granted)
 
 
 @router.post("/widget/identify", response_model=IdentifyOut, tags=["widget"])
 async def widget_identify(body: IdentifyRequest, request: Request, runtime: Runtime) -> Response:
     """The host site's logged-in user, signed by the site's backend: `hex(HMAC-SHA256(site secret, user_id))`."""
-    upstream = await identify(
-        runtime.extras["sites"], runtime.extras["clients"], auth.authenticate(request, runtime), body
-    )
+    visitor, site = await admitted_visitor(request, runtime)
+    upstream = await identify(site, runtime.extras["clients"], visitor, body)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
