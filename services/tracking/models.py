@@ -6,6 +6,8 @@ arrived and where from (location, device), computed once when it starts. The liv
 in the live store (Redis or memory), rebuilt from these rows on every change.
 """
 
+from typing import Any
+
 from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer, String, Table, Text
 
 from services.common.db import UTCDateTime, new_metadata
@@ -65,15 +67,23 @@ visits = Table(
     Index("ix_visits_started", "started_at"),
 )
 
+
+def _of_a_page() -> list[Column[Any]]:
+    """What page views, products viewed and searches share: their visit and visitor, and the client's page id."""
+    return [
+        Column("id", String(36), primary_key=True),
+        Column("visit_id", String(36), ForeignKey("visits.id", ondelete="CASCADE"), nullable=False),
+        Column("visitor_id", String(36), nullable=False),
+        Column("account_id", String(36), nullable=False),
+        Column("site_id", String(36), nullable=False),
+        Column("page_key", String(64), nullable=True),
+    ]
+
+
 page_views = Table(
     "page_views",
     metadata,
-    Column("id", String(36), primary_key=True),
-    Column("visit_id", String(36), ForeignKey("visits.id", ondelete="CASCADE"), nullable=False),
-    Column("visitor_id", String(36), nullable=False),
-    Column("account_id", String(36), nullable=False),
-    Column("site_id", String(36), nullable=False),
-    Column("page_key", String(64), nullable=True),
+    *_of_a_page(),
     Column("url", Text, nullable=False),
     Column("title", Text, nullable=False),
     Column("referrer", Text, nullable=True),
@@ -89,12 +99,7 @@ page_views = Table(
 products_viewed = Table(
     "products_viewed",
     metadata,
-    Column("id", String(36), primary_key=True),
-    Column("visit_id", String(36), ForeignKey("visits.id", ondelete="CASCADE"), nullable=False),
-    Column("visitor_id", String(36), nullable=False),
-    Column("account_id", String(36), nullable=False),
-    Column("site_id", String(36), nullable=False),
-    Column("page_key", String(64), nullable=True),
+    *_of_a_page(),
     Column("sku", String(128), nullable=True),
     Column("name", String(256), nullable=False),
     Column("url", Text, nullable=True),
@@ -108,12 +113,7 @@ products_viewed = Table(
 searches = Table(
     "searches",
     metadata,
-    Column("id", String(36), primary_key=True),
-    Column("visit_id", String(36), ForeignKey("visits.id", ondelete="CASCADE"), nullable=False),
-    Column("visitor_id", String(36), nullable=False),
-    Column("account_id", String(36), nullable=False),
-    Column("site_id", String(36), nullable=False),
-    Column("page_key", String(64), nullable=True),
+    *_of_a_page(),
     Column("query", String(256), nullable=False),
     Column("viewed_at", UTCDateTime, nullable=False),
     Index("ix_searches_visitor", "visitor_id", "viewed_at"),
