@@ -85,6 +85,22 @@ async def contacts_by_id(session: AsyncConnection, ids: set[str]) -> dict[str, A
     return {row["id"]: row for row in rows.mappings()}
 
 
+async def contact_of(session: AsyncConnection, row: Any) -> Any:
+    """The contact a visitor row is linked to, if any."""
+    if not row["contact_id"]:
+        return None
+    return (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"])
+
+
+async def read_visitor_out(session: AsyncConnection, row: Any) -> VisitorOut:
+    """`LiveVisitor` of a stored visitor row: its current visit and contact are read too."""
+    visit = None
+    if row["current_visit_id"]:
+        query = select(visits).where(visits.c.id == row["current_visit_id"])
+        visit = (await session.execute(query)).mappings().first()
+    return visitor_out(row, visit, await contact_of(session, row))
+
+
 class LiveBoard:
     def __init__(self, runtime: ServiceRuntime, store: LiveStore) -> None:
         self.runtime = runtime
@@ -134,16 +150,8 @@ class LiveBoard:
             row = (await session.execute(select(visitors).where(visitors.c.id == visitor_id))).mappings().first()
             if row is None or row["is_robot"] or utcnow() - row["last_seen_at"] > self.idle:
                 return
-            visit = None
-            if row["current_visit_id"]:
-                query = select(visits).where(visits.c.id == row["current_visit_id"])
-                visit = (await session.execute(query)).mappings().first()
-            contact = (
-                (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"])
-                if row["contact_id"]
-                else None
-            )
-        await self.show(visitor_out(row, visit, contact), row["account_id"])
+            visitor = await read_visitor_out(session, row)
+        await self.show(visitor, row["account_id"])
 
     async def live_visitors(self, operator: Identity, site_id: str | None) -> list[dict[str, Any]]:
         since = (utcnow() - self.idle).timestamp()

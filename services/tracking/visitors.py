@@ -14,7 +14,7 @@ from services.common.outbox import add_events
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.tracking.api.schemas import IdentifyOut, IdentifyRequest, PageViewOut, VisitorDetail, VisitOut
-from services.tracking.live import LiveBoard, arrival_out, contacts_by_id, visitor_out
+from services.tracking.live import LiveBoard, arrival_out, contact_of, read_visitor_out
 from services.tracking.models import contacts, outbox, page_views, products_viewed, searches, visitors, visits
 
 VISITS_SHOWN = 20
@@ -82,14 +82,7 @@ async def visitor_detail(runtime: ServiceRuntime, operator: Identity, visitor_id
         history = await _visits_with_pages(session, [visitor_id], VISITS_SHOWN)
         products = await _items(session, products_viewed, [visitor_id], ITEMS_SHOWN)
         words = await _items(session, searches, [visitor_id], ITEMS_SHOWN)
-        contact = (
-            (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"]) if row["contact_id"] else None
-        )
-        current = None
-        if row["current_visit_id"]:
-            query = select(visits).where(visits.c.id == row["current_visit_id"])
-            current = (await session.execute(query)).mappings().first()
-    live = visitor_out(row, current, contact)
+        live = await read_visitor_out(session, row)
     return VisitorDetail(
         **live.model_dump(),
         is_robot=row["is_robot"],
@@ -174,9 +167,7 @@ async def export_visitor(runtime: ServiceRuntime, operator: Identity, visitor_id
     async with runtime.db.reading() as session:
         row = await _visitor_row(session, operator.account_id, visitor_id)
         data = await _export(session, [row])
-        contact = (
-            (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"]) if row["contact_id"] else None
-        )
+        contact = await contact_of(session, row)
     return {"contact": _plain(contact) if contact else None, **data}
 
 
