@@ -1,6 +1,7 @@
 """Helpers for tests: real PostgreSQL databases per test, running apps, identities."""
 
 import asyncio
+import inspect
 import os
 import socket
 import subprocess
@@ -8,7 +9,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -89,6 +90,20 @@ async def live_server(app: FastAPI, settings: Settings | None = None, port: int 
     finally:
         server.should_exit = True
         await task
+
+
+async def eventually(check: Callable[[], bool | Awaitable[bool]], seconds: float = 5.0) -> bool:
+    """Wait until `check` holds (a consumer in a background task catching up); False if it never did."""
+    deadline = time.monotonic() + seconds
+    while True:
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.02)
 
 
 def free_port() -> int:

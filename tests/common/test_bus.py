@@ -13,7 +13,7 @@ from services.common.bus import BatchEventHandler, EventBus, MemoryBus, RedisBus
 from services.common.db import Database, utcnow
 from services.common.events import Event
 from services.common.outbox import OutboxRelay, handle_batch_once, outbox_table, processed_events_table
-from tests.helpers import TEST_REDIS_URL
+from tests.helpers import TEST_REDIS_URL, eventually
 
 
 def event(kind: str = "thing.happened", n: int = 0) -> Event:
@@ -56,12 +56,8 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
         await cleaner.aclose()
 
 
-async def until(condition: Callable[[], bool], seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.02)):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("timed out")
+async def until(condition: Callable[[], bool]) -> None:
+    assert await eventually(condition), "timed out"
 
 
 async def test_published_events_reach_a_batch_handler_in_order_and_in_few_batches(bus: EventBus) -> None:

@@ -20,7 +20,7 @@ from services.common.events import (
 from services.common.settings import Settings
 from services.reporting.app import create_app
 from services.tracking.app import create_app as create_tracking
-from tests.helpers import as_identity, operator, running, visitor
+from tests.helpers import as_identity, eventually, operator, running, visitor
 
 NOW = datetime.now(UTC)
 TODAY = NOW.date()
@@ -79,12 +79,9 @@ async def report(client: httpx.AsyncClient, settings: Settings, query: str = "",
     return response.json()
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> None:
+async def settled(check: Callable[[], Awaitable[bool]]) -> None:
     """Wait for the consumer (a background task on Redis) to catch up, then a little more for doubles to show."""
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            break
-        await asyncio.sleep(0.05)
+    await eventually(check)
     await asyncio.sleep(0.3)
 
 
@@ -92,7 +89,7 @@ async def totals_when(client: httpx.AsyncClient, settings: Settings, field: str,
     async def reached() -> bool:
         return bool((await report(client, settings, query))["totals"][field] >= value)
 
-    await eventually(reached)
+    await settled(reached)
     return (await report(client, settings, query))["totals"]
 
 

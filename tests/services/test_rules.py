@@ -1,7 +1,6 @@
 """The rules service counts page views per visitor from `pageview.recorded`, once per event."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,7 @@ from services.common.events import Event, PageviewRecorded, VisitorErased
 from services.common.settings import Settings
 from services.rules.app import create_app
 from services.tracking.app import create_app as create_tracking
-from tests.helpers import as_identity, operator, running, visitor
+from tests.helpers import as_identity, eventually, operator, running, visitor
 
 NOW = datetime.now(UTC)
 
@@ -28,14 +27,6 @@ def pageview_event(visitor_id: str, url: str, viewed_at: datetime = NOW, account
 async def deliver(app: FastAPI, *events: Event) -> None:
     for event in events:
         await app.state.runtime.bus.publish_event(event)
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 5.0) -> None:
-    """Wait for a consumer (in a background task on Redis) to catch up."""
-    for _ in range(int(seconds / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
 
 
 async def stats(client: httpx.AsyncClient, settings: Settings, visitor_id: str, account_id: str = "acc-1") -> Any:

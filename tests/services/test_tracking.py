@@ -18,7 +18,7 @@ from services.tracking import live
 from services.tracking.app import create_app
 from services.tracking.models import page_views, visitors, visits
 from services.tracking.retention import apply_retention
-from tests.helpers import ROOT, as_identity, operator, running, visitor
+from tests.helpers import ROOT, as_identity, eventually, operator, running, visitor
 
 GEO_TEST_DB = ROOT / "tests" / "data" / "geo" / "GeoIP2-City-Test.mmdb"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
@@ -82,6 +82,10 @@ async def detail(client: httpx.AsyncClient, settings: Settings, visitor_id: str 
     return body
 
 
+async def chat_state_is(client: httpx.AsyncClient, settings: Settings, state: str) -> bool:
+    return bool((await live_list(client, settings))[0]["chat_state"] == state)
+
+
 def admin(account_id: str = "acc-1") -> Identity:
     return operator(account_id=account_id).model_copy(update={"role": "admin"})
 
@@ -92,13 +96,6 @@ async def idle_for(app: FastAPI, minutes: float) -> None:
     async with app.state.runtime.db.transaction() as session:
         await session.execute(update(visitors).values(last_seen_at=then))
         await session.execute(update(visits).values(last_activity_at=then))
-
-
-async def wait_until(condition: Any, seconds: float = 5.0) -> None:
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            return
-        await asyncio.sleep(0.05)
 
 
 async def test_page_views_put_the_visitor_on_the_live_list_with_where_they_are_and_came_from(
@@ -264,7 +261,7 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
         await app.state.runtime.bus.subscribe("account:acc-2", collect_other)
         await asyncio.sleep(0.1)  # the Redis subscription is live
         await track(client, settings, guest, pageview("/tv/oled-55", "OLED"))
-        await wait_until(lambda: len(frames) >= 2)
+        await eventually(lambda: len(frames) >= 2)
         assert await live_list(client, settings) == []
     assert frames[0]["type"] == "visitor.updated" and set(frames[0]["visitor"]) == LIVE_FIELDS
     assert frames[0]["visitor"]["current_title"] == "OLED" and frames[0]["visitor"]["visitor_id"] == guest.visitor_id
@@ -284,7 +281,7 @@ async def test_every_page_view_is_published_in_one_event_per_batch_and_site(sett
         await app.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE], probe)
         await track(client, settings, guest, pageview("/a", "A"), pageview("/b", "B"))
         await track(client, settings, other, pageview("/c", "C"))
-        await wait_until(lambda: sum(len(e.payload["page_views"]) for e in received) >= 3)
+        await eventually(lambda: sum(len(e.payload["page_views"]) for e in received) >= 3)
     views = [v for e in received for v in PageviewsRecorded.model_validate(e.payload).page_views]
     assert [(v.url, v.title) for v in views] == [
         ("https://shop.example/a", "A"),
@@ -445,7 +442,7 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
         found = await detail(client, settings, scraper.visitor_id)
         assert found["is_robot"] is True and found["robot_reason"] == "behaviour"
         assert (await detail(client, settings, crawler.visitor_id))["robot_reason"] == "crawler"
-        await wait_until(lambda: any(e.type == "visitor.robot_detected" for e in received))
+        await eventually(lambda: any(e.type == "visitor.robot_detected" for e in received))
     counted = {v["visitor_id"] for e in received if e.type == PageviewsRecorded.TYPE for v in e.payload["page_views"]}
     assert counted == {scraper.visitor_id}
     assert [e.payload["reason"] for e in received if e.type == "visitor.robot_detected"] == ["behaviour"]
@@ -479,21 +476,13 @@ async def test_an_identified_visitor_shows_as_the_contact_and_their_chat_state_f
                 conversation_id="c-1", site_id="site-1", visitor_id=guest.visitor_id, started_at=utcnow()
             ).to_event("acc-1")
         )
-        for _ in range(100):
-            if (await live_list(client, settings))[0]["chat_state"] == "waiting":
-                break
-            await asyncio.sleep(0.05)
-        assert (await live_list(client, settings))[0]["chat_state"] == "waiting"
+        assert await eventually(lambda: chat_state_is(client, settings, "waiting"))
         await bus.publish_event(
             ConversationAccepted(
                 conversation_id="c-1", user_id="user-1", accepted_at=utcnow(), waited_seconds=3
             ).to_event("acc-1")
         )
-        for _ in range(100):
-            if (await live_list(client, settings))[0]["chat_state"] == "active":
-                break
-            await asyncio.sleep(0.05)
-        assert (await live_list(client, settings))[0]["chat_state"] == "active"
+        assert await eventually(lambda: chat_state_is(client, settings, "active"))
 
 
 async def test_a_visitor_can_be_exported_and_erased(settings: Settings) -> None:
@@ -523,7 +512,7 @@ async def test_a_visitor_can_be_exported_and_erased(settings: Settings) -> None:
         assert (await client.delete(path, headers=as_identity(settings, admin()))).status_code == 204
         assert (await client.get(path, headers=as_identity(settings, operator()))).status_code == 404
         assert [v["visitor_id"] for v in await live_list(client, settings)] == [other.visitor_id]
-        await wait_until(lambda: len(received) >= 1)
+        await eventually(lambda: len(received) >= 1)
         async with app.state.runtime.db.reading() as session:
             left = await session.scalar(select(func.count()).select_from(page_views))
     assert left == 1 and [e.payload["visitor_id"] for e in received] == [guest.visitor_id]
@@ -580,7 +569,7 @@ async def test_two_replicas_share_one_live_list_and_announce_a_departure_once(se
             await one.state.runtime.extras["tracker"].board.announce_departures(),
             await two.state.runtime.extras["tracker"].board.announce_departures(),
         ]
-        await wait_until(lambda: any(f["type"] == "visitor.left" for f in frames))
+        await eventually(lambda: any(f["type"] == "visitor.left" for f in frames))
     assert sorted(gone) == [0, 1]
     assert [f for f in frames if f["type"] == "visitor.left"] == [
         {"type": "visitor.left", "visitor_id": guest.visitor_id}
@@ -601,10 +590,7 @@ async def test_a_batch_accepted_at_the_edge_is_stored_once_however_often_it_is_d
     async with running(app) as client:
         for _ in range(3):  # a redelivery after a crash, a second consumer's claim
             await app.state.runtime.bus.publish_event(accepted)
-        for _ in range(100):
-            if await live_list(client, settings):
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: live_list(client, settings))
         await asyncio.sleep(0.3)
         one = await detail(client, settings, guest.visitor_id)
     assert [p["title"] for p in one["visits"][0]["pages"]] == ["A", "B"]
