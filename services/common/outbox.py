@@ -20,6 +20,7 @@ from services.common.events import Event, EventPayload
 
 log = logging.getLogger("floorwalker.outbox")
 BATCH = 200
+STOP_SECONDS = 5.0  # how long `stop` waits for a pass under way
 COALESCE_SECONDS = 0.05  # commits wait this long for company: fewer relay transactions (realtime frames do not wait)
 
 
@@ -106,12 +107,18 @@ class OutboxRelay:
         self._task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
+        """Let a pass under way finish (cancelled between publishing and deleting, it would publish its
+        events again on the next pass), then publish what is left."""
         self._stopping = True
         self._wake.set()
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                async with asyncio.timeout(STOP_SECONDS):
+                    await asyncio.shield(self._task)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         with contextlib.suppress(Exception):
             await self.flush()
