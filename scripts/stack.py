@@ -17,6 +17,7 @@ from pathlib import Path
 from types import TracebackType
 
 import asyncpg
+from redis.asyncio import Redis
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -92,11 +93,19 @@ class Stack:
             await conn.close()
 
     async def drop_database(self) -> None:
+        """Forget this stack's data: its database and its Redis keys (streams, live lists)."""
         conn = await asyncpg.connect(PG_ADMIN_DSN)
         try:
             await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         finally:
             await conn.close()
+        redis = Redis.from_url(self.redis_url)
+        try:
+            keys = [key async for key in redis.scan_iter(match=f"{self.redis_prefix}:*", count=1000)]
+            for start in range(0, len(keys), 1000):
+                await redis.delete(*keys[start : start + 1000])
+        finally:
+            await redis.aclose()
 
     def migrate(self) -> None:
         subprocess.run(

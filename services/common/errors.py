@@ -93,14 +93,12 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     return JSONResponse({"error": error}, status_code=status)
 
 
-async def _app_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, AppError)
+def app_error_response(exc: AppError) -> JSONResponse:
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
     return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
@@ -114,6 +112,26 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     ]
     names = ", ".join(f["field"] or "body" for f in fields)
     return error_response(422, "validation_error", f"Invalid request: {names}.", fields)
+
+
+def known_error_response(exc: Exception) -> JSONResponse | None:
+    """The answer for a failure the API reports (an `AppError` or a request that does not validate), as the
+    app's handlers give it; None for anything else. For code answering outside FastAPI's routing."""
+    if isinstance(exc, AppError):
+        return app_error_response(exc)
+    if isinstance(exc, RequestValidationError):
+        return validation_error_response(exc)
+    return None
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return app_error_response(exc)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_error_response(exc)
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -63,9 +63,11 @@ def create_service_app(
     bus: EventBus | None = None,
     on_start: Sequence[Hook] = (),
     on_stop: Sequence[Hook] = (),
+    middleware: Sequence[type[Any]] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
-    """Build a service app. `bus` is shared by the embedded runner; otherwise the app owns its own."""
+    """Build a service app. `bus` is shared by the embedded runner; otherwise the app owns its own.
+    `middleware` (pure ASGI classes taking the app) run inside the metrics middleware, innermost last."""
     owns_bus = bus is None
     migrate = settings.should_migrate_on_start()
 
@@ -99,6 +101,8 @@ def create_service_app(
     relay = OutboxRelay(db, outbox, the_bus, settings.outbox_poll_interval) if outbox is not None else None
     app.state.runtime = ServiceRuntime(name=name, settings=settings, db=db, bus=the_bus, relay=relay)
     install_error_handlers(app)
+    for inner in reversed(middleware):
+        app.add_middleware(inner)
     app.add_middleware(MetricsMiddleware, service=name)
     for router in routers:
         app.include_router(router)

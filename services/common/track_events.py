@@ -28,7 +28,14 @@ PAGE_ID = r"^[A-Za-z0-9_-]{8,64}$"
 AttributeValue = str | int | float | bool | None
 
 
+# The URLs browsers report, in the plain form nearly all take (a host of letters, digits, dots and dashes, a
+# port of at most four digits): accepted without splitting them. Any other string gets the full check.
+_PLAIN_HTTP_URL = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:[/?#][^\s\x00-\x1f\x7f]*)?\Z")
+
+
 def absolute_http_url(value: str) -> str:
+    if _PLAIN_HTTP_URL.match(value):
+        return value
     try:
         parts = urlsplit(value)
         _ = parts.port  # raises ValueError on a malformed port
@@ -120,6 +127,7 @@ TrackEvent = Annotated[
     PageviewEvent | EngagementEvent | ProductEvent | SearchEvent | AttributesEvent, Field(discriminator="type")
 ]
 EVENT = TypeAdapter(TrackEvent)
+EVENTS = TypeAdapter(list[TrackEvent])
 
 
 class TrackBatch(BaseModel):
@@ -150,6 +158,14 @@ def read_batch(body: bytes) -> TrackBatch:
         raise BadRequest("The body is not valid JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise BadRequest('The body must be a JSON object {"events": [...]}.', code="malformed_json")
+    events = data.get("events")
+    if (
+        len(data) == 1
+        and type(events) is list
+        and 0 < len(events) <= MAX_EVENTS
+        and all(type(e) is dict for e in events)
+    ):
+        return TrackBatch.model_construct(events=events)  # the shape is right: nothing to say about it
     try:
         return TrackBatch.model_validate(data)
     except ValidationError as exc:
@@ -161,19 +177,36 @@ PAST_LIMIT = timedelta(hours=24)
 CheckedEvent = tuple[int, TrackEvent, datetime]  # index in the request, the event, when it happened
 
 
-def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list[CheckedEvent], list[RejectedEvent]]:
-    """Each event on its own: the valid ones with their time, and why the others are refused."""
-    valid: list[CheckedEvent] = []
-    rejected: list[RejectedEvent] = []
+def event_time(event: TrackEvent, received_at: datetime) -> datetime:
+    """When an event happened: its own time, never after it arrived (a clock a little ahead), else arrival."""
+    return received_at if event.at is None or event.at > received_at else event.at
+
+
+def _parsed(raw: list[dict[str, Any]]) -> list[TrackEvent | RejectedEvent]:
+    try:
+        return list(EVENTS.validate_python(raw))  # all valid: one call for the batch
+    except ValidationError:
+        pass
+    parsed: list[TrackEvent | RejectedEvent] = []
     for index, item in enumerate(raw):
         try:
-            event = EVENT.validate_python(item)
+            parsed.append(EVENT.validate_python(item))
         except ValidationError as exc:
             problems = "; ".join(
                 f"{'.'.join(str(p) for p in err['loc'][1:]) or err['loc'][0] if err['loc'] else 'event'}: {err['msg']}"
                 for err in exc.errors(include_url=False)[:3]
             )
-            rejected.append(RejectedEvent(index=index, code="invalid_event", message=problems))
+            parsed.append(RejectedEvent(index=index, code="invalid_event", message=problems))
+    return parsed
+
+
+def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list[CheckedEvent], list[RejectedEvent]]:
+    """Each event on its own: the valid ones with their time, and why the others are refused."""
+    valid: list[CheckedEvent] = []
+    rejected: list[RejectedEvent] = []
+    for index, event in enumerate(_parsed(raw)):
+        if isinstance(event, RejectedEvent):
+            rejected.append(event)
             continue
         at = event.at or received_at
         if at.tzinfo is None:
@@ -188,7 +221,7 @@ def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list
                 )
             )
             continue
-        valid.append((index, event, min(at, received_at)))
+        valid.append((index, event, event_time(event, received_at)))
     return valid, rejected
 
 
@@ -200,7 +233,7 @@ class TrackBatchReceived(EventPayload):
     visitor: Identity
     user_agent: str | None
     received_at: datetime
-    events: list[dict[str, Any]]  # checked events, each with its `at`
+    events: list[dict[str, Any]]  # the checked events as sent; one without `at` happened at `received_at`
 
     @classmethod
     def of(
@@ -211,6 +244,6 @@ class TrackBatchReceived(EventPayload):
         raw: list[dict[str, Any]],
         checked: list[CheckedEvent],
     ) -> "TrackBatchReceived":
-        """The checked events as they were sent (each with its time): no second validation here."""
-        events = [raw[index] | {"at": at.isoformat()} for index, _, at in checked]
+        """The checked events as they were sent: no second validation here."""
+        events = raw if len(checked) == len(raw) else [raw[index] for index, _, _ in checked]
         return cls.model_construct(visitor=visitor, user_agent=user_agent, received_at=received_at, events=events)

@@ -21,6 +21,7 @@ from services.gateway.proxy import ServiceClients
 from services.gateway.sites import SiteDirectory
 from services.gateway.sockets import router as socket_router
 from services.gateway.static import mount_static
+from services.gateway.track_ingest import TrackIngestFastPath
 
 
 def create_app(
@@ -60,6 +61,7 @@ def create_app(
         bus=bus,
         on_start=[start, *on_ready],
         on_stop=[stop],
+        middleware=[TrackIngestFastPath],
         docs_url=None,
         openapi_url=None,
         redoc_url=None,

@@ -17,7 +17,7 @@ def caller(request: Request, runtime: ServiceRuntime) -> Identity | None:
     """The bearer token, or for the event beacon the `vt` query parameter (`sendBeacon` sets no headers)."""
     identity = authenticate(request, runtime)
     token = request.query_params.get("vt")
-    if identity is None and token and request.url.path == TRACK_EVENTS:
+    if identity is None and token and request.scope["path"] == TRACK_EVENTS:
         identity = identity_from_public_token(token, runtime.settings.jwt_secret)[0]
     return identity
 
@@ -35,7 +35,7 @@ async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Iden
     ip = edge.address(request)
     edge.check_blocked(site, request, ip, visitor.robot)
     await edge.limit_visitor(visitor.visitor_id or "", site.id, ip)
-    if visitor.robot and request.url.path.startswith("/api/v1/conversations"):
+    if visitor.robot and request.scope["path"].startswith("/api/v1/conversations"):
         raise Forbidden("Robots are not offered chat.", code="robots_get_no_chat")
     return visitor.model_copy(update={"ip": ip}), site
 

@@ -18,7 +18,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import bindparam, case, func, insert, select, update
+from sqlalchemy import Select, String, and_, bindparam, case, func, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import upsert_insert, utcnow
@@ -28,7 +29,7 @@ from services.common.ids import new_id
 from services.common.outbox import add_events, handle_batch_once
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
-from services.common.track_events import CheckedEvent, TrackBatchReceived, check_events
+from services.common.track_events import CheckedEvent, TrackBatchReceived, check_events, event_time
 from services.tracking.api.schemas import (
     EVENT,
     AttributesEvent,
@@ -183,8 +184,28 @@ def submission_of(batch: TrackBatchReceived) -> Submission:
         except ValidationError:
             log.warning("dropping a malformed event of visitor %s", batch.visitor.visitor_id)
             continue
-        events.append((index, event, event.at or batch.received_at))
+        events.append((index, event, event_time(event, batch.received_at)))
     return Submission(batch.visitor, batch.user_agent, batch.received_at, events)
+
+
+def known_pages_query(dialect: str, keys: list[tuple[str | None, str]]) -> tuple[Select[Any], dict[str, Any]]:
+    """The page views stored before among (visitor, page id) pairs, looked up pair by pair in the unique
+    (visitor_id, page_key) index. Two IN lists (visitors, page ids) made PostgreSQL probe every visitor
+    with every page id: 0.9 s for a batch of 2,000 page views once the table had 400,000 rows."""
+    columns = (page_views.c.visitor_id, page_views.c.page_key, page_views.c.time_spent_seconds)
+    if dialect != "postgresql":  # SQLite walks the index for a row-value IN
+        pairs = tuple_(page_views.c.visitor_id, page_views.c.page_key).in_(keys)
+        return select(*columns).where(pairs), {}
+    wanted = (
+        func.unnest(bindparam("b_visitors", type_=ARRAY(String)), bindparam("b_keys", type_=ARRAY(String)))
+        .table_valued("visitor_id", "page_key")
+        .render_derived(name="wanted")
+    )
+    on = and_(page_views.c.visitor_id == wanted.c.visitor_id, page_views.c.page_key == wanted.c.page_key)
+    return select(*columns).join_from(page_views, wanted, on), {
+        "b_visitors": [v for v, _ in keys],
+        "b_keys": [k for _, k in keys],
+    }
 
 
 class BatchPlan:
@@ -250,14 +271,8 @@ class BatchPlan:
             if isinstance(e, PageviewEvent | EngagementEvent) and e.page_id
         }
         if keys:
-            # Two plain IN lists walk the (visitor_id, page_key) index; a row-value IN of pairs does not.
-            known = await session.execute(
-                select(page_views.c.visitor_id, page_views.c.page_key, page_views.c.time_spent_seconds).where(
-                    page_views.c.visitor_id.in_(sorted({v for v, _ in keys})),
-                    page_views.c.page_key.in_(sorted({k for _, k in keys})),
-                )
-            )
-            plan.known_pages = {(v, k): spent for v, k, spent in known if (v, k) in keys}
+            known = await session.execute(*known_pages_query(session.dialect.name, sorted(keys)))
+            plan.known_pages = {(v, k): spent for v, k, spent in known}
         for site_id in {s.caller.site_id for s in batch}:
             assert site_id is not None
             plan.patterns[site_id] = await configs.patterns(session, site_id)

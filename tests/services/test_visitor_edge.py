@@ -196,6 +196,33 @@ async def test_the_beacon_sends_its_token_in_the_query_and_a_text_body(settings:
         assert elsewhere.status_code == 401
 
 
+def handled(metrics: str, status: int) -> float:
+    line = f'fw_http_requests_total{{method="POST",service="gateway",status="{status}"}}'
+    return sum(float(row.split()[-1]) for row in metrics.splitlines() if row.startswith(line))
+
+
+async def test_the_event_endpoint_answers_browsers_across_origins_and_is_counted(settings: Settings) -> None:
+    """The endpoint is served outside FastAPI's routing: its answers must still carry CORS headers, its
+    errors the API's JSON, and its requests must show in the metrics."""
+    async with edge(settings) as (base, client):
+        token = (await session(client))["visitor_token"]
+        before = (await client.get("/metrics")).text
+        url = f"/api/v1/track/events?vt={token}"
+        body = f'{{"events": [{{"type": "pageview", "url": "{base}/demo/tv"}}]}}'
+        accepted = await client.post(url, content=body, headers={"content-type": "text/plain"})
+        assert accepted.status_code == 202 and accepted.json() == {"accepted": 1, "rejected": []}
+        assert accepted.headers["access-control-allow-origin"] == base
+        foreign = await client.post(url, content=body, headers={"origin": "https://elsewhere.example"})
+        assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "origin_not_allowed"
+        broken = await client.post(url, content=b"{not json", headers={"content-type": "text/plain"})
+        assert broken.status_code == 400 and broken.json()["error"]["code"] == "malformed_json"
+        assert broken.headers["access-control-allow-origin"] == base  # the page can read why
+        after = (await client.get("/metrics")).text
+        assert handled(after, 202) - handled(before, 202) == 1
+        assert handled(after, 403) - handled(before, 403) == 1
+        assert handled(after, 400) - handled(before, 400) == 1
+
+
 async def test_a_signed_identity_makes_a_verified_contact_and_a_bad_one_is_refused(settings: Settings) -> None:
     async with edge(settings) as (base, client):
         staff, site_id = await admin(client)

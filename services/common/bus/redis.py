@@ -37,6 +37,8 @@ class RedisBus(EventBus):
         self._channels: dict[str, list[RealtimeCallback]] = defaultdict(list)
         self._lock = asyncio.Lock()
         self._closing = False
+        self._outgoing: list[tuple[Event, asyncio.Future[None]]] = []  # published, not sent yet
+        self._sending: set[asyncio.Task[None]] = set()
 
     def stream(self, event_type: str) -> str:
         return f"{self.prefix}:ev:{event_type}"
@@ -49,6 +51,8 @@ class RedisBus(EventBus):
 
     async def stop(self) -> None:
         self._closing = True
+        if self._sending:  # events already published are handed over before the connection closes
+            await asyncio.wait(list(self._sending), timeout=5)
         tasks = self._tasks + ([self._reader] if self._reader else [])
         for task in tasks:
             task.cancel()
@@ -63,9 +67,29 @@ class RedisBus(EventBus):
         await self.redis.aclose()
 
     async def publish_event(self, event: Event) -> None:
-        await self.redis.xadd(
-            self.stream(event.type), {"event": event.model_dump_json()}, maxlen=STREAM_MAXLEN, approximate=True
-        )
+        """The events published in one turn of the loop (say, by concurrent requests) go to Redis together,
+        in one pipeline: one round trip instead of one each."""
+        loop = asyncio.get_running_loop()
+        handed: asyncio.Future[None] = loop.create_future()
+        self._outgoing.append((event, handed))
+        if len(self._outgoing) == 1:
+            sending = loop.create_task(self._send_outgoing())
+            self._sending.add(sending)
+            sending.add_done_callback(self._sending.discard)
+        await handed
+
+    async def _send_outgoing(self) -> None:
+        outgoing, self._outgoing = self._outgoing, []
+        try:
+            await self.publish_events([event for event, _ in outgoing])
+        except Exception as exc:
+            for _, handed in outgoing:
+                if not handed.done():
+                    handed.set_exception(exc)
+        else:
+            for _, handed in outgoing:
+                if not handed.done():
+                    handed.set_result(None)
 
     async def publish_events(self, events: Sequence[Event]) -> None:
         if not events:
