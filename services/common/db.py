@@ -110,3 +110,34 @@ class Database:
 def upsert_insert(connection: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:
     """An INSERT that can say ON CONFLICT, on PostgreSQL and on SQLite alike."""
     return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+_copy_processors: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+
+
+async def insert_rows(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert many new rows (each a dict of every column; a missing one is NULL, not its default).
+
+    PostgreSQL gets them by COPY on the connection's own transaction: a fraction of the server's and our
+    CPU per row of an executemany INSERT (no statement per row, no SQLAlchemy parameter processing).
+    SQLite gets an executemany INSERT. A row that breaks a constraint fails the whole call.
+    """
+    if not rows:
+        return
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        await connection.execute(table.insert(), rows)
+        return
+    key = (table.name, dialect.name)
+    columns = _copy_processors.get(key)
+    if columns is None:
+        columns = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
+        _copy_processors[key] = columns
+    records = [
+        tuple(row.get(name) if process is None else process(row.get(name)) for name, process in columns)
+        for row in rows
+    ]
+    raw = await connection.get_raw_connection()
+    await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+        table.name, records=records, columns=[name for name, _ in columns], schema_name=table.schema
+    )

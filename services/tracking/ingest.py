@@ -22,7 +22,7 @@ from sqlalchemy import Select, String, and_, bindparam, case, func, insert, sele
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import upsert_insert, utcnow
+from services.common.db import insert_rows, upsert_insert, utcnow
 from services.common.errors import AppError, Forbidden, ServiceUnavailable, Unauthorized
 from services.common.events import Event, EventPayload, PageView, PageviewsRecorded, VisitorRobotDetected, payloads
 from services.common.ids import new_id
@@ -470,12 +470,8 @@ class BatchPlan:
                 .values(last_activity_at=bindparam("b_last"), page_count=bindparam("b_count"))
             )
             await session.execute(statement, old_visits)
-        pages = list(self.page_rows.values()) + self.anonymous_pages
-        if pages:
-            new_pages = upsert_insert(session, page_views).on_conflict_do_nothing(
-                index_elements=[page_views.c.visitor_id, page_views.c.page_key]
-            )
-            await session.execute(new_pages, pages)
+        # New pages only: those stored before were found in `load`, after the visitors' rows were locked.
+        await insert_rows(session, page_views, list(self.page_rows.values()) + self.anonymous_pages)
         if self.engagement:
             spent = func.coalesce(page_views.c.time_spent_seconds, 0.0)
             statement = (
@@ -489,10 +485,8 @@ class BatchPlan:
             )
             rows = [{"b_visitor": v, "b_key": k, "b_spent": s} for (v, k), s in self.engagement.items()]
             await session.execute(statement, rows)
-        if self.product_rows:
-            await session.execute(insert(products_viewed), self.product_rows)
-        if self.search_rows:
-            await session.execute(insert(searches), self.search_rows)
+        await insert_rows(session, products_viewed, self.product_rows)
+        await insert_rows(session, searches, self.search_rows)
         await self._store_visitors(session)
         for (account_id, site_id), views in self.page_events.items():
             for start in range(0, len(views), PAGES_PER_EVENT):
