@@ -10,7 +10,9 @@ the bare server. In one run:
 2. ingest: `POST /api/v1/track/events` through the gateway, each request a batch of page views of one of
    N visitors: requests/s accepted (the gateway checks the events and hands them to the stream), and page
    views/s stored (from the first request until the tracking service has written the last accepted one);
-   then accepted events (from the 202 answers) == rows stored;
+   then accepted events (from the 202 answers) == rows stored; then, for 5 s, the same with the tracking
+   service paused (SIGSTOP): requests/s of the gateway's path alone, as if storage had its own cores (the
+   events are stored after it, and counted in accepted == stored);
 3. live: one operator socket; page views sent at a modest rate, each timed until its `visitor.updated`
    frame arrives: p99 from the page view to the operator's live list;
 4. geo (first, while the machine is quiet): lookups/s of the default geo database on 20,000 distinct public
@@ -27,6 +29,7 @@ import ipaddress
 import json
 import os
 import random
+import signal
 import statistics
 import subprocess
 import sys
@@ -46,6 +49,7 @@ from scripts.stack import PG_ADMIN_DSN, Stack  # noqa: E402
 LOAD_CPU, STACK_CPU = 0, 1
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 BARE_PORT = 8390
+ACCEPT_ONLY_SECONDS = 5.0
 
 
 # --- the bare ceiling --------------------------------------------------------------------------------
@@ -165,7 +169,7 @@ async def open_visitors(base: str, count: int) -> list[str]:
         return tokens
 
 
-async def ingest(args: argparse.Namespace, stack: Stack, tokens: list[str]) -> tuple[float, int, float]:
+async def ingest(args: argparse.Namespace, stack: Stack, tokens: list[str]) -> tuple[float, int, float, float]:
     base = stack.gateway_url
     host = base.removeprefix("http://")
     port = stack.port("gateway")
@@ -195,7 +199,20 @@ async def ingest(args: argparse.Namespace, stack: Stack, tokens: list[str]) -> t
     # Accepted means handed to the stream; stored is when the tracking service has written them all.
     await until_stored(stack.database, accepted)
     stored_in = time.perf_counter() - started
-    return float(count / args.seconds), accepted, float((accepted - warm_accepted) / stored_in)
+    stored_per_s = (accepted - warm_accepted) / stored_in
+    # The same, with the tracking service paused (as if storage had cores of its own): the edge alone.
+    tracking = stack.processes["tracking"]
+    requests = build(int(ACCEPT_ONLY_SECONDS * 8000))
+    tracking.send_signal(signal.SIGSTOP)
+    try:
+        alone, ok, bodies = await hammer(port, requests, args.connections, ACCEPT_ONLY_SECONDS, once=True)
+    finally:
+        tracking.send_signal(signal.SIGCONT)
+    if ok != alone:
+        raise SystemExit(f"the gateway refused {alone - ok} of {alone} requests")
+    accepted += sum(json.loads(b)["accepted"] for b in bodies)
+    await until_stored(stack.database, accepted)
+    return float(count / args.seconds), accepted, float(stored_per_s), float(alone / ACCEPT_ONLY_SECONDS)
 
 
 async def until_stored(database: str, rows: int) -> None:
@@ -353,7 +370,7 @@ def main() -> None:
         with stack:
             pin([p.pid for p in stack.processes.values()], STACK_CPU)
             tokens = asyncio.run(open_visitors(stack.gateway_url, args.visitors))
-            ingest_rps, accepted, events_per_s = asyncio.run(ingest(args, stack, tokens))
+            ingest_rps, accepted, events_per_s, accept_only_rps = asyncio.run(ingest(args, stack, tokens))
             stored = asyncio.run(stored_rows(stack.database))
             latencies = asyncio.run(live_latency(stack, samples=400, rate=40))
     finally:
@@ -363,6 +380,10 @@ def main() -> None:
     print(f"bare  : {bare_rps:.0f} requests/s ({args.events} page views each, {args.connections} connections)")
     print(
         f"ingest: {ingest_rps:.0f} requests/s, {events_per_s:.0f} page views/s stored; accepted {accepted}, stored {stored}"
+    )
+    print(
+        f"edge  : {accept_only_rps:.0f} requests/s accepted with the tracking service paused "
+        f"(ratio {accept_only_rps / bare_rps:.2f}: the gateway's path alone against the bare endpoint)"
     )
     print(
         f"live  : {len(latencies)} page views -> operator, p50 {statistics.median(latencies):.1f} ms, p99 {p99:.1f} ms"

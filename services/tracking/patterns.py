@@ -40,8 +40,10 @@ class SitePatterns:
         self.sections = [(s.name, compile_pattern(s.pattern)) for s in settings.sections]
         self.products = [compile_pattern(p.pattern) for p in settings.products]
         self.searches = [(compile_pattern(s.pattern), s.param) for s in settings.searches]
+        # `facts(url)`: the section, product and search words of a page; most views are of pages seen before
+        self.facts = lru_cache(maxsize=4096)(self._facts)
 
-    def facts(self, url: str) -> PageFacts:
+    def _facts(self, url: str) -> PageFacts:
         parts = urlsplit(url)
         path = unquote(parts.path) or "/"
         section = next((name for name, regex in self.sections if regex.match(path)), None)
