@@ -134,8 +134,7 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: list[dict
         columns = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
         _copy_processors[key] = columns
     records = [
-        tuple(row.get(name) if process is None else process(row.get(name)) for name, process in columns)
-        for row in rows
+        tuple(row.get(name) if process is None else process(row.get(name)) for name, process in columns) for row in rows
     ]
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]

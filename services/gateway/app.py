@@ -21,7 +21,7 @@ from services.gateway.proxy import ServiceClients
 from services.gateway.sites import SiteDirectory
 from services.gateway.sockets import router as socket_router
 from services.gateway.static import mount_static
-from services.gateway.track_ingest import TrackIngestFastPath
+from services.gateway.track_ingest import TrackingBacklog, TrackIngestFastPath
 
 
 def create_app(
@@ -41,6 +41,7 @@ def create_app(
         runtime.extras["clients"] = ServiceClients(settings, service_apps)
         runtime.extras["hub"] = Hub(runtime.bus)
         runtime.extras["edge"] = Edge(runtime)
+        runtime.extras["backlog"] = TrackingBacklog(runtime.bus, settings.track_backlog_limit)
         if settings.demo_seed:
             await seed_demo(runtime)
 

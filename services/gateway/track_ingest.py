@@ -11,15 +11,20 @@ work per batch. The route declared in `api/routes.py` calls the same `accept_eve
 document.
 """
 
+import time
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from services.common.bus import EventBus
 from services.common.db import utcnow
 from services.common.errors import ServiceUnavailable, known_error_response
 from services.common.service import ServiceRuntime
 from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch
 from services.gateway.visitor_edge import TRACK_EVENTS, admitted_visitor, not_tracked
+
+TRACKING_GROUP = "tracking"  # a service's consumer group bears its name (`create_service_app`)
 
 
 async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONResponse:
@@ -31,6 +36,7 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
     received_at = utcnow()
     valid, rejected = check_events(batch.events, received_at)
     if valid:
+        await runtime.extras["backlog"].check()
         accepted = TrackBatchReceived.of(visitor, request.headers.get("user-agent"), received_at, batch.events, valid)
         try:
             await runtime.bus.publish_event(accepted.to_event(visitor.account_id))
@@ -40,6 +46,28 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
             ) from exc
     body = Accepted(accepted=len(valid), rejected=rejected)
     return JSONResponse(body.model_dump(mode="json"), status_code=202)
+
+
+class TrackingBacklog:
+    """Refuses new batches (503, the widget sends them again later) while the tracking service is so far
+    behind that the stream would soon drop entries it has not stored. Asks Redis at most once a second."""
+
+    def __init__(self, bus: EventBus, limit: int, interval: float = 1.0) -> None:
+        self.bus = bus
+        self.limit = limit
+        self.interval = interval
+        self._size = 0
+        self._next = 0.0
+
+    async def check(self) -> None:
+        now = time.monotonic()
+        if now >= self._next:
+            self._next = now + self.interval  # the requests meanwhile go by the last answer
+            self._size = await self.bus.backlog(TrackBatchReceived.TYPE, TRACKING_GROUP)
+        if self._size >= self.limit:
+            raise ServiceUnavailable(
+                "Visitor tracking is behind; send the events again in a minute.", code="tracking_busy"
+            )
 
 
 class TrackIngestFastPath:

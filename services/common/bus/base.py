@@ -48,6 +48,11 @@ class EventBus(ABC):
         are idempotent per event id).
         """
 
+    async def backlog(self, event_type: str, group: str) -> int:
+        """How many events of `event_type` the consumer group has not yet handled (the memory bus handles
+        them before `publish_event` returns: none)."""
+        return 0
+
     @abstractmethod
     async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:
         """Deliver events of `types` to `handler`, once per group; a failing handler gets them again.

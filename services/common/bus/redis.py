@@ -101,6 +101,23 @@ class RedisBus(EventBus):
                 )
             await pipe.execute()
 
+    async def backlog(self, event_type: str, group: str) -> int:
+        """Entries the group has not read yet plus those read and not acknowledged (0 before the group exists).
+
+        A stream keeps its last `STREAM_MAXLEN` entries, read or not: a producer that must not lose events
+        stops while the backlog nears that."""
+        try:
+            groups: list[dict[str, Any]] = await self.redis.xinfo_groups(self.stream(event_type))
+        except ResponseError:  # no such stream yet
+            return 0
+        for found in groups:
+            if found["name"] == group:
+                unread = found.get("lag")
+                if unread is None:  # Redis cannot tell after some trims: count the whole stream
+                    unread = await self.redis.xlen(self.stream(event_type))
+                return int(unread) + int(found["pending"])
+        return 0
+
     async def consume(self, group: str, types: list[str], handler: EventHandler) -> None:
         streams = [self.stream(t) for t in types]
         for stream in streams:
