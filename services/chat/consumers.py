@@ -1,7 +1,8 @@
 """Events the chat service consumes (consumer group `chat`), each applied at most once.
 
 `visitor.erased` (tracking deleted a visitor on request): delete the visitor's conversations and
-messages in the event's account.
+messages in the event's account, then tell the account's operators (`conversation.removed` frames), so
+that the conversations leave the consoles' lists at once.
 """
 
 import logging
@@ -28,14 +29,21 @@ class ForgetErasedVisitors(BatchEventHandler):
         if not erased:
             return
 
+        removed: list[tuple[str, str]] = []  # (account, conversation)
+
         async def effect(session: AsyncConnection, new: list[Event]) -> None:
+            removed.clear()  # a failed batch is handled again
             for event in new:
                 visitor_id = erased[event.id].visitor_id
                 deleted = await repo.erase_visitor(session, event.account_id, visitor_id)
                 if deleted:
                     log.info("erased %d conversations of visitor %s", len(deleted), visitor_id)
+                removed.extend((event.account_id, conversation_id) for conversation_id in deleted)
 
         await handle_batch_once(self.runtime.db, processed, [e for e in events if e.id in erased], effect)
+        for account_id, conversation_id in removed:
+            frame = {"type": "conversation.removed", "conversation_id": conversation_id}
+            await self.runtime.bus.publish(f"account:{account_id}", frame)
 
 
 CONSUMERS = [Consumer([VisitorErased.TYPE], ForgetErasedVisitors)]

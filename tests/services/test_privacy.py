@@ -4,9 +4,10 @@ import asyncio
 from typing import Any
 
 import httpx
+from websockets.asyncio.client import connect
 
 from services.common.settings import Settings
-from tests.chat_client import login
+from tests.chat_client import login, next_frame, ws_url
 from tests.services.test_visitor_edge import admin, bearer, edge, page, session
 
 ADMIN_KEY = "installation-admin-key"
@@ -95,7 +96,13 @@ async def test_an_admin_exports_a_visitor_with_conversations_then_erases_everyth
         assert odd.status_code == 404
 
         assert (await client.delete(path, headers=olga)).status_code == 403
-        assert (await client.delete(path, headers=staff)).status_code == 204
+        olga_token = olga["authorization"].removeprefix("Bearer ")
+        async with connect(ws_url(base, "/ws/operator", olga_token), origin=base) as console:  # type: ignore[arg-type]
+            await asyncio.sleep(0.2)  # subscribed
+            assert (await client.delete(path, headers=staff)).status_code == 204
+            # the open consoles drop the conversation at once
+            removed = await next_frame(console, "conversation.removed")
+            assert removed == {"type": "conversation.removed", "conversation_id": conversation["id"]}
         assert (await client.get(path, headers=staff)).status_code == 404
         assert (await client.get(f"{path}/export", headers=staff)).status_code == 404
         await until_no_conversations(client, staff, visitor_id)

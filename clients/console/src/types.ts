@@ -244,6 +244,7 @@ export type ServerFrame =
   | { type: "message.created"; message: Message }
   | { type: "message.ack"; client_msg_id: string; message: Message }
   | { type: "conversation.updated"; conversation: Conversation }
+  | { type: "conversation.removed"; conversation_id: string }
   | { type: "visitor.updated"; visitor: LiveVisitor }
   | { type: "visitor.left"; visitor_id: string }
   | { type: "resume.done"; conversation_id: string; last_seq: number }

@@ -141,6 +141,34 @@ describe("reducer", () => {
     expect(reducer(hidden, { type: "attention", attentive: true }).unread).toEqual({});
   });
 
+  it("forgets an erased visitor's conversation, and a list fetched before that does not bring it back", () => {
+    const since = initialState.rev;
+    const loaded = run([
+      { type: "conversations.loaded", state: "waiting", conversations: [waiting], since },
+      { type: "conversations.loaded", state: "active", conversations: [active], since },
+      { type: "messages.received", messages: [message(1, { conversation_id: "c2" })] },
+      { type: "selected", conversationId: "c2" },
+    ]);
+    const reloadFrom = loaded.rev;
+    const state = run(
+      [
+        { type: "conversation.removed", conversationId: "c2" },
+        { type: "conversations.loaded", state: "active", conversations: [active], since: reloadFrom }, // stale
+      ],
+      loaded,
+    );
+    expect(Object.keys(state.conversations)).toEqual(["c1"]);
+    expect(state.messages.c2).toBeUndefined();
+    expect(state.selectedId).toBeNull();
+    const later = reducer(state, {
+      type: "conversations.loaded",
+      state: "waiting",
+      conversations: [waiting],
+      since: state.rev,
+    });
+    expect(Object.keys(later.conversations)).toEqual(["c1"]);
+  });
+
   it("does not let a list fetched before a socket event undo it", () => {
     const since = initialState.rev; // the reload starts here
     const state = run([

@@ -227,6 +227,9 @@ export class ConsoleController {
         dispatch({ type: "conversation.upserted", conversation: frame.conversation });
         break;
       }
+      case "conversation.removed":
+        dispatch({ type: "conversation.removed", conversationId: frame.conversation_id });
+        break;
       case "visitor.updated":
         dispatch({ type: "visitor.updated", visitor: frame.visitor });
         break;

@@ -56,6 +56,8 @@ export type Action =
   /** `since` is the state's `rev` when the request was sent. */
   | { type: "conversations.loaded"; state: ConversationState; conversations: Conversation[]; since: number }
   | { type: "conversation.upserted"; conversation: Conversation }
+  /** The conversation is gone (its visitor was erased). */
+  | { type: "conversation.removed"; conversationId: string }
   | { type: "messages.loaded"; conversationId: string; messages: Message[] }
   | { type: "messages.received"; messages: Message[] }
   | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
@@ -118,13 +120,34 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
     case "conversations.loaded": {
       const recent = changedSince(state, "c:", action.since);
       const keep = (id: string) => id === state.selectedId || recent(id);
-      const conversations = replaceConversationsInState(state.conversations, action.state, action.conversations, keep);
+      // one removed while the list was on its way stays removed
+      const listed = action.conversations.filter((c) => state.conversations[c.id] || !recent(c.id));
+      const conversations = replaceConversationsInState(state.conversations, action.state, listed, keep);
       return conversations === state.conversations ? state : { ...state, conversations };
     }
     case "conversation.upserted": {
       const conversations = upsertConversations(state.conversations, [action.conversation]);
       if (conversations === state.conversations) return state;
       return { ...state, conversations, ...touch(state, `c:${action.conversation.id}`) };
+    }
+    case "conversation.removed": {
+      const id = action.conversationId;
+      const without = <T>(record: Readonly<Record<string, T>>): Readonly<Record<string, T>> => {
+        if (!(id in record)) return record;
+        const next = { ...record };
+        delete next[id];
+        return next;
+      };
+      return {
+        ...state,
+        conversations: without(state.conversations),
+        messages: without(state.messages),
+        loaded: without(state.loaded),
+        unread: without(state.unread),
+        pending: state.pending.filter((p) => p.conversation_id !== id),
+        selectedId: state.selectedId === id ? null : state.selectedId,
+        ...touch(state, `c:${id}`),
+      };
     }
     case "messages.loaded":
       return receive(state, action.messages, action.conversationId);
