@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -148,10 +149,30 @@ class Accepted(BaseModel):
     rejected: list[RejectedEvent] = Field(default_factory=list)
 
 
+def _too_large() -> PayloadTooLarge:
+    return PayloadTooLarge(f"A batch may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+
+
+async def read_body(request: Request) -> bytes:
+    """The request body, refused as soon as it is known to pass `MAX_BODY_BYTES` (by its declared length,
+    else while it arrives): a sender of huge bodies costs no more than the limit."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def read_batch(body: bytes) -> TrackBatch:
     """The request body as JSON whatever its content type (`sendBeacon` sends text/plain); its shape only."""
     if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge(f"A batch may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+        raise _too_large()
     try:
         data: Any = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:

@@ -21,7 +21,7 @@ from services.common.bus import EventBus
 from services.common.db import utcnow
 from services.common.errors import ServiceUnavailable, known_error_response
 from services.common.service import ServiceRuntime
-from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch
+from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch, read_body
 from services.gateway.visitor_edge import TRACK_EVENTS, admitted_visitor, not_tracked
 
 TRACKING_GROUP = "tracking"  # a service's consumer group bears its name (`create_service_app`)
@@ -32,7 +32,7 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
     reason = not_tracked(request, site, visitor)
     if reason:
         return JSONResponse({"accepted": 0, "dropped": True, "reason": reason}, status_code=202)
-    batch = read_batch(await request.body())
+    batch = read_batch(await read_body(request))
     received_at = utcnow()
     valid, rejected = check_events(batch.events, received_at)
     if valid:

@@ -218,10 +218,19 @@ async def test_the_event_endpoint_answers_browsers_across_origins_and_is_counted
         broken = await client.post(url, content=b"{not json", headers={"content-type": "text/plain"})
         assert broken.status_code == 400 and broken.json()["error"]["code"] == "malformed_json"
         assert broken.headers["access-control-allow-origin"] == base  # the page can read why
+
+        async def endless() -> AsyncIterator[bytes]:  # no Content-Length: refused while it arrives
+            yield b'{"events": ['
+            for _ in range(10_000):
+                yield b" " * 1024
+
+        huge = await client.post(url, content=endless(), headers={"content-type": "text/plain"})
+        assert huge.status_code == 413 and huge.json()["error"]["code"] == "body_too_large"
         after = (await client.get("/metrics")).text
         assert handled(after, 202) - handled(before, 202) == 1
         assert handled(after, 403) - handled(before, 403) == 1
         assert handled(after, 400) - handled(before, 400) == 1
+        assert handled(after, 413) - handled(before, 413) == 1
 
 
 async def test_the_gateway_stops_accepting_before_the_stream_could_drop_unstored_batches(settings: Settings) -> None:

@@ -8,7 +8,7 @@ from services.common.errors import Forbidden
 from services.common.identity import Operator, Visitor
 from services.common.service import Runtime
 from services.common.tokens import Identity
-from services.common.track_events import read_batch
+from services.common.track_events import read_batch, read_body
 from services.tracking import visitors
 from services.tracking.api.schemas import (
     Accepted,
@@ -39,7 +39,7 @@ def _admin(operator: Identity) -> Identity:
 )
 async def track_events(request: Request, visitor: Visitor, runtime: Runtime) -> Accepted:
     """Record a batch of the visitor's events (1 to 100); the answer lists any refused one."""
-    batch = read_batch(await request.body())
+    batch = read_batch(await read_body(request))
     tracker = tracker_of(runtime)
     rejected = await tracker.writer.submit(visitor, request.headers.get("user-agent"), batch.events)
     return Accepted(accepted=len(batch.events) - len(rejected), rejected=rejected)
