@@ -280,7 +280,7 @@ def main() -> None:
             )
     finally:
         os.sched_setaffinity(0, cores)
-        asyncio.run(stack.drop_database())
+        asyncio.run(stack.drop_data())
     redis = asyncio.run(redis_run(args.rate, args.seconds))
     if args.timeline:
         timeline(deliveries)

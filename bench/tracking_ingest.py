@@ -375,7 +375,7 @@ def main() -> None:
             latencies = asyncio.run(live_latency(stack, samples=400, rate=40))
     finally:
         unpin(servers)
-        asyncio.run(stack.drop_database())
+        asyncio.run(stack.drop_data())
     p99 = sorted(latencies)[int(0.99 * len(latencies)) - 1] if latencies else float("nan")
     print(f"bare  : {bare_rps:.0f} requests/s ({args.events} page views each, {args.connections} connections)")
     print(

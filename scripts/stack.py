@@ -92,7 +92,7 @@ class Stack:
         finally:
             await conn.close()
 
-    async def drop_database(self) -> None:
+    async def drop_data(self) -> None:
         """Forget this stack's data: its database and its Redis keys (streams, live lists)."""
         conn = await asyncpg.connect(PG_ADMIN_DSN)
         try:

@@ -20,7 +20,7 @@ def stack() -> Iterator[Stack]:
     )
     with running:
         yield running
-    asyncio.run(running.drop_database())
+    asyncio.run(running.drop_data())
 
 
 async def test_chat_across_processes_survives_a_chat_restart(stack: Stack) -> None:
