@@ -199,8 +199,10 @@ CheckedEvent = tuple[int, TrackEvent, datetime]  # index in the request, the eve
 
 
 def event_time(event: TrackEvent, received_at: datetime) -> datetime:
-    """When an event happened: its own time, never after it arrived (a clock a little ahead), else arrival."""
-    return received_at if event.at is None or event.at > received_at else event.at
+    """When an event happened: its own time, never after it arrived (a clock a little ahead), else arrival
+    (also for a time without a zone, which `check_events` refuses: it cannot be compared)."""
+    at = event.at
+    return received_at if at is None or at.tzinfo is None or at > received_at else at
 
 
 def _parsed(raw: list[dict[str, Any]]) -> list[TrackEvent | RejectedEvent]:

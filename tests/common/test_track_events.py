@@ -1,10 +1,11 @@
 """The per-event checks of `POST /api/v1/track/events` that need no service."""
 
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 
-from services.common.track_events import _NOT_IN_URL, absolute_http_url
+from services.common.track_events import _NOT_IN_URL, PageviewEvent, absolute_http_url, event_time
 
 
 def full_check(value: str) -> bool:
@@ -51,3 +52,16 @@ def test_absolute_http_url_accepts_what_the_full_parse_accepts(url: str, valid: 
     else:
         with pytest.raises(ValueError, match="absolute http"):
             absolute_http_url(url)
+
+
+def test_an_event_happened_at_its_own_time_but_never_after_it_arrived() -> None:
+    arrived = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+
+    def at(value: datetime | None) -> datetime:
+        event = PageviewEvent(type="pageview", url="https://shop.example/", at=value)
+        return event_time(event, arrived)
+
+    assert at(None) == arrived
+    assert at(arrived - timedelta(minutes=3)) == arrived - timedelta(minutes=3)
+    assert at(arrived + timedelta(minutes=2)) == arrived  # a clock a little ahead
+    assert at(datetime(2030, 1, 1, 11, 0)) == arrived  # no zone: not comparable, taken as arrival
