@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, delete, false, insert, select
+from sqlalchemy import Column, Insert, Integer, MetaData, String, Table, Text, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -146,36 +146,47 @@ class OutboxRelay:
 
     async def flush(self, limit: int = BATCH) -> int:
         """Publish up to `limit` pending events; returns how many were published."""
-        async with self.db.transaction() as session:
-            query = select(self.table.c.id, self.table.c.body).order_by(self.table.c.id).limit(limit)
-            if self.db.is_sqlite:
-                # Write first: a SQLite transaction that read before another connection committed cannot
-                # become a writer (SQLITE_BUSY_SNAPSHOT, no waiting), so the delete after publishing would
-                # fail and the events be published again. A write takes the lock up front, waiting if need be.
-                await session.execute(delete(self.table).where(false()))
-            else:
-                query = query.with_for_update(skip_locked=True)
-            rows = (await session.execute(query)).all()
-            if not rows:
-                return 0
-            events = [Event.model_validate_json(body) for _, body in rows]
-            published: list[str] = [row_id for row_id, _ in rows]
-            try:
-                await self.bus.publish_events(events)
-            except Exception:
-                # Some may have gone: publish one at a time, as far as it goes (a double is harmless).
-                log.warning("publishing %d events at once failed; one by one now", len(events), exc_info=True)
-                published = []
-                for (row_id, _), event in zip(rows, events, strict=True):
-                    try:
-                        await self.bus.publish_event(event)
-                    except Exception:
-                        log.exception("publishing event %s failed", row_id)
-                        break
-                    published.append(row_id)
+        query = select(self.table.c.id, self.table.c.body).order_by(self.table.c.id).limit(limit)
+        if self.db.is_sqlite:
+            # Embedded: one process, and this relay is the only one of its outbox, so no lock is held while
+            # publishing. The memory bus runs the other services' handlers inline: a relay holding its
+            # database's write lock meanwhile, while another service's relay held that service's, made
+            # each wait for the other until SQLite's busy timeout.
+            async with self.db.reading() as session:
+                rows = [(row_id, body) for row_id, body in await session.execute(query)]
+            published = await self._publish(rows)
+            if published:
+                async with self.db.transaction() as session:
+                    await session.execute(delete(self.table).where(self.table.c.id.in_(published)))
+            return len(published)
+        async with self.db.transaction() as session:  # replicas share the outbox: each takes its own rows
+            locked = await session.execute(query.with_for_update(skip_locked=True))
+            rows = [(row_id, body) for row_id, body in locked]
+            published = await self._publish(rows)
             if published:
                 await session.execute(delete(self.table).where(self.table.c.id.in_(published)))
             return len(published)
+
+    async def _publish(self, rows: list[tuple[str, str]]) -> list[str]:
+        """Publish the rows' events in order; returns the ids of those handed over."""
+        if not rows:
+            return []
+        events = [Event.model_validate_json(body) for _, body in rows]
+        try:
+            await self.bus.publish_events(events)
+        except Exception:
+            # Some may have gone: publish one at a time, as far as it goes (a double is harmless).
+            log.warning("publishing %d events at once failed; one by one now", len(events), exc_info=True)
+            published: list[str] = []
+            for (row_id, _), event in zip(rows, events, strict=True):
+                try:
+                    await self.bus.publish_event(event)
+                except Exception:
+                    log.exception("publishing event %s failed", row_id)
+                    break
+                published.append(row_id)
+            return published
+        return [row_id for row_id, _ in rows]
 
 
 async def handle_once(

@@ -2,7 +2,7 @@
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
@@ -158,3 +158,46 @@ async def test_the_relay_publishes_in_one_go_and_one_by_one_when_that_fails(tmp_
     async with db.reading() as connection:
         assert await connection.scalar(select(func.count()).select_from(table)) == 0
     await db.dispose()
+
+
+async def test_two_embedded_relays_whose_events_write_each_others_database_do_not_wait_on_each_other(
+    tmp_path: Path,
+) -> None:
+    """Embedded, the memory bus runs a consumer inside the publisher's relay pass. Service A's events are
+    handled by writing B's database and B's by writing A's: relays that held their database's lock while
+    publishing waited on each other until SQLite's busy timeout (10 s), then failed."""
+    bus = MemoryBus()
+    services = {}
+    for name in ("alpha", "beta"):
+        metadata = MetaData()
+        table = outbox_table(metadata, name)
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / name}.db")
+        async with db.engine.begin() as connection:
+            await connection.run_sync(metadata.create_all)
+        async with db.transaction() as connection:
+            for n in range(3):
+                e = event(f"{name}.happened", n)
+                await connection.execute(
+                    table.insert().values(
+                        id=e.id, type=e.type, body=e.model_dump_json(), attempts=0, created_at=utcnow()
+                    )
+                )
+        services[name] = (db, table)
+
+    def writes_into(name: str) -> Callable[[Event], Awaitable[None]]:
+        db, table = services[name]
+
+        async def handle(_: Event) -> None:
+            async with db.transaction() as connection:
+                await connection.execute(table.delete().where(table.c.id == "none"))  # a write: takes the lock
+                await asyncio.sleep(0.05)  # the other relay is publishing meanwhile
+
+        return handle
+
+    await bus.consume("beta", ["alpha.happened"], writes_into("beta"))
+    await bus.consume("alpha", ["beta.happened"], writes_into("alpha"))
+    relays = [OutboxRelay(db, table, bus) for db, table in services.values()]
+    async with asyncio.timeout(5):
+        assert await asyncio.gather(*(relay.flush() for relay in relays)) == [3, 3]
+    for db, _ in services.values():
+        await db.dispose()
