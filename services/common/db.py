@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, Table, event
+from sqlalchemy import DateTime, MetaData, RowMapping, Table, event, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -112,7 +112,19 @@ def upsert_insert(connection: AsyncConnection, table: Table) -> postgresql.Inser
     return postgresql.insert(table) if connection.dialect.name == "postgresql" else sqlite.insert(table)
 
 
-_copy_processors: dict[tuple[str, str], list[tuple[str, Any]]] = {}
+async def account_row(
+    session: AsyncConnection, table: Table, account_id: str, row_id: str, missing: Exception
+) -> RowMapping:
+    """The row of `table` with this id in this account; raises `missing` when there is none (a row of
+    another account is not there either)."""
+    query = select(table).where(table.c.id == row_id, table.c.account_id == account_id)
+    row = (await session.execute(query)).mappings().first()
+    if row is None:
+        raise missing
+    return row
+
+
+_copy_columns: dict[Table, list[tuple[str, Any]]] = {}  # each column with its bind processor
 
 
 async def insert_rows(connection: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -128,11 +140,9 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: list[dict
     if dialect.name != "postgresql":
         await connection.execute(table.insert(), rows)
         return
-    key = (table.name, dialect.name)
-    columns = _copy_processors.get(key)
+    columns = _copy_columns.get(table)
     if columns is None:
-        columns = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
-        _copy_processors[key] = columns
+        columns = _copy_columns[table] = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
     records = [
         tuple(row.get(name) if process is None else process(row.get(name)) for name, process in columns) for row in rows
     ]

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import utcnow
+from services.common.db import account_row, utcnow
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.gateway.api.schemas import (
@@ -121,11 +121,7 @@ async def create_site(
 
 
 async def account_site(session: AsyncConnection, account_id: str, site_id: str) -> RowMapping:
-    query = select(sites).where(sites.c.id == site_id, sites.c.account_id == account_id)
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        raise NotFound("No such site.", code="site_not_found")
-    return row
+    return await account_row(session, sites, account_id, site_id, NotFound("No such site.", code="site_not_found"))
 
 
 async def update_site(

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import upsert_insert, utcnow
+from services.common.db import account_row, upsert_insert, utcnow
 from services.common.errors import Forbidden, NotFound
 from services.common.events import VisitorErased
 from services.common.ids import new_id
@@ -22,11 +22,9 @@ ITEMS_SHOWN = 50
 
 
 async def _visitor_row(session: AsyncConnection, account_id: str, visitor_id: str) -> Any:
-    query = select(visitors).where(visitors.c.id == visitor_id, visitors.c.account_id == account_id)
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        raise NotFound("No such visitor.", code="visitor_not_found")
-    return row
+    return await account_row(
+        session, visitors, account_id, visitor_id, NotFound("No such visitor.", code="visitor_not_found")
+    )
 
 
 async def _visits_with_pages(session: AsyncConnection, visitor_ids: list[str], limit: int | None) -> list[VisitOut]:
@@ -172,11 +170,9 @@ async def export_visitor(runtime: ServiceRuntime, operator: Identity, visitor_id
 
 
 async def _contact_row(session: AsyncConnection, account_id: str, contact_id: str) -> Any:
-    query = select(contacts).where(contacts.c.id == contact_id, contacts.c.account_id == account_id)
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        raise NotFound("No such contact.", code="contact_not_found")
-    return row
+    return await account_row(
+        session, contacts, account_id, contact_id, NotFound("No such contact.", code="contact_not_found")
+    )
 
 
 async def export_contact(runtime: ServiceRuntime, operator: Identity, contact_id: str) -> dict[str, Any]:
