@@ -28,6 +28,17 @@ PG_ADMIN_DSN = os.environ.get("STACK_PG_DSN", "postgresql://postgres@127.0.0.1:5
 DEFAULT_REDIS = os.environ.get("STACK_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+async def forget_redis_keys(redis_url: str, prefix: str) -> None:
+    """Delete every key under `prefix` (`REDIS_PREFIX`): a stack's or a test's streams and live lists."""
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=f"{prefix}:*", count=1000)]
+        for start in range(0, len(keys), 1000):
+            await redis.delete(*keys[start : start + 1000])
+    finally:
+        await redis.aclose()
+
+
 class Stack:
     """Processes of the distributed mode; ports are the topology's plus `port_offset`."""
 
@@ -99,13 +110,7 @@ class Stack:
             await conn.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
         finally:
             await conn.close()
-        redis = Redis.from_url(self.redis_url)
-        try:
-            keys = [key async for key in redis.scan_iter(match=f"{self.redis_prefix}:*", count=1000)]
-            for start in range(0, len(keys), 1000):
-                await redis.delete(*keys[start : start + 1000])
-        finally:
-            await redis.aclose()
+        await forget_redis_keys(self.redis_url, self.redis_prefix)
 
     def migrate(self) -> None:
         subprocess.run(

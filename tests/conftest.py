@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.stack import forget_redis_keys
 from services.common.settings import Settings
 from tests.helpers import TEST_REDIS_URL, create_pg_database, drop_pg_database, pg_url
 
@@ -19,18 +20,20 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         )
         return
     name = await create_pg_database()
+    prefix = f"fwtest-{uuid.uuid4().hex[:8]}"
     try:
         yield Settings(
             fw_mode="distributed",
             database_url=pg_url(name),
             redis_url=TEST_REDIS_URL,
-            redis_prefix=f"fwtest-{uuid.uuid4().hex[:8]}",
+            redis_prefix=prefix,
             data_dir=tmp_path,
             outbox_poll_interval=0.2,
             migrate_on_start=True,
         )
     finally:
         await drop_pg_database(name)
+        await forget_redis_keys(TEST_REDIS_URL, prefix)
 
 
 @pytest.fixture(autouse=True)

@@ -6,9 +6,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
 
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import MetaData, func, select
 
+from scripts.stack import forget_redis_keys
 from services.common.bus import BatchEventHandler, EventBus, MemoryBus, RedisBus
 from services.common.db import Database, utcnow
 from services.common.events import Event
@@ -49,11 +49,7 @@ async def bus(request: pytest.FixtureRequest) -> AsyncIterator[EventBus]:
         yield redis_bus
     finally:
         await redis_bus.stop()
-        cleaner = Redis.from_url(TEST_REDIS_URL)
-        stale = [key async for key in cleaner.scan_iter(f"{prefix}:*")]
-        if stale:
-            await cleaner.delete(*stale)
-        await cleaner.aclose()
+        await forget_redis_keys(TEST_REDIS_URL, prefix)
 
 
 async def until(condition: Callable[[], bool]) -> None:
