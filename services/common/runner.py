@@ -1,6 +1,7 @@
 """Run one service as its own process: `python -m services.<name>` (or `... migrate`)."""
 
 import gc
+import os
 import sys
 from collections.abc import Callable
 
@@ -13,7 +14,10 @@ from services.common.settings import Settings, get_settings
 from services.common.topology import service
 
 
-def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | None = None) -> None:
+def run_service(
+    name: str, factory: Callable[[], FastAPI], argv: list[str] | None = None, nice: int | None = None
+) -> None:
+    """`nice`: the CPU niceness this service takes (see `yield_cpu`)."""
     args = sys.argv[1:] if argv is None else argv
     settings = get_settings()
     setup_logging(settings.log_format, settings.log_level)
@@ -21,7 +25,19 @@ def run_service(name: str, factory: Callable[[], FastAPI], argv: list[str] | Non
         upgrade(name, settings.database_url_for(name))
         return
     settings.check_production_secrets()
+    if nice:
+        yield_cpu(nice)
     serve(factory(), settings, settings.port or service(name).port)
+
+
+def yield_cpu(nice: int) -> int:
+    """Run this process at niceness `nice` (never higher priority than it has): when the CPU is scarce, the
+    kernel gives it to the processes at the default niceness first; when it is not, this one gets all it
+    asks for. Called before any thread starts, so that every thread inherits it. Returns the niceness."""
+    current = os.getpriority(os.PRIO_PROCESS, 0)
+    if nice > current:
+        os.setpriority(os.PRIO_PROCESS, 0, nice)
+    return os.getpriority(os.PRIO_PROCESS, 0)
 
 
 def serve(app: FastAPI, settings: Settings, port: int) -> None:

@@ -54,6 +54,7 @@ class Settings(BaseSettings):
     rate_limit_visitor_per_minute: int = 300
     rate_limit_site_per_second: int = 5000
     track_backlog_limit: int = Field(100_000, ge=1, le=150_000)
+    tracking_nice: int = Field(10, ge=0, le=19)
 
     def database_url_for(self, service: str) -> str:
         """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else a SQLite file per service in FW_DATA_DIR."""

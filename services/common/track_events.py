@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from services.common.errors import BadRequest, PayloadTooLarge
-from services.common.events import EventPayload
+from services.common.events import Event, EventPayload
 from services.common.tokens import Identity
 
 MAX_EVENTS = 100
@@ -270,3 +270,9 @@ class TrackBatchReceived(EventPayload):
         """The checked events as they were sent: no second validation here."""
         events = raw if len(checked) == len(raw) else [raw[index] for index, _, _ in checked]
         return cls.model_construct(visitor=visitor, user_agent=user_agent, received_at=received_at, events=events)
+
+    def to_event(self, account_id: str) -> Event:
+        """The events are JSON as they were sent: only the rest is converted."""
+        payload = self.model_dump(mode="json", exclude={"events"})
+        payload["events"] = self.events
+        return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=payload)
