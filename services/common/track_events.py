@@ -205,7 +205,8 @@ def event_time(event: TrackEvent, received_at: datetime) -> datetime:
     return received_at if at is None or at.tzinfo is None or at > received_at else at
 
 
-def _parsed(raw: list[dict[str, Any]]) -> list[TrackEvent | RejectedEvent]:
+def parse_events(raw: list[dict[str, Any]]) -> list[TrackEvent | RejectedEvent]:
+    """Each event as its model, or why it is refused."""
     try:
         return list(EVENTS.validate_python(raw))  # all valid: one call for the batch
     except ValidationError:
@@ -227,7 +228,7 @@ def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list
     """Each event on its own: the valid ones with their time, and why the others are refused."""
     valid: list[CheckedEvent] = []
     rejected: list[RejectedEvent] = []
-    for index, event in enumerate(_parsed(raw)):
+    for index, event in enumerate(parse_events(raw)):
         if isinstance(event, RejectedEvent):
             rejected.append(event)
             continue

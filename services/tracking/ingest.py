@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import Select, String, and_, bindparam, case, func, insert, select, tuple_, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -29,9 +28,8 @@ from services.common.ids import new_id
 from services.common.outbox import add_events, handle_batch_once
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
-from services.common.track_events import CheckedEvent, TrackBatchReceived, check_events, event_time
+from services.common.track_events import CheckedEvent, TrackBatchReceived, check_events, event_time, parse_events
 from services.tracking.api.schemas import (
-    EVENT,
     AttributesEvent,
     EngagementEvent,
     PageviewEvent,
@@ -178,10 +176,8 @@ class IngestWriter:
 def submission_of(batch: TrackBatchReceived) -> Submission:
     """The events of a `track.batch` event, checked again (a malformed one is dropped, not retried)."""
     events: list[CheckedEvent] = []
-    for index, item in enumerate(batch.events):
-        try:
-            event = EVENT.validate_python(item)
-        except ValidationError:
+    for index, event in enumerate(parse_events(batch.events)):
+        if isinstance(event, RejectedEvent):
             log.warning("dropping a malformed event of visitor %s", batch.visitor.visitor_id)
             continue
         events.append((index, event, event_time(event, batch.received_at)))
