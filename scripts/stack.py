@@ -171,7 +171,12 @@ class Stack:
             process.kill()
             process.wait()
 
-    def restart_service(self, name: str) -> None:
+    def restart_service(self, name: str, *, kill: bool = False) -> None:
+        """Stop a service (SIGTERM; with `kill`, SIGKILL: a crash, nothing shut down) and start it again."""
+        if kill and name in self.processes:
+            crashed = self.processes.pop(name)
+            crashed.kill()
+            crashed.wait()
         self.stop_service(name)
         self._spawn(name)
         self.wait_ready()

@@ -4,6 +4,9 @@
 
 This is a composition root, not a service: it builds each service's app with one shared bus and
 hands them to the gateway, which reaches them through in-process ASGI transports.
+
+Signing secrets: `JWT_SECRET` and `INTERNAL_SECRET` when set; otherwise the settings take the ones made at
+the first start in `FW_DATA_DIR/secrets.json` (random, mode 0600: `services/common/secret_store.py`).
 """
 
 from fastapi import FastAPI
@@ -49,9 +52,10 @@ async def announce(runtime: ServiceRuntime) -> None:
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = get_settings()  # reads (at the first start: makes) the data folder's signing secrets
     setup_logging(settings.log_format, settings.log_level)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.check_production_secrets()
     serve(build(settings), settings, settings.port or 8000)
 
 

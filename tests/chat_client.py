@@ -2,7 +2,8 @@
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -28,8 +29,25 @@ async def visitor_session(client: httpx.AsyncClient, token: str | None = None) -
     return body
 
 
-def ws_url(base: str, path: str, token: str) -> str:
-    return base.replace("http://", "ws://") + f"{path}?token={token}"
+def ws_url(base: str, path: str) -> str:
+    """A socket's URL: never a token in it (the first frame carries it: `authenticate`)."""
+    return base.replace("http://", "ws://") + path
+
+
+async def authenticate(ws: ClientConnection, token: str) -> dict[str, Any]:
+    """Send the `auth` frame a socket must start with; returns the server's `auth.ok`."""
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    return await next_frame(ws, "auth.ok")
+
+
+@asynccontextmanager
+async def open_socket(
+    base: str, path: str, token: str, origin: str | None = None, **options: Any
+) -> AsyncIterator[ClientConnection]:
+    """A socket of `path` authenticated with `token` (Origin: `origin`, by default the gateway's own)."""
+    async with connect(ws_url(base, path), origin=origin or base, **options) as ws:  # type: ignore[arg-type]
+        await authenticate(ws, token)
+        yield ws
 
 
 async def next_frame(ws: ClientConnection, kind: str, within: float = 5.0) -> dict[str, Any]:
@@ -56,8 +74,8 @@ async def chat_scenario(base: str, restart_chat: Callable[[], Awaitable[None]] |
         pageview = {"events": [{"type": "pageview", "url": f"{base}/demo/informatica/", "title": "Informática"}]}
         assert (await client.post("/api/v1/track/events", json=pageview, headers=guest_headers)).status_code == 202
         async with (
-            connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws,  # type: ignore[arg-type]
-            connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws,  # type: ignore[arg-type]
+            open_socket(base, "/ws/operator", operator["access_token"]) as op_ws,
+            open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws,
         ):
             await asyncio.sleep(0.3)
             conversation = (await client.post("/api/v1/conversations", json={}, headers=guest_headers)).json()
@@ -84,7 +102,7 @@ async def chat_scenario(base: str, restart_chat: Callable[[], Awaitable[None]] |
 
         if restart_chat is not None:
             await restart_chat()
-        async with connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/operator", operator["access_token"]) as op_ws:
             for n in (3, 4, 5):
                 frame = {
                     "type": "message.send",
@@ -96,7 +114,7 @@ async def chat_scenario(base: str, restart_chat: Callable[[], Awaitable[None]] |
                 assert (await next_frame(op_ws, "message.ack", within=10))["message"]["seq"] == n
             await op_ws.send(json.dumps({**frame, "client_msg_id": "o5"}))  # a retry after a lost ack
             assert (await next_frame(op_ws, "message.ack"))["message"]["seq"] == 5
-        async with connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws:
             await v_ws.send(json.dumps({"type": "resume", "conversation_id": cid, "after_seq": 2}))
             missed = [(await next_frame(v_ws, "message.created"))["message"]["text"] for _ in range(3)]
             assert missed == ["update 3", "update 4", "update 5"]

@@ -1,5 +1,6 @@
 """Shared fixtures: the real PostgreSQL and Redis of this machine, or SQLite and the memory bus."""
 
+import secrets
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +14,10 @@ from tests.helpers import TEST_REDIS_URL, create_pg_database, drop_pg_database, 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Settings]:
-    """Settings for one test: embedded (SQLite + memory bus) or distributed (PostgreSQL + Redis)."""
+    """Settings for one test: embedded (SQLite + memory bus) or distributed (PostgreSQL + Redis).
+
+    Embedded, the signing secrets are the ones made in the test's data folder (as at a first start);
+    distributed, random ones are set, as a deployment sets them."""
     if request.param == "sqlite":
         yield Settings(
             fw_mode="embedded", data_dir=tmp_path, database_url=None, redis_url=None, outbox_poll_interval=0.2
@@ -24,6 +28,8 @@ async def settings(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     try:
         yield Settings(
             fw_mode="distributed",
+            jwt_secret=secrets.token_hex(32),
+            internal_secret=secrets.token_hex(32),
             database_url=pg_url(name),
             redis_url=TEST_REDIS_URL,
             redis_prefix=prefix,

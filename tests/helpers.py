@@ -113,13 +113,15 @@ def free_port() -> int:
         return port
 
 
-def start_embedded(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_embedded(data_dir: Path, port: int, **extra_env: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "FW_MODE": "embedded",
         "FW_DATA_DIR": str(data_dir),
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
+        "METRICS_PORT": "0",  # PORT + 1000 could be another test's free port
+        **extra_env,
     }
     for name in ("DATABASE_URL", "REDIS_URL"):
         env.pop(name, None)

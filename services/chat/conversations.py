@@ -1,7 +1,9 @@
 """What can happen to a conversation: start, accept, message, close, read.
 
-Every change is one transaction that also writes its domain event to the outbox; after the commit
-the change is fanned out in realtime to the visitor's and the account's channels.
+Every change is one transaction that also writes its domain event to the outbox and its realtime frame
+to `chat_realtime_pending`; after the commit the frame is published to the visitor's and the account's
+channels (`realtime.py`: a frame whose publish fails is published again from its row). A change that is
+committed is answered as done, whatever happens to that publish.
 """
 
 from dataclasses import dataclass
@@ -9,10 +11,13 @@ from typing import Any
 
 from sqlalchemy import RowMapping, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from services.chat import realtime
 from services.chat import repository as repo
 from services.chat.api.schemas import ConversationExport, ConversationOut, MessageOut
 from services.chat.models import conversations, outbox
+from services.chat.realtime import Frame, PendingFrames
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, MessageCreated
@@ -61,23 +66,17 @@ def _check_access(identity: Identity, row: RowMapping | None) -> None:
         raise NotFound("No such conversation.", code="conversation_not_found")
 
 
-async def broadcast(runtime: ServiceRuntime, conversation: ConversationOut, frame: dict[str, Any]) -> None:
-    await _fan_out(runtime, conversation.account_id, conversation.visitor_id, frame)
+async def _stage_update(session: AsyncConnection, conversation: ConversationOut) -> Frame:
+    """The `conversation.updated` frame of a change, written in the change's transaction."""
+    body = {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")}
+    frame = realtime.stage(conversation.account_id, conversation.visitor_id, body)
+    await realtime.add(session, frame)
+    return frame
 
 
-async def _fan_out(runtime: ServiceRuntime, account_id: str, visitor_id: str | None, frame: dict[str, Any]) -> None:
-    """To the account's operators and the visitor's tabs (one Redis round trip)."""
-    channels = [f"account:{account_id}"]
-    if visitor_id:
-        channels.append(f"visitor:{visitor_id}")
-    await runtime.bus.publish_many(channels, frame)
-
-
-async def _announce(runtime: ServiceRuntime, conversation: ConversationOut) -> None:
+async def _announce(runtime: ServiceRuntime, frames: PendingFrames, frame: Frame) -> None:
     runtime.after_commit()
-    await broadcast(
-        runtime, conversation, {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")}
-    )
+    await frames.publish(frame)
 
 
 async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut:
@@ -90,7 +89,7 @@ async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut
 
 
 async def start(
-    runtime: ServiceRuntime, visitor: Identity, text: str | None, client_msg_id: str | None
+    runtime: ServiceRuntime, frames: PendingFrames, visitor: Identity, text: str | None, client_msg_id: str | None
 ) -> tuple[ConversationOut, bool]:
     """Open the visitor's conversation (or return the open one), with an optional first message."""
     assert visitor.site_id and visitor.visitor_id
@@ -119,11 +118,12 @@ async def start(
             await add_event(session, outbox, started, visitor.account_id)
             row = await repo.conversation(session, visitor.account_id, conversation_id)
             assert row is not None
+            update = await _stage_update(session, conversation_out(row))
     conversation = conversation_out(row)
     if created:
-        await _announce(runtime, conversation)
+        await _announce(runtime, frames, update)
     if text is not None:
-        await post(runtime, visitor, conversation.id, client_msg_id or new_id(), text)
+        await post(runtime, frames, visitor, conversation.id, client_msg_id or new_id(), text)
         conversation = await get(runtime, visitor, conversation.id)
     return conversation, created
 
@@ -140,7 +140,9 @@ async def list_in_state(
     return [conversation_out(r) for r in rows]
 
 
-async def accept(runtime: ServiceRuntime, operator: Identity, conversation_id: str) -> ConversationOut:
+async def accept(
+    runtime: ServiceRuntime, frames: PendingFrames, operator: Identity, conversation_id: str
+) -> ConversationOut:
     async with runtime.db.transaction() as session:
         row = await repo.conversation(session, operator.account_id, conversation_id)
         _check_access(operator, row)
@@ -165,12 +167,15 @@ async def accept(runtime: ServiceRuntime, operator: Identity, conversation_id: s
             conversation_id=conversation_id, user_id=operator.user_id or "", accepted_at=now, waited_seconds=waited
         )
         await add_event(session, outbox, accepted, operator.account_id)
-    conversation = conversation_out(row)
-    await _announce(runtime, conversation)
+        conversation = conversation_out(row)
+        update = await _stage_update(session, conversation)
+    await _announce(runtime, frames, update)
     return conversation
 
 
-async def close(runtime: ServiceRuntime, identity: Identity, conversation_id: str) -> ConversationOut:
+async def close(
+    runtime: ServiceRuntime, frames: PendingFrames, identity: Identity, conversation_id: str
+) -> ConversationOut:
     async with runtime.db.transaction() as session:
         row = await repo.conversation(session, identity.account_id, conversation_id)
         _check_access(identity, row)
@@ -188,34 +193,47 @@ async def close(runtime: ServiceRuntime, identity: Identity, conversation_id: st
             ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now),
             identity.account_id,
         )
-    conversation = conversation_out(row)
-    await _announce(runtime, conversation)
+        conversation = conversation_out(row)
+        update = await _stage_update(session, conversation)
+    await _announce(runtime, frames, update)
     return conversation
 
 
 async def post(
-    runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
+    runtime: ServiceRuntime,
+    frames: PendingFrames,
+    identity: Identity,
+    conversation_id: str,
+    client_msg_id: str,
+    text: str,
 ) -> Posted:
-    """Store a message once: a retry with the same client message id returns the stored one."""
+    """Store a message once: a retry with the same client message id returns the stored one.
+
+    Stored is stored: once committed the answer is success, whatever the realtime publish does (a failed
+    one is published again from its pending row). A retry publishes the stored message's frame again:
+    the first answer, and maybe its frame, may have been lost together."""
     _check_size(runtime, text)
     try:
-        message, visitor_id = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
+        message, frame = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
     except IntegrityError:
         # This client message id is stored already (a retry, maybe concurrent): return that message.
         async with runtime.db.reading() as session:
             existing = await repo.message_by_client_id(session, conversation_id, client_msg_id)
-        if existing is None:
+            conversation = await repo.conversation(session, identity.account_id, conversation_id)
+        if existing is None or conversation is None:
             raise
-        return Posted(message_out(existing), created=False)
+        stored = message_out(existing)
+        body = {"type": "message.created", "message": stored.model_dump(mode="json")}
+        await frames.send(realtime.channels_of(identity.account_id, conversation["visitor_id"]), body)
+        return Posted(stored, created=False)
     runtime.after_commit()
-    frame = {"type": "message.created", "message": message.model_dump(mode="json")}
-    await _fan_out(runtime, identity.account_id, visitor_id, frame)
+    await frames.publish(frame)
     return Posted(message, created=True)
 
 
 async def _insert_message(
     runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
-) -> tuple[MessageOut, str | None]:
+) -> tuple[MessageOut, Frame]:
     """Insert optimistically; the unique (conversation, client_msg_id) turns a retry into IntegrityError.
 
     Returns the message and the conversation's visitor id.
@@ -252,9 +270,12 @@ async def _insert_message(
             text_length=len(text),
             created_at=values["created_at"],
         )
-        await repo.insert_message(session, values, outbox_row(created.to_event(identity.account_id)))
-    # The values are ours and of the right types: no need to validate them again.
-    return MessageOut.model_construct(**values), row["visitor_id"]
+        # The values are ours and of the right types: no need to validate them again.
+        message = MessageOut.model_construct(**values)
+        body = {"type": "message.created", "message": message.model_dump(mode="json")}
+        frame = realtime.stage(identity.account_id, row["visitor_id"], body)
+        await repo.insert_message(session, values, outbox_row(created.to_event(identity.account_id)), frame.row())
+    return message, frame
 
 
 async def history(

@@ -47,3 +47,15 @@ messages = Table(
 
 outbox = outbox_table(metadata, "chat")
 processed = processed_events_table(metadata, "chat")  # events consumed (visitor.erased), each handled once
+
+# Realtime frames written with the change they announce and deleted once published (`realtime.py`): a frame
+# whose publish failed, or whose process died before publishing it, is published again from here.
+realtime_pending = Table(
+    "chat_realtime_pending",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("channels", String(200), nullable=False),  # space-separated bus channels
+    Column("frame", Text, nullable=False),  # the frame's JSON
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_chat_realtime_pending_created_at", "created_at"),
+)

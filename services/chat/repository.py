@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import RowMapping, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.chat.models import conversations, messages, outbox
+from services.chat.models import conversations, messages, outbox, realtime_pending
 from services.common.db import UTCDateTime, utcnow
 
 # Built once: a statement made per call costs more CPU than its round trip (parameters go separately).
@@ -20,17 +20,19 @@ RESERVE_SEQ = (
 )
 INSERT_MESSAGE = insert(messages)
 INSERT_EVENT = insert(outbox)
+INSERT_FRAME = insert(realtime_pending)
 
 
 def _parameters(table: Table, prefix: str) -> dict[str, Any]:
     return {c.name: bindparam(prefix + c.name, type_=c.type) for c in table.c}
 
 
-# PostgreSQL: the message and its outbox row in one statement (one round trip less per message).
+# PostgreSQL: the message, its outbox row and its pending realtime frame in one statement (one round trip).
 INSERT_MESSAGE_AND_EVENT = (
     insert(outbox)
     .values(_parameters(outbox, "o_"))
     .add_cte(insert(messages).values(_parameters(messages, "m_")).cte("new_message"))
+    .add_cte(insert(realtime_pending).values(_parameters(realtime_pending, "f_")).cte("new_frame"))
 )
 
 
@@ -101,14 +103,22 @@ async def reserve_seq(session: AsyncConnection, account_id: str, conversation_id
     return row
 
 
-async def insert_message(session: AsyncConnection, values: dict[str, Any], event_row: dict[str, Any]) -> None:
-    """Insert a message and its event's outbox row (`outbox_row`); a duplicate raises IntegrityError."""
+async def insert_message(
+    session: AsyncConnection, values: dict[str, Any], event_row: dict[str, Any], frame_row: dict[str, Any]
+) -> None:
+    """Insert a message, its event's outbox row (`outbox_row`) and its realtime frame's pending row
+    (`realtime.Frame.row`); a duplicate raises IntegrityError."""
     if session.dialect.name == "postgresql":
-        params = {f"m_{k}": v for k, v in values.items()} | {f"o_{k}": v for k, v in event_row.items()}
+        params = (
+            {f"m_{k}": v for k, v in values.items()}
+            | {f"o_{k}": v for k, v in event_row.items()}
+            | {f"f_{k}": v for k, v in frame_row.items()}
+        )
         await session.execute(INSERT_MESSAGE_AND_EVENT, params)
     else:
         await session.execute(INSERT_MESSAGE, values)
         await session.execute(INSERT_EVENT, event_row)
+        await session.execute(INSERT_FRAME, frame_row)
 
 
 async def change_conversation(session: AsyncConnection, conversation_id: str, values: dict[str, Any]) -> RowMapping:

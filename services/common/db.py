@@ -1,11 +1,20 @@
-"""The async database of one service: engine, sessions and one transaction per unit of work."""
+"""The async database of one service: engine, sessions and one transaction per unit of work.
 
+SQLite (embedded) runs in WAL mode (readers never wait for the writer) with a busy timeout: a writer waits
+up to `BUSY_TIMEOUT_SECONDS` for the one write lock. Transactions are short and hold nothing across an
+unrelated await, and none may be cancelled half way: a task cancelled inside an aiosqlite transaction can
+leave its connection checked out with the write lock held (the sockets finish a frame under way for that
+reason: `gateway.sockets`). `write_problem` is what `/readyz` asks: can this database take a write now?
+"""
+
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, RowMapping, Table, event, select
+from sqlalchemy import DateTime, MetaData, RowMapping, Table, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DisconnectionError
@@ -20,6 +29,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+BUSY_TIMEOUT_SECONDS = 10.0
 
 
 def new_metadata() -> MetaData:
@@ -54,7 +66,7 @@ def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _: ConnectionPoolEntry) -
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000:.0f}")
     cursor.close()
 
 
@@ -71,7 +83,7 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {}
         if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 10}
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_SECONDS}
         else:
             # No `pool_pre_ping`: with asyncpg it costs three round trips (BEGIN, ping, ROLLBACK) per checkout,
             # the most expensive part of a chat message. A connection the server closed is dropped at
@@ -103,8 +115,42 @@ class Database:
         async with self.engine.connect() as conn:
             await conn.exec_driver_sql("SELECT 1")
 
+    async def write_problem(self, within: float) -> str | None:
+        """Why this database cannot take a write within `within` seconds, or None when it can.
+
+        SQLite: takes the write lock (`BEGIN IMMEDIATE`) and lets it go, on a connection of its own (in a
+        thread, with `within` as its busy timeout: nothing to cancel). PostgreSQL: a transaction that is not read-only
+        and gets a transaction id (a standby refuses), under statement and lock timeouts.
+        """
+        try:
+            if self.is_sqlite:
+                await asyncio.to_thread(_sqlite_write_probe, self.engine.url.database or "", within)
+            else:
+                async with asyncio.timeout(within + 1), self.engine.begin() as connection:  # the server's first
+                    milliseconds = max(1, int(within * 1000))
+                    await connection.execute(text(f"SET LOCAL statement_timeout = {milliseconds}"))
+                    await connection.execute(text(f"SET LOCAL lock_timeout = {milliseconds}"))
+                    probe = text("SELECT current_setting('transaction_read_only'), txid_current()")
+                    read_only, _ = (await connection.execute(probe)).one()
+                    if read_only == "on":
+                        return "the database is read-only"
+        except TimeoutError:
+            return f"no write within {within:g} s"
+        except Exception as exc:  # readiness reports, it never raises
+            return f"{type(exc).__name__}: {exc}"[:300]
+        return None
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _sqlite_write_probe(path: str, timeout: float) -> None:
+    connection = sqlite3.connect(path, timeout=timeout, isolation_level=None)
+    try:
+        connection.execute("BEGIN IMMEDIATE")
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()
 
 
 def upsert_insert(connection: AsyncConnection, table: Table) -> postgresql.Insert | sqlite.Insert:

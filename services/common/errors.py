@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger("floorwalker.errors")
@@ -21,6 +22,10 @@ class AppError(Exception):
         if code:
             self.code = code
         self.details = details
+
+    def headers(self) -> dict[str, str] | None:
+        """Headers the answer carries (`Retry-After`, `Allow`)."""
+        return None
 
     def body(self) -> dict[str, Any]:
         error: dict[str, Any] = {"code": self.code, "message": self.message}
@@ -49,6 +54,18 @@ class NotFound(AppError):
     code = "not_found"
 
 
+class MethodNotAllowed(AppError):
+    status_code = 405
+    code = "method_not_allowed"
+
+    def __init__(self, message: str, *, allow: list[str], code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.allow = allow
+
+    def headers(self) -> dict[str, str] | None:
+        return {"Allow": ", ".join(self.allow)}
+
+
 class Conflict(AppError):
     status_code = 409
     code = "conflict"
@@ -67,10 +84,51 @@ class TooManyRequests(AppError):
         super().__init__(message, code=code, details={"retry_after": retry_after})
         self.retry_after = retry_after
 
+    def headers(self) -> dict[str, str] | None:
+        return {"Retry-After": str(self.retry_after)}
+
+
+class InvalidInput(AppError):
+    """Input no handler may see (JSON nested too deep, NUL or a lone surrogate in a string): 422."""
+
+    status_code = 422
+    code = "invalid_input"
+
 
 class ServiceUnavailable(AppError):
     status_code = 503
     code = "service_unavailable"
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="Stable, for programs: e.g. `conversation_not_found`, `validation_error`.")
+    message: str = Field(description="For people.")
+    details: Any = Field(
+        default=None, description="e.g. the fields of a 422 (`[{field, message, type}]`), `{retry_after}` of a 429."
+    )
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    error: ErrorDetail
+
+
+# The errors any operation may answer (documented on each in the public OpenAPI document).
+ERROR_RESPONSES: dict[int, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Malformed request (e.g. `malformed_json`)."},
+    401: {"model": ErrorBody, "description": "Not authenticated, or the token is invalid or expired."},
+    403: {"model": ErrorBody, "description": "Authenticated, but not allowed."},
+    404: {"model": ErrorBody, "description": "Nothing there (an id of the wrong shape included)."},
+    409: {"model": ErrorBody, "description": "Conflicts with the current state."},
+    413: {"model": ErrorBody, "description": "Body or message too large."},
+    422: {
+        "model": ErrorBody,
+        "description": "Invalid input (`validation_error` with the fields, `json_too_deep`, ...).",
+    },
+    429: {"model": ErrorBody, "description": "Rate limited: see `Retry-After`."},
+    503: {"model": ErrorBody, "description": "A service or Redis is unavailable: retry later."},
+}
 
 
 _STATUS_CODES = {
@@ -94,14 +152,17 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
 
 
 def app_error_response(exc: AppError) -> JSONResponse:
-    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else None
-    return JSONResponse(exc.body(), status_code=exc.status_code, headers=headers)
+    return JSONResponse(exc.body(), status_code=exc.status_code, headers=exc.headers())
 
 
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     errors = exc.errors()
     if any(e.get("type") == "json_invalid" for e in errors):
         return error_response(400, "malformed_json", "The request body is not valid JSON.")
+    path_params = [e["loc"][1] for e in errors if len(e.get("loc", ())) > 1 and e["loc"][0] == "path"]
+    if path_params:
+        # A path id of the wrong shape names nothing that exists: the same answer as an unknown one.
+        return not_found_response(str(path_params[0]))
     fields = [
         {
             "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
@@ -112,6 +173,12 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     ]
     names = ", ".join(f["field"] or "body" for f in fields)
     return error_response(422, "validation_error", f"Invalid request: {names}.", fields)
+
+
+def not_found_response(param: str) -> JSONResponse:
+    """404 for a path parameter naming nothing (`conversation_id` -> `conversation_not_found`)."""
+    what = param.removesuffix("_id").replace("_", " ")
+    return error_response(404, f"{what.replace(' ', '_')}_not_found", f"No such {what}.")
 
 
 def known_error_response(exc: Exception) -> JSONResponse | None:
@@ -137,7 +204,10 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _STATUS_CODES.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail))
+    response = error_response(exc.status_code, code, str(exc.detail))
+    if exc.headers:  # e.g. `Allow` of a 405
+        response.headers.update(exc.headers)
+    return response
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

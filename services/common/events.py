@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from services.common.db import utcnow
 from services.common.ids import new_id
+from services.common.tokens import Identity
 
 P = TypeVar("P", bound="EventPayload")
 
@@ -139,6 +140,66 @@ class VisitorErased(EventPayload):
     erased_at: datetime
 
 
+class SiteState(EventPayload):
+    """What the other services know of a site (the envelope's `account_id` owns it). Never its secret."""
+
+    site_id: str
+    site_key: str
+    name: str
+    domains: list[str]
+    allowed_origins: list[str]
+
+
+class SiteCreated(SiteState):
+    """The gateway created a site."""
+
+    TYPE = "site.created"
+
+
+class SiteUpdated(SiteState):
+    """A site's name, domains, allowed origins or key changed: the full new state, not a diff."""
+
+    TYPE = "site.updated"
+
+
+class SiteDeleted(SiteState):
+    """A site was deleted (its last state): it and everything of it belong to nobody now."""
+
+    TYPE = "site.deleted"
+
+
+class TrackBatchReceived(EventPayload):
+    """A visitor's checked events, accepted at the edge (`POST /api/v1/track/events`) and handed to tracking
+    through the bus (durable: Redis Streams when distributed); the ids and times are fixed, so a redelivery
+    stores nothing twice. The event models are in `services/common/track_events.py`."""
+
+    TYPE = "track.batch"
+    visitor: Identity
+    user_agent: str | None
+    received_at: datetime
+    events: list[dict[str, Any]]  # the checked events as sent; one without `at` happened at `received_at`
+
+    @classmethod
+    def of(
+        cls,
+        visitor: Identity,
+        user_agent: str | None,
+        received_at: datetime,
+        raw: list[dict[str, Any]],
+        kept: Sequence[int],
+    ) -> "TrackBatchReceived":
+        """The events of `raw` at the indices `kept` (those the edge accepted), as they were sent: no second
+        validation here."""
+        events = raw if len(kept) == len(raw) else [raw[index] for index in kept]
+        return cls.model_construct(visitor=visitor, user_agent=user_agent, received_at=received_at, events=events)
+
+    def to_event(self, account_id: str) -> Event:
+        """The events are JSON as they were sent: only the rest is converted."""
+        payload = self.model_dump(mode="json", exclude={"events"})
+        payload["events"] = self.events
+        return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=payload)
+
+
 PAYLOADS: dict[str, type[EventPayload]] = {
     cls.TYPE: cls
     for cls in (
@@ -150,5 +211,9 @@ PAYLOADS: dict[str, type[EventPayload]] = {
         PageviewsRecorded,
         VisitorRobotDetected,
         VisitorErased,
+        TrackBatchReceived,
+        SiteCreated,
+        SiteUpdated,
+        SiteDeleted,
     )
 }

@@ -4,10 +4,9 @@ import json
 import logging
 import time
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
-from starlette.requests import Request
-from starlette.responses import Response
+from prometheus_client import Counter, Histogram, start_http_server
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 HTTP_REQUESTS = Counter("fw_http_requests_total", "HTTP requests handled", ["service", "method", "status"])
@@ -74,5 +73,8 @@ class MetricsMiddleware:
             HTTP_LATENCY.labels(self.service, scope["method"]).observe(time.perf_counter() - start)
 
 
-async def metrics_endpoint(_: Request) -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+def serve_metrics(host: str, port: int) -> WSGIServer:
+    """Prometheus' text format on a port of its own (a thread of this process), never on the public port:
+    only what runs beside the service (Prometheus inside the cluster) reaches it. Any path answers."""
+    server, _ = start_http_server(port, addr=host)
+    return server

@@ -8,10 +8,11 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
+from services.common import log_redaction
 from services.common.migrate import upgrade
-from services.common.observability import setup_logging
+from services.common.observability import serve_metrics, setup_logging
 from services.common.settings import Settings, get_settings
-from services.common.topology import service
+from services.common.topology import METRICS_PORT_OFFSET, service
 
 
 def run_service(
@@ -40,8 +41,22 @@ def yield_cpu(nice: int) -> int:
     return os.getpriority(os.PRIO_PROCESS, 0)
 
 
+def metrics_port(settings: Settings, port: int) -> int | None:
+    """`METRICS_PORT`, else the service's port + 1000; None when 0 (no metrics served)."""
+    chosen = settings.metrics_port if settings.metrics_port is not None else port + METRICS_PORT_OFFSET
+    if chosen > 65535:
+        raise ValueError(f"the metrics port would be {chosen} (PORT + 1000): set METRICS_PORT (0: no metrics)")
+    return chosen or None
+
+
 def serve(app: FastAPI, settings: Settings, port: int) -> None:
-    """Serve an app in this process until it is told to stop."""
+    """Serve an app in this process until it is told to stop, and its metrics on the metrics port."""
+    metrics = metrics_port(settings, port)
+    if metrics is not None:
+        try:
+            serve_metrics(settings.host, metrics)
+        except OSError as exc:
+            raise SystemExit(f"cannot serve metrics on port {metrics} ({exc}): set METRICS_PORT (0: none)") from exc
     # Start-up objects never die: keep them out of the collector, and collect the young generation
     # less often, so a full collection does not pause a busy service for tens of milliseconds.
     gc.freeze()
@@ -50,7 +65,9 @@ def serve(app: FastAPI, settings: Settings, port: int) -> None:
 
 
 def server_config(app: FastAPI, settings: Settings, port: int, host: str) -> uvicorn.Config:
-    """uvicorn with the socket limits of the product: 64 KB frames, no deflate, ping/pong with an idle timeout."""
+    """uvicorn with the socket limits of the product: 64 KB frames, no deflate, ping/pong with an idle timeout;
+    no token reaches its logs (nor any other log of the process: `log_redaction`)."""
+    log_redaction.install()
     return uvicorn.Config(
         app,
         host=host,

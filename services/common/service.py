@@ -2,7 +2,7 @@
 
 A service passes its routers, its outbox table and its event consumers; this module attaches the
 database (migrated at start in the embedded mode), the bus, the outbox relay, error handlers,
-health, readiness and metrics.
+health, readiness and request metrics (served on the process's metrics port: `runner.serve`).
 """
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -18,9 +18,12 @@ from services.common.bus import EventBus, EventHandler, bus_from_settings
 from services.common.db import Database
 from services.common.errors import install_error_handlers
 from services.common.migrate import upgrade_async
-from services.common.observability import MetricsMiddleware, metrics_endpoint
+from services.common.observability import MetricsMiddleware
 from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
+from services.common.validation import InputGuard
+
+READY_WRITE_SECONDS = 1.5  # below the probes' timeout (the Kubernetes base gives 3 s)
 
 
 @dataclass
@@ -67,7 +70,8 @@ def create_service_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     """Build a service app. `bus` is shared by the embedded runner; otherwise the app owns its own.
-    `middleware` (pure ASGI classes taking the app) run inside the metrics middleware, innermost last."""
+    `middleware` (pure ASGI classes taking the app) run inside the metrics middleware and the input guard,
+    innermost last."""
     owns_bus = bus is None
     migrate = settings.should_migrate_on_start()
 
@@ -80,10 +84,12 @@ def create_service_app(
             await runtime.bus.start()
         for consumer in consumers:
             await runtime.bus.consume(name, consumer.types, consumer.handler(runtime))
-        if runtime.relay:
-            await runtime.relay.start()
         for hook in on_start:
             await hook(runtime)
+        # After the hooks: embedded, the gateway's start hook starts the other services, whose consumers must
+        # be on the in-process bus before this relay publishes what its outbox holds (else nobody gets it).
+        if runtime.relay:
+            await runtime.relay.start()
         try:
             yield
         finally:
@@ -103,6 +109,7 @@ def create_service_app(
     install_error_handlers(app)
     for inner in reversed(middleware):
         app.add_middleware(inner)
+    app.add_middleware(InputGuard)  # every body and query checked (`validation`) before any route runs
     app.add_middleware(MetricsMiddleware, service=name)
     for router in routers:
         app.include_router(router)
@@ -113,12 +120,15 @@ def create_service_app(
 
     @app.get("/readyz", include_in_schema=False)
     async def readyz(request: Request) -> JSONResponse:
+        """Ready when the service's database takes a write within `READY_WRITE_SECONDS` (a database locked
+        or read-only is not ready); embedded, the in-process services' databases too (`state.also_ready`)."""
         runtime: ServiceRuntime = request.app.state.runtime
-        try:
-            await runtime.db.ping()
-        except Exception as exc:  # readiness reports, it never raises
-            return JSONResponse({"status": "unavailable", "reason": f"database: {exc}"}, status_code=503)
+        databases = [runtime.db, *getattr(request.app.state, "also_ready", ())]
+        for db in databases:
+            problem = await db.write_problem(READY_WRITE_SECONDS)
+            if problem is not None:
+                reason = f"database {db.engine.url.database or ''}: {problem}"
+                return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 
-    app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     return app

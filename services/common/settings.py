@@ -3,18 +3,18 @@
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET_PREFIX = "dev-insecure-"
+from services.common.secret_store import SECRET_NAMES, data_folder_secrets, secret_problem
 
 
 class Settings(BaseSettings):
     """Every variable is documented in README.md (Configuration)."""
 
-    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
+    model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, hide_input_in_errors=True)
 
     fw_mode: Literal["embedded", "distributed"] = "embedded"
     data_dir: Path = Field(Path("data"), validation_alias=AliasChoices("FW_DATA_DIR", "data_dir"))
@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     tracking_url: str | None = None
     rules_url: str | None = None
     reporting_url: str | None = None
-    jwt_secret: str = DEV_SECRET_PREFIX + "jwt-secret-for-local-use-only"
-    internal_secret: str = DEV_SECRET_PREFIX + "internal-secret-for-local-use-only"
+    # No defaults: set, or (embedded) made at first start in FW_DATA_DIR (`_signing_secrets`). Never in a repr.
+    jwt_secret: str = Field("", repr=False)
+    internal_secret: str = Field("", repr=False)
     admin_api_key: str | None = None
     access_token_ttl: int = 900
     refresh_token_ttl: int = 14 * 24 * 3600
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
     ws_max_frame_bytes: int = 65536
     ws_ping_interval: float = 20.0
     ws_idle_timeout: float = 60.0
+    ws_auth_timeout: float = Field(5.0, gt=0)  # seconds a new socket has to send its `auth` frame
+    ws_messages_per_10s: int = Field(50, ge=0)  # `message.send` frames per socket (0: no limit)
+    ws_visitor_messages_per_10s: int = Field(100, ge=0)  # per visitor, all their sockets (0: no limit)
+    ws_frames_per_10s: int = Field(300, ge=0)  # frames of any type per socket (0: no limit)
     console_origins: str = ""
     live_idle_seconds: int = 300
     outbox_poll_interval: float = 1.0
@@ -53,8 +58,12 @@ class Settings(BaseSettings):
     rate_limit_ip_per_minute: int = 1200
     rate_limit_visitor_per_minute: int = 300
     rate_limit_site_per_second: int = 5000
+    login_attempts_per_15min: int = Field(10, ge=0)  # per e-mail address (0: no limit)
+    login_attempts_per_ip_per_15min: int = Field(100, ge=0)  # per client address (0: no limit)
     track_backlog_limit: int = Field(100_000, ge=1, le=150_000)
-    tracking_nice: int = Field(10, ge=0, le=19)
+    tracking_nice: int = Field(0, ge=0, le=19)  # a deployment's choice (README); 0: an equal share
+    hsts_seconds: int = Field(31_536_000, ge=0)
+    metrics_port: int | None = Field(None, ge=0, le=65535)
 
     def database_url_for(self, service: str) -> str:
         """`<SERVICE>_DATABASE_URL`, else `DATABASE_URL`, else a SQLite file per service in FW_DATA_DIR."""
@@ -77,12 +86,28 @@ class Settings(BaseSettings):
         origins.add(self.public_url.rstrip("/"))
         return origins
 
+    @model_validator(mode="after")
+    def _signing_secrets(self) -> Self:
+        """A secret that is set must be usable (long, not a public development value), in every mode; the
+        embedded mode fills the unset ones from its data folder (made there at first start, mode 0600)."""
+        for name in SECRET_NAMES:
+            value = getattr(self, name)
+            problem = secret_problem(value) if value else None
+            if problem:
+                raise ValueError(f"{name.upper()} {problem}: use a long random value (openssl rand -hex 32)")
+        if self.fw_mode == "embedded" and not all(getattr(self, name) for name in SECRET_NAMES):
+            stored = data_folder_secrets(self.data_dir)
+            for name in SECRET_NAMES:
+                if not getattr(self, name):
+                    setattr(self, name, stored[name])
+        return self
+
     def check_production_secrets(self) -> None:
-        """Refuse the built-in development secrets outside the embedded mode."""
-        if self.fw_mode == "distributed" and os.environ.get("FW_ALLOW_DEV_SECRETS") != "1":
-            for name in ("jwt_secret", "internal_secret"):
-                if getattr(self, name).startswith(DEV_SECRET_PREFIX):
-                    raise RuntimeError(f"{name.upper()} must be set in the distributed mode")
+        """Refuse to serve without usable signing secrets (the distributed mode has no data-folder ones)."""
+        for name in SECRET_NAMES:
+            problem = secret_problem(getattr(self, name))
+            if problem:
+                raise RuntimeError(f"{name.upper()} {problem}: set it to a long random value (openssl rand -hex 32)")
 
 
 @lru_cache

@@ -1,15 +1,17 @@
 """Signed tokens: operators' access tokens, visitors' tokens, and the gateway's internal identity."""
 
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import jwt
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from services.common.errors import Unauthorized
+from services.common.secret_store import secret_problem
 
-ALGORITHM = "HS256"
+ALGORITHM = "HS256"  # the only one accepted: `none`, RS256, HS512 ... are refused (401)
 Role = Literal["operator", "supervisor", "admin"]
+ClaimId = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Identity(BaseModel):
@@ -31,15 +33,56 @@ class Identity(BaseModel):
         return self.kind == "user"
 
 
+class _Claims(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    exp: int
+    iat: int
+
+
+class AccessClaims(_Claims):
+    typ: Literal["access"]
+    sub: ClaimId
+    acc: ClaimId
+    role: Role
+    name: str | None = Field(default=None, max_length=200)
+    sid: ClaimId | None = None  # the refresh token family (the login session) it was issued with
+
+
+class VisitorClaims(_Claims):
+    typ: Literal["visitor"]
+    sub: ClaimId
+    acc: ClaimId
+    site: ClaimId
+    bot: str | None = Field(default=None, max_length=200)
+    cst: bool | None = None
+
+
+_PUBLIC_CLAIMS: TypeAdapter[AccessClaims | VisitorClaims] = TypeAdapter(
+    Annotated[AccessClaims | VisitorClaims, Field(discriminator="typ")]
+)
+
+
+def _usable(secret: str) -> str:
+    """A signing secret that is empty or public would make every token forgeable: never sign with one."""
+    problem = secret_problem(secret)
+    if problem:
+        raise RuntimeError(f"the signing secret {problem}")
+    return secret
+
+
 def encode(claims: dict[str, Any], secret: str, ttl: int) -> str:
     now = int(time.time())
-    return jwt.encode({**claims, "iat": now, "exp": now + ttl}, secret, algorithm=ALGORITHM)
+    return jwt.encode({**claims, "iat": now, "exp": now + ttl}, _usable(secret), algorithm=ALGORITHM)
 
 
 def decode(token: str, secret: str, *types: str) -> dict[str, Any]:
-    """Verify a token once and check that its `typ` claim is one of `types`."""
+    """Verify a token once (HS256 only, `exp`, `iat` and `typ` required) and check its `typ` is one of `types`."""
+    if secret_problem(secret):
+        raise Unauthorized("The token is not valid.", code="invalid_token")  # nothing verifies against such a key
     try:
-        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "typ"]})
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=[ALGORITHM], options={"require": ["exp", "iat", "typ"]}
+        )
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("The token has expired.", code="token_expired") from exc
     except jwt.PyJWTError as exc:
@@ -49,14 +92,17 @@ def decode(token: str, secret: str, *types: str) -> dict[str, Any]:
     return claims
 
 
-def access_token(identity: Identity, secret: str, ttl: int) -> str:
-    claims = {
+def access_token(identity: Identity, secret: str, ttl: int, session_id: str | None = None) -> str:
+    """`session_id`: the refresh token family this token belongs to (claim `sid`)."""
+    claims: dict[str, Any] = {
         "typ": "access",
         "sub": identity.user_id,
         "acc": identity.account_id,
         "role": identity.role,
         "name": identity.name,
     }
+    if session_id:
+        claims["sid"] = session_id
     return encode(claims, secret, ttl)
 
 
@@ -74,21 +120,28 @@ def visitor_token(identity: Identity, secret: str, ttl: int) -> str:
     return encode(claims, secret, ttl)
 
 
-def _public_identity(claims: dict[str, Any]) -> tuple[Identity, int]:
-    if claims["typ"] == "access":
-        identity = Identity(
-            kind="user", account_id=claims["acc"], user_id=claims["sub"], role=claims["role"], name=claims.get("name")
-        )
+def _claims(claims: dict[str, Any]) -> AccessClaims | VisitorClaims:
+    """The claims of a verified token, checked: a missing claim or an unknown role is a bad token (401)."""
+    try:
+        return _PUBLIC_CLAIMS.validate_python(claims)
+    except ValidationError as exc:
+        raise Unauthorized("The token is not valid.", code="invalid_token") from exc
+
+
+def _public_identity(raw: dict[str, Any]) -> tuple[Identity, int]:
+    claims = _claims(raw)
+    if isinstance(claims, AccessClaims):
+        identity = Identity(kind="user", account_id=claims.acc, user_id=claims.sub, role=claims.role, name=claims.name)
     else:
         identity = Identity(
             kind="visitor",
-            account_id=claims["acc"],
-            site_id=claims["site"],
-            visitor_id=claims["sub"],
-            robot=claims.get("bot"),
-            consent=claims.get("cst"),
+            account_id=claims.acc,
+            site_id=claims.site,
+            visitor_id=claims.sub,
+            robot=claims.bot,
+            consent=claims.cst,
         )
-    return identity, int(claims["exp"])
+    return identity, claims.exp
 
 
 def identity_from_access(token: str, secret: str) -> tuple[Identity, int]:
@@ -97,6 +150,12 @@ def identity_from_access(token: str, secret: str) -> tuple[Identity, int]:
 
 def identity_from_visitor(token: str, secret: str) -> tuple[Identity, int]:
     return _public_identity(decode(token, secret, "visitor"))
+
+
+def access_session(token: str, secret: str) -> str | None:
+    """The login session (refresh token family) of an operator's access token, if it names one."""
+    claims = _claims(decode(token, secret, "access"))
+    return claims.sid if isinstance(claims, AccessClaims) else None
 
 
 _VERIFIED_LIMIT = 20_000
@@ -129,4 +188,7 @@ def internal_token(identity: Identity, secret: str) -> str:
 
 
 def identity_from_internal(token: str, secret: str) -> Identity:
-    return Identity.model_validate(decode(token, secret, "internal")["id"])
+    try:
+        return Identity.model_validate(decode(token, secret, "internal").get("id"))
+    except ValidationError as exc:
+        raise Unauthorized("The identity header is not valid.", code="invalid_token") from exc

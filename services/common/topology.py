@@ -6,6 +6,8 @@ manifests (checked by `tests/deploy`), so the three never disagree on names, por
 
 from dataclasses import dataclass
 
+METRICS_PORT_OFFSET = 1000  # a process serves /metrics on its port + this, unless METRICS_PORT says otherwise
+
 
 @dataclass(frozen=True)
 class ServiceSpec:
@@ -16,6 +18,11 @@ class ServiceSpec:
     @property
     def module(self) -> str:
         return f"services.{self.name}"
+
+    @property
+    def metrics_port(self) -> int:
+        """Where its Prometheus metrics are served (`METRICS_PORT` unset): the service's port + 1000."""
+        return self.port + METRICS_PORT_OFFSET
 
     @property
     def url_env(self) -> str:

@@ -1,7 +1,7 @@
 """What the widget sends to `POST /api/v1/track/events` (docs/api.md, Tracking), checked at the edge.
 
-Shared by the gateway, which checks each event and hands the valid ones on as a `track.batch` event,
-and the tracking service, which stores them.
+Shared by the gateway, which checks each event and hands the valid ones on as a `track.batch` event
+(`events.TrackBatchReceived`), and the tracking service, which stores them.
 """
 
 import json
@@ -15,8 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
 from services.common.errors import BadRequest, PayloadTooLarge
-from services.common.events import Event, EventPayload
-from services.common.tokens import Identity
 
 MAX_EVENTS = 100
 MAX_BODY_BYTES = 65_536
@@ -136,6 +134,11 @@ class TrackBatch(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     events: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_EVENTS)
+    visitor_token: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="The visitor token, for a beacon (`sendBeacon` sets no headers); else `Authorization: Bearer`.",
+    )
 
 
 class RejectedEvent(BaseModel):
@@ -180,13 +183,15 @@ def read_batch(body: bytes) -> TrackBatch:
     if not isinstance(data, dict):
         raise BadRequest('The body must be a JSON object {"events": [...]}.', code="malformed_json")
     events = data.get("events")
+    token = data.get("visitor_token")
     if (
-        len(data) == 1
+        len(data) == (1 if token is None else 2)
+        and (token is None or type(token) is str)
         and type(events) is list
         and 0 < len(events) <= MAX_EVENTS
         and all(type(e) is dict for e in events)
     ):
-        return TrackBatch.model_construct(events=events)  # the shape is right: nothing to say about it
+        return TrackBatch.model_construct(events=events, visitor_token=token)  # the shape is right
     try:
         return TrackBatch.model_validate(data)
     except ValidationError as exc:
@@ -247,33 +252,3 @@ def check_events(raw: list[dict[str, Any]], received_at: datetime) -> tuple[list
             continue
         valid.append((index, event, event_time(event, received_at)))
     return valid, rejected
-
-
-class TrackBatchReceived(EventPayload):
-    """A visitor's checked events, accepted at the edge and handed to tracking through the bus (durable:
-    Redis Streams when distributed); the ids and times are fixed, so a redelivery stores nothing twice."""
-
-    TYPE = "track.batch"
-    visitor: Identity
-    user_agent: str | None
-    received_at: datetime
-    events: list[dict[str, Any]]  # the checked events as sent; one without `at` happened at `received_at`
-
-    @classmethod
-    def of(
-        cls,
-        visitor: Identity,
-        user_agent: str | None,
-        received_at: datetime,
-        raw: list[dict[str, Any]],
-        checked: list[CheckedEvent],
-    ) -> "TrackBatchReceived":
-        """The checked events as they were sent: no second validation here."""
-        events = raw if len(checked) == len(raw) else [raw[index] for index, _, _ in checked]
-        return cls.model_construct(visitor=visitor, user_agent=user_agent, received_at=received_at, events=events)
-
-    def to_event(self, account_id: str) -> Event:
-        """The events are JSON as they were sent: only the rest is converted."""
-        payload = self.model_dump(mode="json", exclude={"events"})
-        payload["events"] = self.events
-        return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=payload)

@@ -1,31 +1,28 @@
-"""Accounts, users, memberships and sites: the gateway's own data."""
+"""Accounts, users and memberships: who belongs to which account, with which role.
 
-import secrets
+Only an account's admins change its members (the routes check the role); an account always keeps one
+admin at least. A person joins a second account only by accepting an invitation (`invitations.py`).
+"""
+
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, insert, select, update
+from sqlalchemy import RowMapping, Select, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.common.db import account_row, utcnow
+from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
-from services.gateway.api.schemas import (
-    CreateSite,
-    SiteBlocking,
-    SiteOut,
-    SitePrivacy,
-    UpdateSite,
-    UserOut,
-    WidgetLook,
-)
-from services.gateway.models import accounts, memberships, sites, users
+from services.gateway import audit
+from services.gateway.api.schemas import Role, UserOut
+from services.gateway.models import accounts, memberships, refresh_tokens, users
 from services.gateway.passwords import hash_password
 
 
-async def create_account(session: AsyncConnection, name: str) -> str:
+async def create_account(session: AsyncConnection, name: str, actor: audit.Actor = audit.SYSTEM) -> str:
     account_id = new_id()
     await session.execute(insert(accounts).values(id=account_id, name=name, created_at=utcnow()))
+    await audit.record(session, account_id, actor, "account.created", ("account", account_id), after={"name": name})
     return account_id
 
 
@@ -33,30 +30,39 @@ async def user_by_email(session: AsyncConnection, email: str) -> RowMapping | No
     return (await session.execute(select(users).where(users.c.email == email.lower()))).mappings().first()
 
 
-async def add_user(
-    session: AsyncConnection, account_id: str, email: str, password: str, name: str, role: str
-) -> UserOut:
-    """Create the user (or reuse the existing one with that e-mail) and give them a role in the account."""
-    existing = await user_by_email(session, email)
-    if existing is None:
-        user_id = new_id()
-        await session.execute(
-            insert(users).values(
-                id=user_id, email=email.lower(), name=name, password_hash=hash_password(password), created_at=utcnow()
-            )
+async def create_user(session: AsyncConnection, email: str, name: str, password_hash: str) -> str:
+    user_id = new_id()
+    await session.execute(
+        insert(users).values(
+            id=user_id, email=email.lower(), name=name, password_hash=password_hash, created_at=utcnow()
         )
-    else:
-        user_id = existing["id"]
-        name = existing["name"]
-        member = await session.execute(
-            select(memberships.c.role).where(memberships.c.user_id == user_id, memberships.c.account_id == account_id)
-        )
-        if member.first() is not None:
-            raise Conflict("This user already belongs to the account.", code="user_exists")
+    )
+    return user_id
+
+
+async def is_member(session: AsyncConnection, account_id: str, user_id: str) -> bool:
+    query = select(memberships.c.role).where(memberships.c.user_id == user_id, memberships.c.account_id == account_id)
+    return (await session.execute(query)).first() is not None
+
+
+async def add_member(session: AsyncConnection, account_id: str, user_id: str, role: str) -> None:
     await session.execute(
         insert(memberships).values(user_id=user_id, account_id=account_id, role=role, created_at=utcnow())
     )
-    return UserOut(id=user_id, email=email.lower(), name=name, role=role, account_id=account_id)
+
+
+async def add_user(
+    session: AsyncConnection, account_id: str, email: str, password: str, name: str, role: str
+) -> UserOut:
+    """A new user with a role in the account, at once: for the account's first admin and the demo seed only
+    (`POST /users` invites). An e-mail already taken is a conflict."""
+    if await user_by_email(session, email) is not None:
+        raise Conflict("This e-mail belongs to a user already.", code="user_exists")
+    user_id = await create_user(session, email, name, hash_password(password))
+    await add_member(session, account_id, user_id, role)
+    return UserOut.model_validate(
+        {"id": user_id, "email": email.lower(), "name": name, "role": role, "account_id": account_id}
+    )
 
 
 async def memberships_of(session: AsyncConnection, user_id: str) -> Sequence[RowMapping]:
@@ -69,100 +75,87 @@ async def memberships_of(session: AsyncConnection, user_id: str) -> Sequence[Row
     return (await session.execute(query)).mappings().all()
 
 
-async def account_users(session: AsyncConnection, account_id: str) -> list[UserOut]:
-    query = (
+def _members(account_id: str) -> Select[Any]:
+    return (
         select(users.c.id, users.c.email, users.c.name, memberships.c.role, memberships.c.account_id)
         .join(memberships, memberships.c.user_id == users.c.id)
         .where(memberships.c.account_id == account_id)
-        .order_by(users.c.email)
-    )
-    return [UserOut.model_validate(dict(r)) for r in (await session.execute(query)).mappings()]
-
-
-def _origin(url: str) -> str:
-    return url.rstrip("/")
-
-
-def site_out(row: RowMapping | dict[str, Any], public_url: str, with_secret: bool = False) -> SiteOut:
-    snippet = f'<script src="{public_url.rstrip("/")}/widget.js" data-site="{row["site_key"]}" async></script>'
-    return SiteOut(
-        id=row["id"],
-        account_id=row["account_id"],
-        name=row["name"],
-        site_key=row["site_key"],
-        domains=row["domains"],
-        allowed_origins=row["allowed_origins"],
-        widget=WidgetLook.model_validate(row["widget"]),
-        privacy=SitePrivacy.model_validate(row["privacy"] or {}),
-        blocking=SiteBlocking.model_validate(row["blocking"] or {}),
-        embed_snippet=snippet,
-        secret=row["secret"] if with_secret else None,
     )
 
 
-async def create_site(
-    session: AsyncConnection, account_id: str, body: CreateSite, public_url: str, site_key: str | None = None
-) -> SiteOut:
-    values = {
-        "id": new_id(),
-        "account_id": account_id,
-        "name": body.name,
-        "site_key": site_key or secrets.token_urlsafe(16),
-        "domains": [d.lower() for d in body.domains],
-        "allowed_origins": sorted({_origin(str(o)) for o in body.allowed_origins}),
-        "widget": body.widget.model_dump(),
-        "secret": secrets.token_hex(24),
-        "privacy": body.privacy.model_dump(),
-        "blocking": body.blocking.model_dump(),
-        "created_at": utcnow(),
-    }
-    await session.execute(insert(sites).values(**values))
-    return site_out(values, public_url, with_secret=True)
+async def account_users(session: AsyncConnection, account_id: str) -> list[UserOut]:
+    rows = (await session.execute(_members(account_id).order_by(users.c.email))).mappings()
+    return [UserOut.model_validate(dict(r)) for r in rows]
 
 
-async def account_site(session: AsyncConnection, account_id: str, site_id: str) -> RowMapping:
-    return await account_row(session, sites, account_id, site_id, NotFound("No such site.", code="site_not_found"))
-
-
-async def update_site(
-    session: AsyncConnection, account_id: str, site_id: str, body: UpdateSite, public_url: str
-) -> SiteOut:
-    await account_site(session, account_id, site_id)
-    changes: dict[str, Any] = {}
-    if body.name is not None:
-        changes["name"] = body.name
-    if body.domains is not None:
-        changes["domains"] = [d.lower() for d in body.domains]
-    if body.allowed_origins is not None:
-        changes["allowed_origins"] = sorted({_origin(str(o)) for o in body.allowed_origins})
-    for name in ("widget", "privacy", "blocking"):
-        part = getattr(body, name)
-        if part is not None:
-            changes[name] = part.model_dump()
-    if changes:
-        await session.execute(update(sites).where(sites.c.id == site_id).values(**changes))
-    return site_out(await account_site(session, account_id, site_id), public_url, with_secret=True)
-
-
-async def rotate_secret(session: AsyncConnection, account_id: str, site_id: str, public_url: str) -> SiteOut:
-    await account_site(session, account_id, site_id)
-    await session.execute(update(sites).where(sites.c.id == site_id).values(secret=secrets.token_hex(24)))
-    return site_out(await account_site(session, account_id, site_id), public_url, with_secret=True)
-
-
-async def account_sites(session: AsyncConnection, account_id: str, public_url: str) -> list[SiteOut]:
-    rows = (
-        await session.execute(select(sites).where(sites.c.account_id == account_id).order_by(sites.c.created_at))
-    ).mappings()
-    return [site_out(r, public_url) for r in rows]
-
-
-async def site_by_key(session: AsyncConnection, site_key: str) -> RowMapping:
-    row = (await session.execute(select(sites).where(sites.c.site_key == site_key))).mappings().first()
+async def account_user(session: AsyncConnection, account_id: str, user_id: str) -> UserOut:
+    """A member of the account; anyone else (of another account, or nobody) is not found."""
+    row = (await session.execute(_members(account_id).where(users.c.id == user_id))).mappings().first()
     if row is None:
-        raise NotFound("Unknown site key.", code="unknown_site")
-    return row
+        raise NotFound("No such user in this account.", code="user_not_found")
+    return UserOut.model_validate(dict(row))
 
 
-async def site_by_id(session: AsyncConnection, site_id: str) -> RowMapping | None:
-    return (await session.execute(select(sites).where(sites.c.id == site_id))).mappings().first()
+async def _lock_account(session: AsyncConnection, account_id: str) -> None:
+    """Changes of one account's members, one at a time: a write to the account's row (a row lock on
+    PostgreSQL, the write lock on SQLite), so two admins demoting each other cannot leave none."""
+    await session.execute(update(accounts).where(accounts.c.id == account_id).values(name=accounts.c.name))
+
+
+async def _check_not_last_admin(session: AsyncConnection, account_id: str, member: UserOut) -> None:
+    if member.role != "admin":
+        return
+    admins = await session.scalar(
+        select(func.count())
+        .select_from(memberships)
+        .where(memberships.c.account_id == account_id, memberships.c.role == "admin")
+    )
+    if (admins or 0) <= 1:
+        raise Conflict("The account's last admin cannot be removed or demoted.", code="last_admin")
+
+
+async def change_role(
+    session: AsyncConnection, account_id: str, user_id: str, role: Role, actor: audit.Actor
+) -> UserOut:
+    await _lock_account(session, account_id)
+    member = await account_user(session, account_id, user_id)
+    if member.role == role:
+        return member
+    if role != "admin":
+        await _check_not_last_admin(session, account_id, member)
+    await session.execute(
+        update(memberships)
+        .where(memberships.c.account_id == account_id, memberships.c.user_id == user_id)
+        .values(role=role)
+    )
+    await audit.record(
+        session,
+        account_id,
+        actor,
+        "membership.role_changed",
+        ("membership", user_id),
+        {"role": member.role},
+        {"role": role},
+    )
+    return member.model_copy(update={"role": role})
+
+
+async def remove_member(session: AsyncConnection, account_id: str, user_id: str, actor: audit.Actor) -> None:
+    """The person leaves the account (their user stays); their sessions in it end."""
+    await _lock_account(session, account_id)
+    member = await account_user(session, account_id, user_id)
+    await _check_not_last_admin(session, account_id, member)
+    await session.execute(
+        delete(memberships).where(memberships.c.account_id == account_id, memberships.c.user_id == user_id)
+    )
+    await session.execute(
+        update(refresh_tokens)
+        .where(
+            refresh_tokens.c.user_id == user_id,
+            refresh_tokens.c.account_id == account_id,
+            refresh_tokens.c.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
+    before = {"email": member.email, "name": member.name, "role": member.role}
+    await audit.record(session, account_id, actor, "membership.removed", ("membership", user_id), before=before)

@@ -5,19 +5,23 @@ import contextlib
 from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from services.common.bus import EventBus
 from services.common.service import Hook, ServiceRuntime, create_service_app
 from services.common.settings import Settings, get_settings
 from services.gateway.api.forward import router as forward_router
 from services.gateway.api.routes import router as api_router
+from services.gateway.api_docs import router as docs_router
+from services.gateway.cors import Cors, SiteOrigins
 from services.gateway.demo.pages import router as demo_router
 from services.gateway.demo.seed import seed_demo
 from services.gateway.edge import Edge
+from services.gateway.headers import SecurityHeaders
 from services.gateway.hub import Hub
+from services.gateway.models import outbox
 from services.gateway.openapi import router as openapi_router
 from services.gateway.proxy import ServiceClients
+from services.gateway.routes_table import EdgePaths
 from services.gateway.sites import SiteDirectory
 from services.gateway.sockets import router as socket_router
 from services.gateway.static import mount_static
@@ -38,6 +42,7 @@ def create_app(
         for app in (service_apps or {}).values():
             await stack.enter_async_context(app.router.lifespan_context(app))
         runtime.extras["sites"] = SiteDirectory(runtime)
+        runtime.extras["site_origins"] = SiteOrigins(runtime.db)
         runtime.extras["clients"] = ServiceClients(settings, service_apps)
         runtime.extras["hub"] = Hub(runtime.bus)
         runtime.extras["edge"] = Edge(runtime)
@@ -58,22 +63,20 @@ def create_app(
     app = create_service_app(
         "gateway",
         settings,
-        routers=[api_router, socket_router, demo_router, openapi_router],
+        routers=[api_router, socket_router, demo_router, openapi_router, docs_router],
         bus=bus,
+        outbox=outbox,  # site.created/updated/deleted
         on_start=[start, *on_ready],
         on_stop=[stop],
-        middleware=[TrackIngestFastPath],
+        middleware=[EdgePaths, TrackIngestFastPath],
         docs_url=None,
         openapi_url=None,
         redoc_url=None,
     )
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origin_regex=".*",
-        allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-        allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
-        max_age=600,
-    )
+    # embedded: /readyz also asks the in-process services' databases whether they take a write
+    app.state.also_ready = [service.state.runtime.db for service in (service_apps or {}).values()]
+    app.add_middleware(Cors, settings=settings)
+    app.add_middleware(SecurityHeaders, settings=settings)  # outermost: preflights and refusals get them too
     mount_static(app, settings)
     app.include_router(forward_router)
     return app

@@ -1,7 +1,9 @@
 """Fan-out of bus channels to the sockets connected to this gateway process.
 
 One bus subscription per channel per process; each socket has its own bounded outgoing queue
-and writer, so one slow client never holds up the others.
+and writer, so one slow client never holds up the others. When the bus had to subscribe again (its
+connection to Redis was lost: Redis restarted or failed over), the frames of the gap are gone: every
+socket gets `{"type": "resync", "reason": "realtime_gap"}` and resumes its conversations by sequence number.
 """
 
 import asyncio
@@ -16,6 +18,7 @@ from services.common.bus import EventBus
 
 log = logging.getLogger("floorwalker.gateway.hub")
 QUEUE_LIMIT = 1000
+RESYNC_FRAME = json.dumps({"type": "resync", "reason": "realtime_gap"}, separators=(",", ":"))
 
 
 class SocketClient:
@@ -55,6 +58,7 @@ class Hub:
         self.bus = bus
         self.channels: dict[str, set[SocketClient]] = {}
         self._lock = asyncio.Lock()
+        bus.on_realtime_gap(self.resync)
 
     async def join(self, channel: str, client: SocketClient) -> None:
         async with self._lock:
@@ -81,6 +85,14 @@ class Hub:
         text = json.dumps(frame, separators=(",", ":"))
         for client in list(members):
             client.push_text(text)
+
+    async def resync(self) -> None:
+        """Tell every socket of this process that it may have missed frames (each once, whatever its channels)."""
+        clients = {client for members in self.channels.values() for client in members}
+        if clients:
+            log.warning("realtime gap: telling %d sockets to resync", len(clients))
+        for client in clients:
+            client.push_text(RESYNC_FRAME)
 
     def connection_count(self) -> int:
         return len({c for members in self.channels.values() for c in members})

@@ -1,8 +1,10 @@
-"""Tables owned by the gateway: accounts, users and their roles, sites, refresh tokens."""
+"""Tables owned by the gateway: accounts, users and their roles, invitations, sites, refresh tokens, the audit
+log and the outbox of its events (`site.*`)."""
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint
 
 from services.common.db import UTCDateTime, new_metadata
+from services.common.outbox import outbox_table
 
 metadata = new_metadata()
 
@@ -22,6 +24,7 @@ users = Table(
     Column("name", String(200), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("last_login_at", UTCDateTime, nullable=True),
 )
 
 memberships = Table(
@@ -58,6 +61,53 @@ refresh_tokens = Table(
     Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
     Column("account_id", String(36), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
-    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),  # used up by a rotation, or its family was revoked
+    # One login's chain of rotated tokens (a session): a reused token revokes them all. `sid` in access tokens.
+    Column("family_id", String(36), nullable=False),
+    Column("created_at", UTCDateTime, nullable=True),
     UniqueConstraint("token_hash"),
+    Index("ix_refresh_tokens_family", "family_id"),
+    Index("ix_refresh_tokens_user", "user_id"),
 )
+
+# A person asked to join an account; a membership only once they accept. `user_id` is always set: an
+# unknown e-mail gets its user (with the password the admin chose) made with the invitation (`new_user`),
+# and that invitation is accepted by the user's first login.
+account_invitations = Table(
+    "account_invitations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("email", String(320), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("invited_by", String(36), nullable=True),
+    Column("new_user", Boolean, nullable=False),
+    Column("state", String(16), nullable=False),  # pending, accepted, declined, withdrawn
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("decided_at", UTCDateTime, nullable=True),
+    Index("ix_account_invitations_account", "account_id", "state"),
+    Index("ix_account_invitations_user", "user_id", "state"),
+)
+
+# Who changed what in an account's configuration, with the state before and after (never a secret).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", String(36), primary_key=True),  # UUIDv7: sorts by time
+    Column("account_id", String(36), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("actor_type", String(16), nullable=False),  # user, system, installation
+    Column("actor_id", String(36), nullable=True),
+    Column("actor_name", String(200), nullable=True),
+    Column("action", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=False),
+    Column("entity_id", String(36), nullable=False),
+    Column("before", JSON, nullable=True),
+    Column("after", JSON, nullable=True),
+    Index("ix_audit_log_account", "account_id", "id"),
+    Index("ix_audit_log_entity", "account_id", "entity_type", "entity_id", "id"),
+)
+
+outbox = outbox_table(metadata, "gateway")

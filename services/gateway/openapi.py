@@ -1,14 +1,17 @@
-"""One OpenAPI document for the public API: the gateway's endpoints plus those of the services."""
+"""One OpenAPI document for the public API: the gateway's endpoints plus the services' declared public
+routes (`routes_table`: what the edge forwards is what the document shows), their path parameters with
+the shapes the edge checks, and every operation's error answers in the one error schema."""
 
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse
 
+from services.common.errors import ERROR_RESPONSES, ErrorBody
 from services.common.service import ServiceRuntime
-from services.gateway.proxy import ROUTES, ServiceClients
+from services.common.validation import ID_SHAPE
+from services.gateway.proxy import ServiceClients
+from services.gateway.routes_table import PARAMETER_SHAPES, ROUTES, SERVICES
 
 router = APIRouter(include_in_schema=False)
 
@@ -22,31 +25,58 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
     doc = get_openapi(
         title="Floorwalker API", version="1.0.0", routes=app.routes, description="The public API of Floorwalker."
     )
-    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    doc.setdefault("components", {}).setdefault("schemas", {})
     clients: ServiceClients = runtime.extras["clients"]
-    prefixes = {name: [p for p, n in ROUTES if n == name] for _, name in ROUTES}
     complete = True
-    for name, owned in prefixes.items():
+    for name in SERVICES:
         try:
             service_doc = (await clients.client(name).get("/openapi.json")).json()
         except Exception:
             complete = False
             continue
-        for path, item in service_doc.get("paths", {}).items():
-            if any(path.startswith(p) for p in owned):
-                # The gateway's own operation on a path (e.g. the composed exports) is the one callers reach.
-                doc["paths"][path] = {**item, **doc["paths"].get(path, {})}
-        schemas.update(service_doc.get("components", {}).get("schemas", {}))
+        _merge_service(doc, service_doc, name)
+    _document_errors(doc)
     if complete:
         runtime.extras["openapi"] = doc
     return doc
 
 
+def _merge_service(doc: dict[str, Any], service_doc: dict[str, Any], name: str) -> None:
+    """The service's operations the edge forwards; the gateway's own operation on a path (e.g. the composed
+    exports) is the one callers reach."""
+    public = {(r.template, r.method.lower()) for r in ROUTES if r.public and r.service == name}
+    for path, item in service_doc.get("paths", {}).items():
+        operations = {method: op for method, op in item.items() if (path, method) in public}
+        if operations:
+            doc["paths"][path] = {**operations, **doc["paths"].get(path, {})}
+    doc["components"]["schemas"].update(service_doc.get("components", {}).get("schemas", {}))
+
+
+def _document_errors(doc: dict[str, Any]) -> None:
+    """Every operation answers its errors in `ErrorBody` (FastAPI's own 422 schema is not what is sent),
+    and a path parameter the edge checks has that shape."""
+    error_schema = ErrorBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = doc["components"]["schemas"]
+    schemas.update(error_schema.pop("$defs", {}))
+    schemas["ErrorBody"] = error_schema
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    ref = {"$ref": "#/components/schemas/ErrorBody"}
+    for item in doc["paths"].values():
+        for operation in item.values():
+            responses = operation.setdefault("responses", {})
+            for status, declared in ERROR_RESPONSES.items():
+                responses[str(status)] = {
+                    "description": declared["description"],
+                    "content": {"application/json": {"schema": ref}},
+                }
+            for parameter in operation.get("parameters", []):
+                shape = PARAMETER_SHAPES.get(parameter["name"]) if parameter.get("in") == "path" else None
+                if shape is not None:
+                    parameter["schema"] = {"type": "string", "pattern": shape.pattern}
+                    parameter["description"] = "A UUID." if shape is ID_SHAPE else "Letters, digits, `_`, `-` (1-64)."
+
+
 @router.get("/api/openapi.json")
 async def openapi_json(request: Request) -> dict[str, Any]:
     return await merged_openapi(request)
-
-
-@router.get("/api/docs")
-async def docs() -> HTMLResponse:
-    return get_swagger_ui_html(openapi_url="/api/openapi.json", title="Floorwalker API")

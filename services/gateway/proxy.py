@@ -1,7 +1,10 @@
 """The gateway's way to the services: HTTP in the distributed mode, in-process ASGI when embedded.
 
-Public requests under /api/v1 are forwarded to the service owning the path, with the caller's
-identity in a signed internal header (any such header from outside is dropped).
+Public requests are forwarded only when they matched a declared route (`routes_table`), to the
+service owning it, on the path built from the checked parameters, with the caller's identity in a signed
+internal header (any such header from outside is dropped). The gateway's own calls (`call`) go through
+the same table. Both transports are given the same request target, so a service sees the same path
+embedded and distributed.
 
 Both the sockets' calls (`ServiceClients.call`, one per `message.send`) and the REST proxy take a lean
 HTTP/1.1 client of their own (`Upstream`: keep-alive connections, httptools' parser); httpx's client was
@@ -13,7 +16,7 @@ import asyncio
 import json as jsonlib
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -21,20 +24,12 @@ import httptools
 import httpx
 from fastapi import FastAPI, Request, Response
 
-from services.common.errors import NotFound, PayloadTooLarge, ServiceUnavailable
+from services.common.errors import PayloadTooLarge, ServiceUnavailable
 from services.common.settings import Settings
 from services.common.tokens import INTERNAL_HEADER, INTERNAL_TTL, Identity, internal_token
+from services.common.validation import MAX_BODY_BYTES, check_json_value
+from services.gateway.routes_table import SERVICES, RouteMatch, match_call
 
-ROUTES: tuple[tuple[str, str], ...] = (
-    ("/api/v1/conversations", "chat"),
-    ("/api/v1/track", "tracking"),
-    ("/api/v1/visitors", "tracking"),
-    ("/api/v1/rules", "rules"),
-    ("/api/v1/reports", "reporting"),
-    ("/api/v1/contacts", "tracking"),
-    ("/internal/v1/track", "tracking"),  # reached only by the gateway itself: the public proxy forwards /api/v1
-)
-MAX_BODY_BYTES = 1_048_576
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent")
 FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id")
 
@@ -44,14 +39,16 @@ MAX_CONNECTIONS = 200
 MAX_IDLE_CONNECTIONS = 100
 IDLE_SECONDS = 4.0  # below uvicorn's keep-alive timeout (5 s): we drop a connection before the server does
 TOKEN_REUSE_SECONDS = INTERNAL_TTL / 4  # a cached internal token has at least 3/4 of its life left
-SAFE_PATH = "/-._~!$&'()*+,;=:@"  # RFC 3986 pchar (and /) stay; anything else, e.g. spaces, is escaped
+SAFE_TARGET = "/-._~!$&'()*+,;=:@%?"  # RFC 3986 pchar, `/`, `?` and escapes stay; anything else is escaped
 
 
-def service_for(path: str) -> str:
-    for prefix, name in ROUTES:
-        if path == prefix or path.startswith(prefix + "/") or path.startswith(prefix + "?"):
-            return name
-    raise NotFound(f"No API at {path}.", code="not_found")
+def request_target(match: RouteMatch, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> str:
+    """The path and query a service is sent, the same for both transports: the checked route's path and
+    the query parameters, encoded once here."""
+    path = match.path
+    if params:
+        path += "?" + urlencode(params)
+    return path
 
 
 class UpstreamResponse:
@@ -170,8 +167,9 @@ class Upstream:
         params: Mapping[str, Any] | None = None,
         headers: dict[str, str],
     ) -> UpstreamResponse:
-        """`json` (sent as application/json) or `content` (raw, with the caller's content-type header)."""
-        target = quote(self.prefix + path, safe=SAFE_PATH)
+        """`path` is sent as it is (percent-encoded already; `request_target`), with `params` added.
+        `json` (sent as application/json) or `content` (raw, with the caller's content-type header)."""
+        target = quote(self.prefix + path, safe=SAFE_TARGET)  # no-op for a built target: a guard, not a codec
         if params:
             target += "?" + urlencode(params)
         head = [f"{method} {target} HTTP/1.1\r\nhost: ".encode(), self.authority, b"\r\n"]
@@ -231,7 +229,7 @@ class ServiceClients:
         self.clients: dict[str, httpx.AsyncClient] = {}
         self.upstreams: dict[str, Upstream] = {}
         self._tokens: dict[Any, tuple[str, float]] = {}
-        names = {name for _, name in ROUTES}
+        names = SERVICES
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         for name in names:
             if apps and name in apps:
@@ -277,22 +275,34 @@ class ServiceClients:
         *,
         json: Any = None,
         params: Mapping[str, Any] | None = None,
+        path_params: dict[str, str] | None = None,
     ) -> UpstreamResponse:
-        """Call a service on behalf of `identity` (used by the sockets)."""
-        name = service_for(path)
+        """Call a declared route of a service on behalf of `identity` (the sockets, the composed exports).
+
+        `path` is a concrete path (`/api/v1/conversations/<id>/messages`), or with `path_params` a declared
+        template (`/api/v1/conversations/{conversation_id}/messages`); either way it must name a declared
+        route whose parameters have their shapes (else `NotFound`), and `json` must pass
+        `validation.check_json_value` (else 422) before anything is sent.
+        """
+        match = match_call(method, path, path_params)
+        if json is not None:
+            check_json_value(json)
+        target = request_target(match, params)
+        name = match.route.service
         headers = {INTERNAL_HEADER: self.internal_token(identity)} if identity else {}
         upstream = self.upstreams.get(name)
         try:
             if upstream is not None:
-                return await upstream.request(method, path, json=json, params=params, headers=headers)
-            response = await self.client(name).request(method, path, json=json, params=params, headers=headers)
+                return await upstream.request(method, target, json=json, headers=headers)
+            response = await self.client(name).request(method, target, json=json, headers=headers)
             return UpstreamResponse(response.status_code, response.content)
         except (httpx.TransportError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             raise ServiceUnavailable(f"The {name} service did not answer.", code="service_unavailable") from exc
 
-    async def forward(self, request: Request, identity: Identity | None) -> Response:
-        path = request.url.path
-        name = service_for(path)
+    async def forward(self, request: Request, identity: Identity | None, match: RouteMatch) -> Response:
+        """Forward a public request that matched `match` (`routes_table.match_public`)."""
+        name = match.route.service
+        target = request_target(match, request.query_params.multi_items())
         headers = {k: v for k in FORWARDED_REQUEST_HEADERS if (v := request.headers.get(k))}
         if identity is not None:
             headers[INTERNAL_HEADER] = self.internal_token(identity)
@@ -302,13 +312,9 @@ class ServiceClients:
         upstream = self.upstreams.get(name)
         try:
             if upstream is not None:
-                answer = await upstream.request(
-                    request.method, path, content=body, params=request.query_params, headers=headers
-                )
+                answer = await upstream.request(request.method, target, content=body, headers=headers)
             else:
-                response = await self.client(name).request(
-                    request.method, path, params=request.query_params, content=body, headers=headers
-                )
+                response = await self.client(name).request(request.method, target, content=body, headers=headers)
                 answer = UpstreamResponse(response.status_code, response.content, dict(response.headers))
         except (httpx.TransportError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             raise ServiceUnavailable(f"The {name} service did not answer.", code="service_unavailable") from exc

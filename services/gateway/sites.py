@@ -9,7 +9,7 @@ from services.common.client_address import Network
 from services.common.errors import Forbidden, NotFound
 from services.common.geo import GeoLocator
 from services.common.service import ServiceRuntime
-from services.gateway import accounts as accts
+from services.gateway import site_admin
 from services.gateway.api.schemas import SiteBlocking, SitePrivacy
 
 CACHE_SECONDS = 10.0
@@ -76,7 +76,9 @@ class SiteDirectory:
         async with self.runtime.db.reading() as session:
             try:
                 row = (
-                    await accts.site_by_key(session, by_key) if by_key else await accts.site_by_id(session, by_id or "")
+                    await site_admin.site_by_key(session, by_key)
+                    if by_key
+                    else await site_admin.site_by_id(session, by_id or "")
                 )
             except NotFound:
                 row = None

@@ -1,14 +1,25 @@
 """The two WebSockets: visitors (`/ws/visitor`) and operators (`/ws/operator`).
 
-Both carry realtime frames from the bus to the client and take `message.send`, `resume` and
-`auth.refresh` frames from it. A socket whose token expires without a refresh is closed (1008).
+A socket authenticates in its first frame (`socket_auth`), gets `auth.ok`, and only then joins its channel:
+realtime frames from the bus go to the client through its bounded outgoing queue (`hub.SocketClient`); the
+client sends `message.send`, `resume`, `auth.refresh` and `ping` frames. A socket whose token expires without
+a refresh is closed (1008).
+
+What one client cannot do to the others:
+- send faster than its limits (`socket_limits`): `rate_limited` error frames, then close 1008;
+- make the server buffer without bound: its frames are handled one at a time, and the next one is not read
+  while its outgoing queue is (nearly) full; still full after `SLOW_CLIENT_SECONDS`: close 1013;
+- leave work half done: a frame under way is finished even when its socket goes (`_finish`). Cancelling it
+  cancelled the chat request inside its database transaction (embedded, the in-process transport runs it in
+  the socket's task), and on SQLite that could leave the connection checked out with its write lock held:
+  every chat write of every account failed until a restart.
 """
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
+from collections.abc import Coroutine, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,14 +28,46 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from services.common.errors import AppError, Unauthorized
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
+from services.common.validation import MAX_INT
+from services.gateway.edge import Edge
 from services.gateway.hub import Hub, SocketClient
 from services.gateway.proxy import ServiceClients
 from services.gateway.sites import SiteDirectory, origin_allowed
+from services.gateway.socket_auth import SocketKind, SocketRefused, console_origin, first_frame_identity
+from services.gateway.socket_frames import (
+    FrameError,
+    app_error_frame,
+    error_frame,
+    internal_error_frame,
+    read_frame,
+    service_error,
+)
+from services.gateway.socket_limits import Abusive, RateLimited, SocketLimits
 
 router = APIRouter()
 log = logging.getLogger("floorwalker.gateway.sockets")
 POLICY = 1008
+TRY_AGAIN_LATER = 1013
 RESUME_PAGE = 500
+FRAME_ROOM = 16  # free places the outgoing queue needs before the next frame is read (its answers fit)
+SLOW_CLIENT_SECONDS = 10.0  # how long a client may leave its outgoing queue full
+ROOM_POLL_SECONDS = 0.05
+CLOSE_SECONDS = 5.0  # for the frames queued before a close, and for the close itself
+MESSAGES = "/api/v1/conversations/{conversation_id}/messages"
+_finishing: set[asyncio.Task[None]] = set()  # frames under way whose socket is gone
+
+
+@dataclass(frozen=True)
+class Close:
+    code: int
+    reason: str
+
+
+SLOW = Close(TRY_AGAIN_LATER, "client too slow; reconnect and resume")
+
+
+class SlowClient(Exception):
+    """The client left its outgoing queue full for `SLOW_CLIENT_SECONDS`."""
 
 
 @dataclass
@@ -32,6 +75,7 @@ class SocketSession:
     identity: Identity
     expires_at: int
     client: SocketClient
+    limits: SocketLimits
 
 
 def _runtime(websocket: WebSocket) -> ServiceRuntime:
@@ -39,107 +83,183 @@ def _runtime(websocket: WebSocket) -> ServiceRuntime:
     return runtime
 
 
-async def _refuse(websocket: WebSocket, reason: str) -> None:
-    await websocket.accept()
-    await websocket.close(code=POLICY, reason=reason[:120])
-
-
-def _authenticate(websocket: WebSocket, runtime: ServiceRuntime, kind: str) -> tuple[Identity, int]:
-    token = websocket.query_params.get("token")
-    if not token:
-        raise Unauthorized("token missing", code="not_authenticated")
-    identity, expires_at = identity_from_public_token(token, runtime.settings.jwt_secret)
-    if (identity.kind == "user") != (kind == "operator"):
-        raise Unauthorized(f"a {kind} token is required", code="invalid_token")
-    return identity, expires_at
-
-
 @router.websocket("/ws/visitor")
 async def visitor_socket(websocket: WebSocket) -> None:
     runtime = _runtime(websocket)
-    try:
-        identity, expires_at = _authenticate(websocket, runtime, "visitor")
-    except Unauthorized as exc:
-        await _refuse(websocket, exc.message)
-        return
-    directory: SiteDirectory = runtime.extras["sites"]
-    site = await directory.by_id(identity.site_id or "")
-    if site is None or site.account_id != identity.account_id:
-        await _refuse(websocket, "unknown site")
-        return
-    if not origin_allowed(site, websocket.headers.get("origin")):
-        await _refuse(websocket, "origin not allowed for this site")
-        return
-    await _serve(websocket, runtime, identity, expires_at, f"visitor:{identity.visitor_id}")
+    await websocket.accept()
+    admitted = await _authenticated(websocket, runtime, "visitor")
+    if admitted is not None:
+        identity, expires_at = admitted
+        await _serve(websocket, runtime, identity, expires_at, f"visitor:{identity.visitor_id}")
 
 
 @router.websocket("/ws/operator")
 async def operator_socket(websocket: WebSocket) -> None:
     runtime = _runtime(websocket)
+    if not console_origin(runtime.settings, websocket.headers.get("origin")):
+        log.info("operator socket refused: origin %r is not a console origin", websocket.headers.get("origin"))
+        await websocket.close(code=POLICY)  # before the handshake: HTTP 403
+        return
+    await websocket.accept()
+    admitted = await _authenticated(websocket, runtime, "operator")
+    if admitted is not None:
+        identity, expires_at = admitted
+        await _serve(websocket, runtime, identity, expires_at, f"account:{identity.account_id}")
+
+
+async def _authenticated(
+    websocket: WebSocket, runtime: ServiceRuntime, kind: SocketKind
+) -> tuple[Identity, int] | None:
+    """The identity of the socket's `auth` frame, admitted; None when the socket was refused (closed) or left."""
     try:
-        identity, expires_at = _authenticate(websocket, runtime, "operator")
-    except Unauthorized as exc:
-        await _refuse(websocket, exc.message)
-        return
-    origin = websocket.headers.get("origin")
-    if origin is not None and origin.rstrip("/") not in runtime.settings.allowed_console_origins():
-        await _refuse(websocket, "origin not allowed for the console")
-        return
-    await _serve(websocket, runtime, identity, expires_at, f"account:{identity.account_id}")
+        identity, expires_at = await first_frame_identity(websocket, runtime.settings, kind)
+        if kind == "visitor":
+            await _check_site(runtime, identity, websocket.headers.get("origin"))
+    except SocketRefused as exc:
+        log.info("%s socket refused: %s", kind, exc.reason)
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await websocket.close(code=POLICY, reason=exc.reason)
+        return None
+    except WebSocketDisconnect:
+        return None
+    return identity, expires_at
+
+
+async def _check_site(runtime: ServiceRuntime, identity: Identity, origin: str | None) -> None:
+    directory: SiteDirectory = runtime.extras["sites"]
+    site = await directory.by_id(identity.site_id or "")
+    if site is None or site.account_id != identity.account_id:
+        raise SocketRefused("unknown site")
+    if not origin_allowed(site, origin):
+        raise SocketRefused("origin not allowed for this site")
 
 
 async def _serve(
     websocket: WebSocket, runtime: ServiceRuntime, identity: Identity, expires_at: int, channel: str
 ) -> None:
     hub: Hub = runtime.extras["hub"]
-    await websocket.accept()
-    session = SocketSession(identity=identity, expires_at=expires_at, client=SocketClient(websocket))
-    await hub.join(channel, session.client)
-    writer = asyncio.create_task(session.client.write_loop())
-    watchdog = asyncio.create_task(_expire(websocket, session))
+    edge: Edge = runtime.extras["edge"]
+    visitor_id = identity.visitor_id if identity.kind == "visitor" else None
+    client = SocketClient(websocket)
+    session = SocketSession(identity, expires_at, client, SocketLimits(runtime.settings, edge.limiter, visitor_id))
+    client.push({"type": "auth.ok", "expires_at": expires_at})
+    await hub.join(channel, client)
+    writer = asyncio.create_task(client.write_loop())
+    watchdog = asyncio.create_task(_expire(session))
     receiver = asyncio.create_task(_receive(websocket, runtime, session))
+    tasks = (writer, watchdog, receiver)
     try:
-        await asyncio.wait({writer, watchdog, receiver}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        closing = _close_of(done)
+        if closing is not None:
+            await _close(websocket, client, writer, closing)
     finally:
-        await hub.leave(channel, session.client)
-        for task in (writer, watchdog, receiver):
+        await hub.leave(channel, client)
+        for task in tasks:
             task.cancel()
-        for task in (writer, watchdog, receiver):
+        for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
 
 
-async def _expire(websocket: WebSocket, session: SocketSession) -> None:
+def _close_of(done: Iterable[asyncio.Task[Any]]) -> Close | None:
+    for task in done:
+        if not task.cancelled() and task.exception() is None and isinstance(task.result(), Close):
+            result: Close = task.result()
+            return result
+    return None
+
+
+async def _close(websocket: WebSocket, client: SocketClient, writer: asyncio.Task[None], closing: Close) -> None:
+    """Close after the frames already queued (a slow client's are not waited for); never wait for ever."""
+    log.info("closing socket: %d %s", closing.code, closing.reason)
+    if closing is not SLOW:
+        client.stop()
+        await asyncio.wait({writer}, timeout=CLOSE_SECONDS)
+    with contextlib.suppress(Exception):
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await websocket.close(code=closing.code, reason=closing.reason)
+
+
+async def _expire(session: SocketSession) -> Close:
     while True:
         remaining = session.expires_at - time.time()
         if remaining <= 0:
-            await websocket.close(code=POLICY, reason="token expired")
-            return
+            return Close(POLICY, "token expired")
         await asyncio.sleep(min(remaining, 30))
 
 
-async def _receive(websocket: WebSocket, runtime: ServiceRuntime, session: SocketSession) -> None:
+async def _room(client: SocketClient, needed: int) -> bool:
+    """Wait, reading nothing more from the socket, until the client's outgoing queue has `needed` free places;
+    False if it still has not after `SLOW_CLIENT_SECONDS` (or frames for it were dropped already)."""
+    deadline: float | None = None
+    while client.queue.maxsize - client.queue.qsize() < needed and not client.overflowed:
+        now = time.monotonic()
+        deadline = deadline or now + SLOW_CLIENT_SECONDS
+        if now >= deadline:
+            return False
+        await asyncio.sleep(ROOM_POLL_SECONDS)
+    return not client.overflowed
+
+
+async def _receive(websocket: WebSocket, runtime: ServiceRuntime, session: SocketSession) -> Close | None:
+    """Read and handle the client's frames one at a time; the close to give, or None when the client left."""
+    client = session.client
     with contextlib.suppress(WebSocketDisconnect):
         while True:
+            if not await _room(client, FRAME_ROOM):
+                return SLOW
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                session.client.push({"type": "error", "code": "text_frames_only", "message": "Send JSON text frames."})
+                return None
+            frame: dict[str, Any] = {}
+            try:
+                session.limits.frame()
+                frame = read_frame(message)
+                if frame.get("type") == "message.send":
+                    await session.limits.message()
+            except FrameError as exc:
+                client.push(error_frame(exc.code, exc.message))
                 continue
-            await _handle(runtime, session, text)
+            except RateLimited as exc:
+                client.push(
+                    error_frame(
+                        "rate_limited",
+                        str(exc),
+                        retryable=True,
+                        retry_after=exc.retry_after,
+                        client_msg_id=frame.get("client_msg_id"),
+                    )
+                )
+                continue
+            except Abusive as exc:
+                log.warning("socket of %s closed: %s", session.identity.visitor_id or session.identity.user_id, exc)
+                return Close(POLICY, "too many frames")
+            try:
+                await _finish(_handle(runtime, session, frame))
+            except SlowClient:
+                return SLOW
+    return None
 
 
-async def _handle(runtime: ServiceRuntime, session: SocketSession, text: str) -> None:
-    try:
-        frame = json.loads(text)
-        if not isinstance(frame, dict):
-            raise ValueError
-    except ValueError:
-        session.client.push({"type": "error", "code": "malformed_frame", "message": "A frame must be a JSON object."})
-        return
+async def _finish(work: Coroutine[Any, Any, None]) -> None:
+    """Run a frame's work to its end even if the socket (this task) is cancelled meanwhile."""
+    task = asyncio.create_task(work)
+    _finishing.add(task)
+    task.add_done_callback(_finished)
+    await asyncio.shield(task)
+
+
+def _finished(task: asyncio.Task[None]) -> None:
+    _finishing.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: a socket gone meanwhile has nobody to tell
+
+
+async def _handle(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
     kind = frame.get("type")
+    client_msg_id = frame.get("client_msg_id")
     try:
         if kind == "message.send":
             await _send_message(runtime, session, frame)
@@ -150,59 +270,52 @@ async def _handle(runtime: ServiceRuntime, session: SocketSession, text: str) ->
         elif kind == "ping":
             session.client.push({"type": "pong"})
         else:
-            session.client.push({"type": "error", "code": "unknown_frame", "message": f"Unknown frame type {kind!r}."})
+            raise FrameError(f"Unknown frame type {str(kind)[:40]!r}.", code="unknown_frame")
+    except SlowClient:
+        raise
     except AppError as exc:
-        session.client.push(
-            {"type": "error", "code": exc.code, "message": exc.message, "client_msg_id": frame.get("client_msg_id")}
-        )
+        session.client.push(app_error_frame(exc, client_msg_id))
     except Exception:
-        log.exception("socket frame %s failed", kind)
-        session.client.push(
-            {
-                "type": "error",
-                "code": "internal_error",
-                "message": "Try again.",
-                "client_msg_id": frame.get("client_msg_id"),
-            }
-        )
-
-
-def _service_error(body: dict[str, Any], status: int) -> AppError:
-    error = body.get("error") or {}
-    exc = AppError(error.get("message", f"request failed ({status})"), code=error.get("code", "request_failed"))
-    exc.status_code = status
-    return exc
+        log.exception("socket frame %s failed", str(kind)[:40])
+        session.client.push(internal_error_frame(client_msg_id))
 
 
 async def _send_message(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
     clients: ServiceClients = runtime.extras["clients"]
-    conversation_id = str(frame.get("conversation_id") or "")
-    client_msg_id = frame.get("client_msg_id")
-    if not conversation_id or not isinstance(client_msg_id, str) or not isinstance(frame.get("text"), str):
-        raise AppError("message.send needs conversation_id, client_msg_id and text.", code="invalid_frame")
-    body = {"client_msg_id": client_msg_id, "text": frame["text"]}
+    conversation_id, client_msg_id, text = frame.get("conversation_id"), frame.get("client_msg_id"), frame.get("text")
+    if not isinstance(conversation_id, str) or not isinstance(client_msg_id, str) or not isinstance(text, str):
+        raise FrameError("message.send needs conversation_id, client_msg_id and text.", code="invalid_frame")
+    body = {"client_msg_id": client_msg_id, "text": text}
     response = await clients.call(
-        "POST", f"/api/v1/conversations/{conversation_id}/messages", session.identity, json=body
+        "POST", MESSAGES, session.identity, json=body, path_params={"conversation_id": conversation_id}
     )
     payload = response.json()
     if response.status_code >= 400:
-        raise _service_error(payload, response.status_code)
+        raise service_error(payload, response.status_code)
     session.client.push({"type": "message.ack", "client_msg_id": client_msg_id, "message": payload})
 
 
 async def _resume(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
-    """Send every message after `after_seq`, then `resume.done` with the last sequence number."""
+    """Send every message after `after_seq`, then `resume.done` with the last sequence number; a page at a
+    time, each once the client's outgoing queue has room for it."""
     clients: ServiceClients = runtime.extras["clients"]
-    conversation_id = str(frame.get("conversation_id") or "")
+    conversation_id = frame.get("conversation_id")
     after = frame.get("after_seq", 0)
-    if not conversation_id or not isinstance(after, int) or after < 0:
-        raise AppError("resume needs conversation_id and a non-negative after_seq.", code="invalid_frame")
+    if not isinstance(conversation_id, str) or type(after) is not int or not 0 <= after <= MAX_INT:
+        raise FrameError("resume needs conversation_id and an after_seq from 0 to 2^53-1.", code="invalid_frame")
     while True:
-        path = f"/api/v1/conversations/{conversation_id}/messages"
-        response = await clients.call("GET", path, session.identity, params={"after_seq": after, "limit": RESUME_PAGE})
+        if not await _room(session.client, RESUME_PAGE + 1):
+            raise SlowClient
+        response = await clients.call(
+            "GET",
+            MESSAGES,
+            session.identity,
+            params={"after_seq": after, "limit": RESUME_PAGE},
+            path_params={"conversation_id": conversation_id},
+        )
         payload = response.json()
         if response.status_code >= 400:
-            raise _service_error(payload, response.status_code)
+            raise service_error(payload, response.status_code)
         for message in payload["messages"]:
             session.client.push({"type": "message.created", "message": message})
             after = message["seq"]
@@ -214,7 +327,7 @@ async def _resume(runtime: ServiceRuntime, session: SocketSession, frame: dict[s
 def _refresh(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
     token = frame.get("token")
     if not isinstance(token, str):
-        raise AppError("auth.refresh needs a token.", code="invalid_frame")
+        raise FrameError("auth.refresh needs a token.", code="invalid_frame")
     identity, expires_at = identity_from_public_token(token, runtime.settings.jwt_secret)
     same = (identity.kind, identity.account_id, identity.user_id, identity.visitor_id) == (
         session.identity.kind,

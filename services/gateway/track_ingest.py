@@ -11,6 +11,7 @@ work per batch. The route declared in `api/routes.py` calls the same `accept_eve
 document.
 """
 
+import asyncio
 import time
 
 from fastapi import Request
@@ -20,24 +21,26 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from services.common.bus import EventBus
 from services.common.db import utcnow
 from services.common.errors import ServiceUnavailable, known_error_response
+from services.common.events import TrackBatchReceived
 from services.common.service import ServiceRuntime
-from services.common.track_events import Accepted, TrackBatchReceived, check_events, read_batch, read_body
+from services.common.track_events import Accepted, check_events, read_batch, read_body
 from services.gateway.visitor_edge import TRACK_EVENTS, admitted_visitor, not_tracked
 
 TRACKING_GROUP = "tracking"  # a service's consumer group bears its name (`create_service_app`)
 
 
 async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONResponse:
-    visitor, site = await admitted_visitor(request, runtime)
+    batch = read_batch(await read_body(request))  # first: a beacon's token is in it
+    visitor, site = await admitted_visitor(request, runtime, batch.visitor_token)
     reason = not_tracked(request, site, visitor)
     if reason:
         return JSONResponse({"accepted": 0, "dropped": True, "reason": reason}, status_code=202)
-    batch = read_batch(await read_body(request))
     received_at = utcnow()
     valid, rejected = check_events(batch.events, received_at)
     if valid:
         await runtime.extras["backlog"].check()
-        accepted = TrackBatchReceived.of(visitor, request.headers.get("user-agent"), received_at, batch.events, valid)
+        kept = [index for index, _, _ in valid]
+        accepted = TrackBatchReceived.of(visitor, request.headers.get("user-agent"), received_at, batch.events, kept)
         try:
             await runtime.bus.publish_event(accepted.to_event(visitor.account_id))
         except Exception as exc:
@@ -50,20 +53,33 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
 
 class TrackingBacklog:
     """Refuses new batches (503, the widget sends them again later) while the tracking service is so far
-    behind that the stream would soon drop entries it has not stored. Asks Redis at most once a second."""
+    behind that the stream would soon drop entries it has not stored, and while its consumer group is
+    missing (Redis came back empty: nobody would read them) or Redis does not answer. Asks Redis at most
+    once a second while all is well, every `retry_interval` while it is not."""
 
-    def __init__(self, bus: EventBus, limit: int, interval: float = 1.0) -> None:
+    def __init__(self, bus: EventBus, limit: int, interval: float = 1.0, retry_interval: float = 0.1) -> None:
         self.bus = bus
         self.limit = limit
         self.interval = interval
-        self._size = 0
+        self.retry_interval = retry_interval
+        self._size: int | None = 0
         self._next = 0.0
 
     async def check(self) -> None:
         now = time.monotonic()
         if now >= self._next:
-            self._next = now + self.interval  # the requests meanwhile go by the last answer
-            self._size = await self.bus.backlog(TrackBatchReceived.TYPE, TRACKING_GROUP)
+            self._next = now + self.retry_interval  # the requests meanwhile go by the last answer
+            try:
+                async with asyncio.timeout(self.interval):  # Redis away: redis-py retries for seconds
+                    self._size = await self.bus.backlog(TrackBatchReceived.TYPE, TRACKING_GROUP)
+            except Exception:  # Redis does not answer: nobody can tell whether the batches would be stored
+                self._size = None
+            if self._size is not None:
+                self._next = now + self.interval
+        if self._size is None:
+            raise ServiceUnavailable(
+                "Visitor tracking is not ready; send the events again in a moment.", code="tracking_unavailable"
+            )
         if self._size >= self.limit:
             raise ServiceUnavailable(
                 "Visitor tracking is behind; send the events again in a minute.", code="tracking_busy"

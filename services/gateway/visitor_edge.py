@@ -7,18 +7,19 @@ from services.common.errors import Forbidden, Unauthorized
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
 from services.gateway.auth import authenticate
+from services.gateway.cors import allow_site_origins
 from services.gateway.edge import Edge
 from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
 
 TRACK_EVENTS = "/api/v1/track/events"
 
 
-def caller(request: Request, runtime: ServiceRuntime) -> Identity | None:
-    """The bearer token, or for the event beacon the `vt` query parameter (`sendBeacon` sets no headers)."""
+def caller(request: Request, runtime: ServiceRuntime, body_token: str | None = None) -> Identity | None:
+    """The bearer token, else the one an event beacon carries in its body (`sendBeacon` sets no headers).
+    Never one from the URL: a URL ends up in logs and in the browser's history."""
     identity = authenticate(request, runtime)
-    token = request.query_params.get("vt")
-    if identity is None and token and request.scope["path"] == TRACK_EVENTS:
-        identity = identity_from_public_token(token, runtime.settings.jwt_secret)[0]
+    if identity is None and body_token:
+        identity = identity_from_public_token(body_token, runtime.settings.jwt_secret)[0]
     return identity
 
 
@@ -32,6 +33,7 @@ async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Iden
     origin = request.headers.get("origin")
     if origin is not None:
         check_origin(site, origin)
+        allow_site_origins(request, site)  # the page may read the answer (CORS)
     ip = edge.address(request)
     edge.check_blocked(site, request, ip, visitor.robot)
     await edge.limit_visitor(visitor.visitor_id or "", site.id, ip)
@@ -40,9 +42,11 @@ async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Iden
     return visitor.model_copy(update={"ip": ip}), site
 
 
-async def admitted_visitor(request: Request, runtime: ServiceRuntime) -> tuple[Identity, EdgeSite]:
+async def admitted_visitor(
+    request: Request, runtime: ServiceRuntime, body_token: str | None = None
+) -> tuple[Identity, EdgeSite]:
     """The calling visitor (a visitor token is required) and their site, admitted at the edge."""
-    identity = caller(request, runtime)
+    identity = caller(request, runtime, body_token)
     if identity is None:
         raise Unauthorized("A visitor token is required.", code="not_authenticated")
     if identity.kind != "visitor":

@@ -19,6 +19,7 @@ from services.gateway.api.schemas import (
     WidgetSession,
     WidgetSessionRequest,
 )
+from services.gateway.cors import allow_site_origins
 from services.gateway.edge import Edge
 from services.gateway.proxy import ServiceClients, UpstreamResponse
 from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
@@ -66,6 +67,7 @@ async def open_session(
     await edge.limit_address(ip)
     site = await directory.by_key(body.site_key)
     check_origin(site, request.headers.get("origin"))
+    allow_site_origins(request, site)  # the page may read the answer (CORS)
     robot = edge.robot(request)
     edge.check_blocked(site, request, ip, robot)
     previous = _previous(body.visitor_token, site, runtime.settings.jwt_secret)

@@ -3,32 +3,23 @@
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
+from services.tracking import repository
 from services.tracking.api.schemas import VisitorOut
+from services.tracking.ingest.plan import Changes
 from services.tracking.livestore import LiveStore
-from services.tracking.models import contacts, visitors, visits
+from services.tracking.sites import check_site
 
 log = logging.getLogger("floorwalker.tracking.live")
 SWEEP_SECONDS = 5.0
-
-
-@dataclass
-class Changes:
-    """What a committed ingest batch changed."""
-
-    updated: set[str] = field(default_factory=set)  # visitor ids whose rows changed
-    robots: set[tuple[str, str]] = field(default_factory=set)  # (account, visitor) newly found to be robots
-    visitors: dict[str, dict[str, Any]] = field(default_factory=dict)  # the rows as written
-    visits: dict[str, dict[str, Any]] = field(default_factory=dict)
+REBUILD_PAGE = 1000  # visitors read at a time when the live list is rebuilt at start
 
 
 def contact_out(row: Any) -> dict[str, Any] | None:
@@ -78,27 +69,27 @@ def visitor_out(row: Any, visit: Any, contact: Any) -> VisitorOut:
     )
 
 
-async def contacts_by_id(session: AsyncConnection, ids: set[str]) -> dict[str, Any]:
-    if not ids:
-        return {}
-    rows = await session.execute(select(contacts).where(contacts.c.id.in_(sorted(ids))))
-    return {row["id"]: row for row in rows.mappings()}
-
-
-async def contact_of(session: AsyncConnection, row: Any) -> Any:
+async def contact_of(conn: AsyncConnection, row: Any) -> Any:
     """The contact a visitor row is linked to, if any."""
     if not row["contact_id"]:
         return None
-    return (await contacts_by_id(session, {row["contact_id"]})).get(row["contact_id"])
+    return (await repository.contacts_by_id(conn, {row["contact_id"]})).get(row["contact_id"])
 
 
-async def read_visitor_out(session: AsyncConnection, row: Any) -> VisitorOut:
+async def read_visitor_out(conn: AsyncConnection, row: Any) -> VisitorOut:
     """`LiveVisitor` of a stored visitor row: its current visit and contact are read too."""
-    visit = None
-    if row["current_visit_id"]:
-        query = select(visits).where(visits.c.id == row["current_visit_id"])
-        visit = (await session.execute(query)).mappings().first()
-    return visitor_out(row, visit, await contact_of(session, row))
+    visit = await repository.visit_by_id(conn, row["current_visit_id"]) if row["current_visit_id"] else None
+    return visitor_out(row, visit, await contact_of(conn, row))
+
+
+Entry = tuple[str, str, dict[str, Any], float]  # (account, visitor, LiveVisitor record, last seen) for the store
+
+
+def entry_of(row: Any, visits: dict[str, Any], contacts: dict[str, Any]) -> Entry:
+    """The live store's entry for a visitor row, with its current visit and contact among those given."""
+    visit = visits.get(row["current_visit_id"] or "")
+    record = visitor_out(row, visit, contacts.get(row["contact_id"] or "")).model_dump(mode="json")
+    return row["account_id"], row["id"], record, row["last_seen_at"].timestamp()
 
 
 class LiveBoard:
@@ -116,17 +107,15 @@ class LiveBoard:
         wanted = {row["contact_id"] for row in changes.visitors.values() if row["contact_id"]}
         found: dict[str, Any] = {}
         if wanted:
-            async with self.runtime.db.reading() as session:
-                found = await contacts_by_id(session, wanted)
-        shown: list[tuple[str, str, dict[str, Any], float]] = []
+            async with self.runtime.db.reading() as conn:
+                found = await repository.contacts_by_id(conn, wanted)
+        shown: list[Entry] = []
         for row in changes.visitors.values():
             if row["is_robot"]:
                 if (row["account_id"], row["id"]) in changes.robots:
                     await self.drop(row["account_id"], row["id"])
                 continue
-            visit = changes.visits.get(row["current_visit_id"] or "")
-            record = visitor_out(row, visit, found.get(row["contact_id"] or "")).model_dump(mode="json")
-            shown.append((row["account_id"], row["id"], record, row["last_seen_at"].timestamp()))
+            shown.append(entry_of(row, changes.visits, found))
         try:
             await self.store.put_many(shown)
         except Exception:
@@ -146,14 +135,38 @@ class LiveBoard:
 
     async def refresh(self, visitor_id: str) -> None:
         """Re-read one visitor and update the live list, if they are on the site now (chat state, identity)."""
-        async with self.runtime.db.reading() as session:
-            row = (await session.execute(select(visitors).where(visitors.c.id == visitor_id))).mappings().first()
+        async with self.runtime.db.reading() as conn:
+            row = await repository.visitor_by_id(conn, visitor_id)
             if row is None or row["is_robot"] or utcnow() - row["last_seen_at"] > self.idle:
                 return
-            visitor = await read_visitor_out(session, row)
+            visitor = await read_visitor_out(conn, row)
         await self.show(visitor, row["account_id"])
 
+    async def rebuild(self) -> int:
+        """Put back everyone active within `LIVE_IDLE_SECONDS` from the stored visits (at start: the embedded
+        mode keeps the list in memory, a Redis may have come back empty). A record already there is newer
+        (written by an ingest meanwhile, or by another replica) and stays. Returns how many were read."""
+        since = utcnow() - self.idle
+        after, count = "", 0
+        while True:
+            async with self.runtime.db.reading() as conn:
+                rows = await repository.recent_visitors(conn, since, after, REBUILD_PAGE)
+                visits = await repository.visits_by_id(
+                    conn, [r["current_visit_id"] for r in rows if r["current_visit_id"]]
+                )
+                found = await repository.contacts_by_id(conn, {r["contact_id"] for r in rows if r["contact_id"]})
+            entries = [entry_of(row, visits, found) for row in rows]
+            await self.store.put_missing(entries)
+            count += len(rows)
+            if len(rows) < REBUILD_PAGE:
+                return count
+            after = rows[-1]["id"]
+
     async def live_visitors(self, operator: Identity, site_id: str | None) -> list[dict[str, Any]]:
+        """The account's visitors on its sites now; with `site_id`, that site's (404 if not the account's)."""
+        if site_id is not None:
+            async with self.runtime.db.reading() as conn:
+                await check_site(conn, operator, site_id)
         since = (utcnow() - self.idle).timestamp()
         records = await self.store.recent(operator.account_id, since)
         if site_id:

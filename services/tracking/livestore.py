@@ -23,6 +23,10 @@ class LiveStore(ABC):
         await self.put_many([(account_id, visitor_id, record, last_seen)])
 
     @abstractmethod
+    async def put_missing(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        """`put_many` of the visitors not in the store (a record there is at least as new)."""
+
+    @abstractmethod
     async def get(self, account_id: str, visitor_id: str) -> Record | None: ...
 
     @abstractmethod
@@ -48,6 +52,10 @@ class MemoryLiveStore(LiveStore):
     async def put_many(self, entries: list[tuple[str, str, Record, float]]) -> None:
         for account_id, visitor_id, record, last_seen in entries:
             self._records.setdefault(account_id, {})[visitor_id] = (last_seen, record)
+
+    async def put_missing(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        for account_id, visitor_id, record, last_seen in entries:
+            self._records.setdefault(account_id, {}).setdefault(visitor_id, (last_seen, record))
 
     async def get(self, account_id: str, visitor_id: str) -> Record | None:
         hit = self._records.get(account_id, {}).get(visitor_id)
@@ -84,6 +92,15 @@ class RedisLiveStore(LiveStore):
             for account_id, visitor_id, record, _ in entries:
                 pipe.hset(self._hash(account_id), visitor_id, json.dumps(record, separators=(",", ":")))
             pipe.zadd(self.seen_key, {f"{a}|{v}": seen for a, v, _, seen in entries})
+            await pipe.execute()
+
+    async def put_missing(self, entries: list[tuple[str, str, Record, float]]) -> None:
+        if not entries:
+            return
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for account_id, visitor_id, record, _ in entries:
+                pipe.hsetnx(self._hash(account_id), visitor_id, json.dumps(record, separators=(",", ":")))
+            pipe.zadd(self.seen_key, {f"{a}|{v}": seen for a, v, _, seen in entries}, nx=True)
             await pipe.execute()
 
     async def get(self, account_id: str, visitor_id: str) -> Record | None:

@@ -146,5 +146,22 @@ site_settings = Table(
     Column("updated_at", UTCDateTime, nullable=False),
 )
 
+# The gateway's sites as tracking knows them (read model of `site.created/updated/deleted`): a site id is
+# acted on only for the account it belongs to here. A deleted site stays as a tombstone, so that a late
+# `site.updated` does not bring it back; `changed_at` is the time of the newest event applied.
+tracking_sites = Table(
+    "tracking_sites",
+    metadata,
+    Column("site_id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("site_key", String(64), nullable=True),
+    Column("name", String(200), nullable=True),
+    Column("domains", JSON, nullable=True),
+    Column("allowed_origins", JSON, nullable=True),
+    Column("deleted", Boolean, nullable=False, server_default="0"),
+    Column("changed_at", UTCDateTime, nullable=True),
+    Index("ix_tracking_sites_account", "account_id"),
+)
+
 outbox = outbox_table(metadata, "tracking")
 processed_events = processed_events_table(metadata, "tracking")

@@ -5,11 +5,9 @@ import contextlib
 import logging
 from datetime import timedelta
 
-from sqlalchemy import delete, select
-
 from services.common.db import utcnow
 from services.common.service import ServiceRuntime
-from services.tracking.models import page_views, products_viewed, searches, site_settings, visits
+from services.tracking import repository
 
 log = logging.getLogger("floorwalker.tracking.retention")
 FIRST_RUN_SECONDS = 60.0
@@ -18,23 +16,11 @@ FIRST_RUN_SECONDS = 60.0
 async def apply_retention(runtime: ServiceRuntime) -> int:
     """Delete what is past each site's retention period; returns how many visits went."""
     removed = 0
-    async with runtime.db.reading() as session:
-        rules = (
-            await session.execute(
-                select(site_settings.c.site_id, site_settings.c.retention_days).where(
-                    site_settings.c.retention_days.is_not(None)
-                )
-            )
-        ).all()
+    async with runtime.db.reading() as conn:
+        rules = await repository.retention_rules(conn)
     for site_id, days in rules:
-        cutoff = utcnow() - timedelta(days=days)
-        async with runtime.db.transaction() as session:
-            for table in (page_views, products_viewed, searches):
-                await session.execute(delete(table).where(table.c.site_id == site_id, table.c.viewed_at < cutoff))
-            done = await session.execute(
-                delete(visits).where(visits.c.site_id == site_id, visits.c.last_activity_at < cutoff)
-            )
-            removed += done.rowcount
+        async with runtime.db.transaction() as conn:
+            removed += await repository.delete_older_than(conn, site_id, utcnow() - timedelta(days=days))
     return removed
 
 

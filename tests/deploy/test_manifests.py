@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
+from scripts.redis_server import SHIPPED_ARGS
 from services.common.topology import DISTRIBUTED_ENV, SERVICES, ServiceSpec
 
 REPO = Path(__file__).resolve().parents[2]
@@ -253,6 +254,26 @@ def test_compose_backing_services() -> None:
     assert urlsplit(env["REDIS_URL"]).hostname == "redis"
 
 
+def _redis_keeps_its_data(argv: list[str], where: str) -> None:
+    """AOF with an fsync once a second: what docs/architecture.md promises (and scripts/redis_server.py tests)."""
+    joined = " ".join(argv)
+    assert "--appendonly yes" in joined and "--appendfsync everysec" in joined, f"{where}: {joined}"
+
+
+def test_redis_runs_with_aof_everysec_on_a_volume_in_compose_and_kubernetes() -> None:
+    redis = load_compose()["services"]["redis"]
+    _redis_keeps_its_data(as_argv(redis.get("command")), "docker-compose.yml")
+    assert any(":/data" in str(v) for v in redis.get("volumes") or [])
+    [statefulset] = [s for s in of_kind(load_k8s_docs(), "StatefulSet") if s["metadata"]["name"] == "redis"]
+    [container] = statefulset["spec"]["template"]["spec"]["containers"]
+    _redis_keeps_its_data(as_argv(container.get("command")) + as_argv(container.get("args")), "redis.yaml")
+    claims = {c["metadata"]["name"] for c in statefulset["spec"].get("volumeClaimTemplates") or []}
+    assert any(m["name"] in claims and m["mountPath"] == "/data" for m in container["volumeMounts"])
+    _redis_keeps_its_data(list(SHIPPED_ARGS), "scripts/redis_server.py (the tests' and benches' own Redis)")
+    assert urlsplit(config_map_data(CONFIG_MAP)["REDIS_URL"]).hostname == "redis"
+    assert [s for s in of_kind(load_k8s_docs(), "Service") if s["metadata"]["name"] == "redis"]
+
+
 # ---- Kubernetes ------------------------------------------------------------------------------
 
 
@@ -260,7 +281,8 @@ def test_compose_backing_services() -> None:
 def test_k8s_deployment(spec: ServiceSpec) -> None:
     dep, container = deployment_for(spec)
     ports = [int(p["containerPort"]) for p in container.get("ports") or []]
-    assert ports == [spec.port], f"{spec.name}: containerPort should be {spec.port}, got {ports}"
+    expected = [spec.port, spec.metrics_port]
+    assert ports == expected, f"{spec.name}: containerPorts should be {expected} (service, metrics), got {ports}"
     env = {e["name"]: e.get("value") for e in container.get("env") or []}
     assert env.get("PORT") == str(spec.port)
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
@@ -278,6 +300,21 @@ def test_k8s_deployment(spec: ServiceSpec) -> None:
     assert non_root is True, f"{spec.name}: runAsNonRoot"
     selector = dep["spec"]["selector"]["matchLabels"]
     assert selector.items() <= dep["spec"]["template"]["metadata"]["labels"].items()
+
+
+@by_name
+def test_k8s_prometheus_scrapes_the_metrics_port_which_no_service_exposes(spec: ServiceSpec) -> None:
+    dep, container = deployment_for(spec)
+    annotations = dep["spec"]["template"]["metadata"].get("annotations") or {}
+    assert annotations.get("prometheus.io/scrape") == "true"
+    assert annotations.get("prometheus.io/path") == "/metrics"
+    assert int(annotations["prometheus.io/port"]) == spec.metrics_port, f"{spec.name}: scrape its metrics port"
+    assert container_port(container, spec.metrics_port) == spec.metrics_port
+    env = {e["name"]: e.get("value") for e in container.get("env") or []}
+    assert env.get("METRICS_PORT") in (None, str(spec.metrics_port))
+    for svc in of_kind(load_k8s_docs(), "Service"):
+        targets = {str(p.get("targetPort", p["port"])) for p in svc["spec"]["ports"]}
+        assert not targets & {"metrics", str(spec.metrics_port)}, f"{svc['metadata']['name']} exposes metrics"
 
 
 @by_name

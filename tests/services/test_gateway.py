@@ -15,7 +15,7 @@ from services.common.bus import MemoryBus
 from services.common.settings import Settings
 from services.gateway.app import create_app as create_gateway
 from services.gateway.demo.seed import DEMO_ADMIN
-from tests.chat_client import SITE_KEY, login, next_frame, visitor_session, ws_url
+from tests.chat_client import SITE_KEY, login, next_frame, open_socket, visitor_session, ws_url
 from tests.helpers import BROWSER_UA, free_port, live_server
 
 
@@ -71,8 +71,8 @@ async def test_chat_between_visitor_and_operator_sockets_with_resume(settings: S
         guest = await visitor_session(client)
         guest_headers = {"authorization": f"Bearer {guest['visitor_token']}"}
         async with (
-            connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws,  # type: ignore[arg-type]
-            connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws,  # type: ignore[arg-type]
+            open_socket(base, "/ws/operator", operator["access_token"]) as op_ws,
+            open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws,
         ):
             await asyncio.sleep(0.2)
             started = await client.post(
@@ -101,7 +101,7 @@ async def test_chat_between_visitor_and_operator_sockets_with_resume(settings: S
             assert (await next_frame(v_ws, "message.created"))["message"]["text"] == "Yes, we do!"
 
         # The visitor is away while the operator writes twice; on reconnect it resumes after seq 2.
-        async with connect(ws_url(base, "/ws/operator", operator["access_token"]), origin=base) as op_ws:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/operator", operator["access_token"]) as op_ws:
             for i in (3, 4):
                 frame = {
                     "type": "message.send",
@@ -111,17 +111,18 @@ async def test_chat_between_visitor_and_operator_sockets_with_resume(settings: S
                 }
                 await op_ws.send(json.dumps(frame))
                 await next_frame(op_ws, "message.ack")
-        async with connect(ws_url(base, "/ws/visitor", guest["visitor_token"]), origin=base) as v_ws:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws:
             await v_ws.send(json.dumps({"type": "resume", "conversation_id": conversation["id"], "after_seq": 2}))
             missed = [await next_frame(v_ws, "message.created") for _ in range(2)]
             assert [m["message"]["text"] for m in missed] == ["m3", "m4"]
             assert (await next_frame(v_ws, "resume.done"))["last_seq"] == 4
 
 
-async def closed_with(url: str, origin: str | None, send: str | None = None) -> tuple[int, str]:
+async def closed_with(url: str, origin: str | None, *frames: str) -> tuple[int, str]:
+    """The close code and reason the server answers these frames with."""
     async with connect(url, origin=origin, max_size=None) as ws:  # type: ignore[arg-type]
-        if send is not None:
-            await ws.send(send)
+        for frame in frames:
+            await ws.send(frame)
         with pytest.raises(ConnectionClosed) as closed:
             async with asyncio.timeout(5):
                 while True:
@@ -130,20 +131,27 @@ async def closed_with(url: str, origin: str | None, send: str | None = None) -> 
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
+def auth(token: str) -> str:
+    return json.dumps({"type": "auth", "token": token})
+
+
 async def test_sockets_refuse_bad_origins_tokens_and_huge_frames(settings: Settings) -> None:
     settings.access_token_ttl = 2
     async with gateway(settings) as (base, client):
         guest = await visitor_session(client)
-        visitor_url = ws_url(base, "/ws/visitor", guest["visitor_token"])
-        assert await closed_with(visitor_url, "https://evil.example") == (1008, "origin not allowed for this site")
-        assert (await closed_with(ws_url(base, "/ws/visitor", "garbage"), base))[0] == 1008
+        visitor_url = ws_url(base, "/ws/visitor")
+        assert await closed_with(visitor_url, "https://evil.example", auth(guest["visitor_token"])) == (
+            1008,
+            "origin not allowed for this site",
+        )
+        assert (await closed_with(visitor_url, base, auth("garbage")))[0] == 1008
         assert (await closed_with(visitor_url, base, "x" * 70_000))[0] == 1009
         operator = await login(client, "olga@demo.example")
-        assert await closed_with(ws_url(base, "/ws/operator", operator["access_token"]), base) == (
+        assert await closed_with(ws_url(base, "/ws/operator"), base, auth(operator["access_token"])) == (
             1008,
             "token expired",
         )
-        async with connect(visitor_url, origin=base) as ws:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/visitor", guest["visitor_token"]) as ws:
             await ws.send("{not json")
             assert (await next_frame(ws, "error"))["code"] == "malformed_frame"
             await ws.send(

@@ -4,10 +4,9 @@ import asyncio
 from typing import Any
 
 import httpx
-from websockets.asyncio.client import connect
 
 from services.common.settings import Settings
-from tests.chat_client import login, next_frame, ws_url
+from tests.chat_client import login, next_frame, open_socket
 from tests.services.test_visitor_edge import admin, bearer, edge, page, session
 
 ADMIN_KEY = "installation-admin-key"
@@ -97,7 +96,7 @@ async def test_an_admin_exports_a_visitor_with_conversations_then_erases_everyth
 
         assert (await client.delete(path, headers=olga)).status_code == 403
         olga_token = olga["authorization"].removeprefix("Bearer ")
-        async with connect(ws_url(base, "/ws/operator", olga_token), origin=base) as console:  # type: ignore[arg-type]
+        async with open_socket(base, "/ws/operator", olga_token) as console:
             await asyncio.sleep(0.2)  # subscribed
             assert (await client.delete(path, headers=staff)).status_code == 204
             # the open consoles drop the conversation at once

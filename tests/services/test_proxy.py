@@ -9,7 +9,7 @@ import pytest
 from fastapi import FastAPI, Header, Request
 from fastapi.responses import JSONResponse
 
-from services.common.errors import ServiceUnavailable
+from services.common.errors import InvalidInput, NotFound, ServiceUnavailable
 from services.common.settings import Settings
 from services.common.tokens import identity_from_internal
 from services.gateway.proxy import ServiceClients
@@ -34,11 +34,13 @@ def echo_app(settings: Settings) -> FastAPI:
 
     @app.get("/api/v1/conversations/{conversation_id}/messages")
     async def get(conversation_id: str, request: Request) -> JSONResponse:
-        return JSONResponse(
-            {"query": dict(request.query_params)}, status_code=404 if conversation_id == "gone" else 200
-        )
+        return JSONResponse({"query": dict(request.query_params)}, status_code=404 if conversation_id == GONE else 200)
 
     return app
+
+
+CONVERSATION = "01a235cf-369b-7064-9ff9-49c4a238cf01"
+GONE = "01a235cf-369b-7064-9ff9-000000000000"
 
 
 async def test_calls_carry_identity_body_and_query_and_reuse_one_connection() -> None:
@@ -47,20 +49,56 @@ async def test_calls_carry_identity_body_and_query_and_reuse_one_connection() ->
         clients = ServiceClients(Settings(chat_url=url))
         guest = visitor()
         try:
-            path = "/api/v1/conversations/a b?c/messages"
+            path = f"/api/v1/conversations/{CONVERSATION}/messages"
             first = await clients.call("POST", path, guest, json={"text": "olá", "client_msg_id": "1"})
             assert first.status_code == 201
             body = first.json()
-            assert body["conversation_id"] == "a b?c"  # escaped on the way, never a second query or a header
+            assert body["conversation_id"] == CONVERSATION
             assert body["body"] == {"text": "olá", "client_msg_id": "1"} and body["visitor_id"] == guest.visitor_id
-            second = (await clients.call("POST", path, guest, json={"text": "again"})).json()
-            assert second["client_port"] == body["client_port"]  # the same kept-alive connection
-            listed = await clients.call("GET", "/api/v1/conversations/c1/messages", guest, params={"after_seq": 3})
-            assert listed.status_code == 200 and listed.json() == {"query": {"after_seq": "3"}}
-            missing = await clients.call("GET", "/api/v1/conversations/gone/messages", guest)
+            template = "/api/v1/conversations/{conversation_id}/messages"
+            second = await clients.call(
+                "POST", template, guest, json={"text": "again"}, path_params={"conversation_id": CONVERSATION}
+            )
+            assert second.json()["client_port"] == body["client_port"]  # the same kept-alive connection
+            listed = await clients.call("GET", path, guest, params={"after_seq": 3, "q": "a b&c=d"})
+            assert listed.status_code == 200 and listed.json() == {"query": {"after_seq": "3", "q": "a b&c=d"}}
+            missing = await clients.call("GET", f"/api/v1/conversations/{GONE}/messages", guest)
             assert missing.status_code == 404
         finally:
             await clients.aclose()
+
+
+@pytest.mark.parametrize(
+    ("path", "path_params"),
+    [
+        ("/api/v1/conversations/a b?c/messages", None),
+        ("/api/v1/conversations/x/../y/messages", None),
+        ("/api/v1/conversations/../../internal/v1/track/identify", None),
+        ("/api/v1/conversations/{conversation_id}/messages", {"conversation_id": "x/../../internal"}),
+        ("/api/v1/conversations/{conversation_id}/messages", {"conversation_id": "current"}),
+        ("/api/v1/nothing/here", None),
+    ],
+)
+async def test_a_call_off_the_declared_routes_is_refused_before_anything_is_sent(
+    path: str, path_params: dict[str, str] | None
+) -> None:
+    clients = ServiceClients(Settings(chat_url=f"http://127.0.0.1:{free_port()}"))  # nobody there to answer
+    try:
+        with pytest.raises(NotFound):
+            await clients.call("POST", path, visitor(), json={"text": "x"}, path_params=path_params)
+    finally:
+        await clients.aclose()
+
+
+async def test_a_call_with_a_body_no_service_may_see_is_refused_before_anything_is_sent() -> None:
+    clients = ServiceClients(Settings(chat_url=f"http://127.0.0.1:{free_port()}"))
+    path = f"/api/v1/conversations/{CONVERSATION}/messages"
+    try:
+        for text in ("nul \x00 here", "lone \ud800 surrogate"):
+            with pytest.raises(InvalidInput):
+                await clients.call("POST", path, visitor(), json={"client_msg_id": "1", "text": text})
+    finally:
+        await clients.aclose()
 
 
 @asynccontextmanager
@@ -103,7 +141,8 @@ async def test_a_kept_alive_connection_closed_by_the_service_is_replaced_and_the
         clients = ServiceClients(Settings(chat_url=url))
         try:
             for _ in range(3):
-                response = await clients.call("POST", "/api/v1/conversations/c/messages", visitor(), json={"n": 1})
+                path = f"/api/v1/conversations/{CONVERSATION}/messages"
+                response = await clients.call("POST", path, visitor(), json={"n": 1})
                 assert response.status_code == 200 and response.json() == {}
             assert len(answered) == 3 and len(set(answered)) == 3  # each on a new connection
         finally:
@@ -114,6 +153,6 @@ async def test_a_service_that_does_not_answer_is_unavailable() -> None:
     clients = ServiceClients(Settings(chat_url=f"http://127.0.0.1:{free_port()}"))
     try:
         with pytest.raises(ServiceUnavailable):
-            await clients.call("GET", "/api/v1/conversations/c/messages", visitor())
+            await clients.call("GET", f"/api/v1/conversations/{CONVERSATION}/messages", visitor())
     finally:
         await clients.aclose()

@@ -16,6 +16,8 @@ from services.common.events import (
     Event,
     MessageCreated,
     PageviewRecorded,
+    SiteCreated,
+    TrackBatchReceived,
 )
 from services.common.settings import Settings
 from services.reporting.app import create_app
@@ -199,9 +201,16 @@ async def test_page_views_tracked_by_the_tracking_service_are_reported(settings:
     tracking, reporting = create_tracking(settings, shared), create_app(settings, shared)
     guest = visitor()
     async with running(reporting) as client, running(tracking) as tracker:
+        # What the gateway publishes: the site (once), then each visitor's accepted batch.
+        site = SiteCreated(site_id="site-1", site_key="k", name="Shop", domains=[], allowed_origins=[])
+        await tracking.state.runtime.bus.publish_event(site.to_event("acc-1"))
+
+        async def site_known() -> bool:
+            answer = await tracker.get("/api/v1/track/settings/site-1", headers=as_identity(settings, operator()))
+            return answer.status_code == 200
+
+        assert await eventually(site_known)
         events = [{"type": "pageview", "url": f"https://shop.example/{p}"} for p in ("a", "b")]
-        response = await tracker.post(
-            "/api/v1/track/events", json={"events": events}, headers=as_identity(settings, guest)
-        )
-        assert response.status_code == 202
+        batch = TrackBatchReceived.of(guest, None, datetime.now(UTC), events, [0, 1])
+        await tracking.state.runtime.bus.publish_event(batch.to_event("acc-1"))
         assert (await totals_when(client, settings, "pageviews", 2))["pageviews"] == 2

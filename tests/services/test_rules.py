@@ -8,7 +8,7 @@ import httpx
 from fastapi import FastAPI
 
 from services.common.bus import MemoryBus
-from services.common.events import Event, PageviewRecorded, VisitorErased
+from services.common.events import Event, PageviewRecorded, SiteCreated, TrackBatchReceived, VisitorErased
 from services.common.settings import Settings
 from services.rules.app import create_app
 from services.tracking.app import create_app as create_tracking
@@ -90,11 +90,18 @@ async def test_page_views_tracked_by_the_tracking_service_reach_the_rules(settin
     tracking, rules = create_tracking(settings, shared), create_app(settings, shared)
     guest = visitor()
     async with running(rules) as client, running(tracking) as tracker:
+        # What the gateway publishes: the site (once), then each visitor's accepted batch.
+        site = SiteCreated(site_id="site-1", site_key="k", name="Shop", domains=[], allowed_origins=[])
+        await tracking.state.runtime.bus.publish_event(site.to_event("acc-1"))
+
+        async def site_known() -> bool:
+            answer = await tracker.get("/api/v1/track/settings/site-1", headers=as_identity(settings, operator()))
+            return answer.status_code == 200
+
+        assert await eventually(site_known)
         events = [{"type": "pageview", "url": f"https://shop.example/{p}"} for p in ("a", "b", "c")]
-        response = await tracker.post(
-            "/api/v1/track/events", json={"events": events}, headers=as_identity(settings, guest)
-        )
-        assert response.status_code == 202
+        batch = TrackBatchReceived.of(guest, None, datetime.now(UTC), events, [0, 1, 2])
+        await tracking.state.runtime.bus.publish_event(batch.to_event("acc-1"))
         counted = await settled(client, settings, str(guest.visitor_id), 3)
         assert counted["pageviews"] == 3 and counted["last_url"] == "https://shop.example/c"
 

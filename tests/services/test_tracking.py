@@ -1,31 +1,39 @@
-"""The tracking service: ingest, visits, enrichment, the live list; on SQLite and on PostgreSQL + Redis."""
+"""The tracking service through the production path: the gateway's `POST /api/v1/track/events`, the
+`track.batch` event, tracking's consumer; visits, enrichment, the live list. On SQLite + the memory bus
+(stored before the 202) and on PostgreSQL + Redis (stored a moment after it)."""
 
 import asyncio
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select, update
 
 from services.common.db import utcnow
-from services.common.events import ConversationAccepted, ConversationStarted, Event, PageviewsRecorded
+from services.common.events import (
+    ConversationAccepted,
+    ConversationStarted,
+    Event,
+    PageviewsRecorded,
+    TrackBatchReceived,
+)
 from services.common.settings import Settings
 from services.common.tokens import Identity
-from services.common.track_events import EVENT, TrackBatchReceived
+from services.gateway.widget_session import signature_of
 from services.tracking import live
-from services.tracking.app import create_app
+from services.tracking.app import create_app as create_tracking
 from services.tracking.models import page_views, visitors, visits
 from services.tracking.retention import apply_retention
-from tests.helpers import ROOT, as_identity, eventually, operator, running, visitor
+from tests.helpers import ROOT, as_identity, eventually, running
+from tests.tracking_floor import FIREFOX, Floor, dropped, floor
 
 GEO_TEST_DB = ROOT / "tests" / "data" / "geo" / "GeoIP2-City-Test.mmdb"
-FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
     "Version/17.5 Mobile/15E148 Safari/604.1"
 )
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 LIVE_FIELDS = {
     "visitor_id",
     "site_id",
@@ -61,52 +69,35 @@ def pageview(path: str, title: str = "", **extra: Any) -> dict[str, Any]:
     return {"type": "pageview", "url": f"https://shop.example{path}", "title": title or path, **extra}
 
 
-async def track(
-    client: httpx.AsyncClient, settings: Settings, guest: Identity, *events: dict[str, Any], ua: str = FIREFOX
-) -> httpx.Response:
-    headers = {**as_identity(settings, guest), "user-agent": ua}
-    return await client.post("/api/v1/track/events", json={"events": list(events)}, headers=headers)
-
-
-async def live_list(client: httpx.AsyncClient, settings: Settings, account_id: str = "acc-1") -> list[dict[str, Any]]:
-    response = await client.get("/api/v1/visitors/live", headers=as_identity(settings, operator(account_id=account_id)))
-    assert response.status_code == 200
-    visitors_: list[dict[str, Any]] = response.json()["visitors"]
-    return visitors_
-
-
-async def detail(client: httpx.AsyncClient, settings: Settings, visitor_id: str | None) -> dict[str, Any]:
-    response = await client.get(f"/api/v1/visitors/{visitor_id}", headers=as_identity(settings, operator()))
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
-
-
-async def chat_state_is(client: httpx.AsyncClient, settings: Settings, state: str) -> bool:
-    return bool((await live_list(client, settings))[0]["chat_state"] == state)
-
-
-def admin(account_id: str = "acc-1") -> Identity:
-    return operator(account_id=account_id).model_copy(update={"role": "admin"})
-
-
 async def idle_for(app: FastAPI, minutes: float) -> None:
     """Pretend every visitor and visit was last active `minutes` ago."""
     then = utcnow() - timedelta(minutes=minutes)
-    async with app.state.runtime.db.transaction() as session:
-        await session.execute(update(visitors).values(last_seen_at=then))
-        await session.execute(update(visits).values(last_activity_at=then))
+    async with app.state.runtime.db.transaction() as conn:
+        await conn.execute(update(visitors).values(last_seen_at=then))
+        await conn.execute(update(visits).values(last_activity_at=then))
+
+
+async def stored_pages(place: Floor) -> int:
+    async with place.tracking.state.runtime.db.reading() as conn:
+        return int(await conn.scalar(select(func.count()).select_from(page_views)) or 0)
+
+
+async def pages_stored(place: Floor, count: int) -> bool:
+    """Whether `count` page views are stored, waiting for them a little (distributed: after the 202)."""
+
+    async def stored() -> bool:
+        return await stored_pages(place) == count
+
+    return await eventually(stored)
 
 
 async def test_page_views_put_the_visitor_on_the_live_list_with_where_they_are_and_came_from(
     settings: Settings,
 ) -> None:
-    app = create_app(settings)
-    guest = visitor().model_copy(update={"ip": "81.2.69.142"})
-    async with running(app) as client:
-        response = await track(
-            client,
-            settings,
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop, ip="81.2.69.142")
+        response = await place.track(
             guest,
             pageview(
                 "/?utm_source=newsletter&utm_campaign=black-friday",
@@ -116,9 +107,11 @@ async def test_page_views_put_the_visitor_on_the_live_list_with_where_they_are_a
             pageview("/tv/", "TV"),
         )
         assert response.status_code == 202 and response.json() == {"accepted": 2, "rejected": []}
-        [shown] = await live_list(client, settings)
+        one = await place.pages_when(shop.admin, guest.visitor_id, 2)
+        [shown] = await place.live_when(shop.admin, 1)
         assert set(shown) == LIVE_FIELDS
         assert shown["visitor_id"] == guest.visitor_id and shown["current_title"] == "TV"
+        assert shown["site_id"] == shop.site_id
         assert shown["pages_viewed"] == 2 and shown["visit_count"] == 1 and shown["returning"] is False
         assert shown["location"]["country_code"] == "GB" and shown["location"]["city"] == "London"
         assert shown["location"]["time_zone"] == "Europe/London" and shown["ip"] == "81.2.69.142"
@@ -127,18 +120,17 @@ async def test_page_views_put_the_visitor_on_the_live_list_with_where_they_are_a
         assert shown["arrived_via"] == {"kind": "search", "source": "www.google.com.br", "keywords": "oled tv"}
         assert shown["utm"]["source"] == "newsletter" and shown["utm"]["campaign"] == "black-friday"
         assert shown["chat_state"] == "none" and shown["contact"] is None
-        one = await detail(client, settings, guest.visitor_id)
         [visit] = one["visits"]
         assert [p["title"] for p in visit["pages"]] == ["Home", "TV"] and visit["page_count"] == 2
         assert visit["referrer"] == "https://www.google.com.br/search?q=oled+tv"
 
 
 async def test_a_phone_from_a_private_address_has_a_mobile_device_and_no_location(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor().model_copy(update={"ip": "192.168.1.20"})
-    async with running(app) as client:
-        await track(client, settings, guest, pageview("/"), ua=IPHONE)
-        [shown] = await live_list(client, settings)
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop, ip="192.168.1.20", user_agent=IPHONE)
+        await place.track(guest, pageview("/"))
+        [shown] = await place.live_when(shop.admin, 1)
     assert shown["location"] is None and shown["device"]["device_class"] == "mobile"
     assert shown["device"]["os"] == "iOS" and shown["arrived_via"] == {
         "kind": "direct",
@@ -148,95 +140,104 @@ async def test_a_phone_from_a_private_address_has_a_mobile_device_and_no_locatio
 
 
 async def test_the_live_list_is_newest_first_and_forgets_idle_visitors(settings: Settings) -> None:
-    app = create_app(settings)
-    first, second = visitor(), visitor()
-    async with running(app) as client:
-        await track(client, settings, first, pageview("/a"))
-        await track(client, settings, second, pageview("/b"))
-        assert [v["visitor_id"] for v in await live_list(client, settings)] == [second.visitor_id, first.visitor_id]
-        await app.state.runtime.extras["tracker"].board.store.expire(utcnow().timestamp() + 1)
-        assert await live_list(client, settings) == []
-        assert (await detail(client, settings, first.visitor_id))["current_url"] == "https://shop.example/a"
+    async with floor(settings) as place:
+        shop = await place.account()
+        first, second = await place.visitor(shop), await place.visitor(shop)
+        await place.track(first, pageview("/a"))
+        await place.live_when(shop.admin, 1)
+        await place.track(second, pageview("/b"))
+        shown = await place.live_when(shop.admin, 2)
+        assert [v["visitor_id"] for v in shown] == [second.visitor_id, first.visitor_id]
+        await place.tracker.board.store.expire(utcnow().timestamp() + 1)
+        assert await place.live(shop.admin) == []
+        assert (await place.detail(shop.admin, first.visitor_id))["current_url"] == "https://shop.example/a"
 
 
 async def test_visitors_of_another_account_are_invisible(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor(account_id="acc-1")
-    async with running(app) as client:
-        await track(client, settings, guest, pageview("/secret-offer"))
-        assert await live_list(client, settings, account_id="acc-2") == []
-        hidden = await client.get(
-            f"/api/v1/visitors/{guest.visitor_id}", headers=as_identity(settings, operator(account_id="acc-2"))
-        )
+    async with floor(settings) as place:
+        shop, rival = await place.account(), await place.account("Rival")
+        guest = await place.visitor(shop)
+        await place.track(guest, pageview("/secret-offer"))
+        await place.live_when(shop.admin, 1)
+        assert await place.live(rival.admin) == []
+        hidden = await place.client.get(f"/api/v1/visitors/{guest.visitor_id}", headers=rival.admin)
         assert hidden.status_code == 404 and hidden.json()["error"]["code"] == "visitor_not_found"
 
 
 async def test_a_visitor_id_of_one_site_cannot_write_into_another(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor(account_id="acc-1", site_id="site-1")
-    for intruder in (
-        visitor(account_id="acc-2", visitor_id=guest.visitor_id),
-        visitor(account_id="acc-1", site_id="site-2", visitor_id=guest.visitor_id),
-    ):
-        async with running(app) as client:
-            await track(client, settings, guest, pageview("/"))
-            refused = await track(client, settings, intruder, pageview("/phishing"))
-            assert refused.status_code == 403 and refused.json()["error"]["code"] == "visitor_of_another_site"
-            assert (await detail(client, settings, guest.visitor_id))["current_url"] == "https://shop.example/"
+    async with floor(settings) as place:
+        shop, rival = await place.account(), await place.account("Rival")
+        other_site = await place.site(shop.admin)
+        guest = await place.visitor(shop)
+        await place.track(guest, pageview("/"))
+        await place.pages_when(shop.admin, guest.visitor_id, 1)
+        for intruder in (
+            place.forged(guest, rival.id, rival.site_id),
+            place.forged(guest, shop.id, other_site["id"]),
+        ):
+            before = dropped("visitor_of_another_site")
+            assert (await place.track(intruder, pageview("/phishing"))).status_code == 202  # accepted at the edge
+            assert await eventually(lambda b=before: dropped("visitor_of_another_site") == b + 1)
+        one = await place.detail(shop.admin, guest.visitor_id)
+    assert one["current_url"] == "https://shop.example/" and one["pages_viewed"] == 1
 
 
 async def test_a_new_visit_starts_after_thirty_idle_minutes_and_history_keeps_the_old_one(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
-        await track(client, settings, guest, pageview("/"), pageview("/tv/"))
-        await idle_for(app, 29)
-        await track(client, settings, guest, pageview("/radio/"))
-        assert (await detail(client, settings, guest.visitor_id))["visit_count"] == 1
-        await idle_for(app, 31)
-        await track(client, settings, guest, pageview("/casa/"))
-        back = await detail(client, settings, guest.visitor_id)
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        await place.track(guest, pageview("/"), pageview("/tv/"))
+        await place.pages_when(shop.admin, guest.visitor_id, 2)
+        await idle_for(place.tracking, 29)
+        await place.track(guest, pageview("/radio/"))
+        assert (await place.pages_when(shop.admin, guest.visitor_id, 3))["visit_count"] == 1
+        await idle_for(place.tracking, 31)
+        await place.track(guest, pageview("/casa/"))
+        back = await place.pages_when(shop.admin, guest.visitor_id, 4)
     assert back["visit_count"] == 2 and back["returning"] is True and back["pages_viewed"] == 1
     assert [[p["title"] for p in v["pages"]] for v in back["visits"]] == [["/casa/"], ["/", "/tv/", "/radio/"]]
 
 
 async def test_concurrent_batches_of_a_new_visitor_all_count_in_one_visit(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
         responses = await asyncio.gather(
-            *(track(client, settings, guest, pageview(f"/p{i}"), pageview(f"/p{i}/more")) for i in range(6))
+            *(place.track(guest, pageview(f"/p{i}"), pageview(f"/p{i}/more")) for i in range(6))
         )
         assert [r.status_code for r in responses] == [202] * 6
-        one = await detail(client, settings, guest.visitor_id)
+        one = await place.pages_when(shop.admin, guest.visitor_id, 12)
         assert one["pages_viewed"] == 12 and one["visit_count"] == 1 and len(one["visits"][0]["pages"]) == 12
-        async with app.state.runtime.db.reading() as session:
-            assert await session.scalar(select(func.count()).select_from(visits)) == 1
+        async with place.tracking.state.runtime.db.reading() as conn:
+            assert await conn.scalar(select(func.count()).select_from(visits)) == 1
 
 
 async def test_a_retried_batch_stores_its_page_once_and_the_longest_visible_time_wins(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+
+        async def time_spent_is(seconds: float) -> bool:
+            [page] = (await place.pages_when(shop.admin, guest.visitor_id, 1))["visits"][0]["pages"]
+            return bool(page["time_spent_seconds"] == seconds)
+
         batch = [
             pageview("/tv/", "TV", page_id="page-0001"),
             {"type": "engagement", "page_id": "page-0001", "visible_seconds": 12.5},
         ]
-        assert (await track(client, settings, guest, *batch)).json()["accepted"] == 2
-        assert (await track(client, settings, guest, *batch)).json()["accepted"] == 2
-        later = await track(
-            client, settings, guest, {"type": "engagement", "page_id": "page-0001", "visible_seconds": 40}
-        )
+        assert (await place.track(guest, *batch)).json()["accepted"] == 2
+        assert await eventually(lambda: time_spent_is(12.5))
+        assert (await place.track(guest, *batch)).json()["accepted"] == 2
+        later = await place.track(guest, {"type": "engagement", "page_id": "page-0001", "visible_seconds": 40})
         assert later.json() == {"accepted": 1, "rejected": []}
-        shorter = await track(
-            client, settings, guest, {"type": "engagement", "page_id": "page-0001", "visible_seconds": 3}
-        )
+        shorter = await place.track(guest, {"type": "engagement", "page_id": "page-0001", "visible_seconds": 3})
         assert shorter.status_code == 202
-        unknown = await track(
-            client, settings, guest, {"type": "engagement", "page_id": "page-9999", "visible_seconds": 3}
-        )
-        assert unknown.json()["rejected"][0]["code"] == "unknown_page"
-        [page] = (await detail(client, settings, guest.visitor_id))["visits"][0]["pages"]
+        before = dropped("unknown_page")
+        unknown = await place.track(guest, {"type": "engagement", "page_id": "page-9999", "visible_seconds": 3})
+        assert unknown.json() == {"accepted": 1, "rejected": []}  # the edge cannot know: tracking drops it
+        assert await eventually(lambda: dropped("unknown_page") == before + 1)
+        assert await eventually(lambda: time_spent_is(40))
+        [page] = (await place.detail(shop.admin, guest.visitor_id))["visits"][0]["pages"]
     assert page["page_id"] == "page-0001" and page["time_spent_seconds"] == 40
 
 
@@ -244,9 +245,6 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(live, "SWEEP_SECONDS", 0.2)
-    settings = settings.model_copy(update={"live_idle_seconds": 1})
-    app = create_app(settings)
-    guest = visitor()
     frames: list[dict[str, Any]] = []
     others: list[dict[str, Any]] = []
 
@@ -256,13 +254,16 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
     async def collect_other(_: str, frame: dict[str, Any]) -> None:
         others.append(frame)
 
-    async with running(app) as client:
-        await app.state.runtime.bus.subscribe(f"account:{guest.account_id}", collect)
-        await app.state.runtime.bus.subscribe("account:acc-2", collect_other)
+    async with floor(settings, live_idle_seconds=1) as place:
+        shop, rival = await place.account(), await place.account("Rival")
+        guest = await place.visitor(shop)
+        bus = place.tracking.state.runtime.bus
+        await bus.subscribe(f"account:{shop.id}", collect)
+        await bus.subscribe(f"account:{rival.id}", collect_other)
         await asyncio.sleep(0.1)  # the Redis subscription is live
-        await track(client, settings, guest, pageview("/tv/oled-55", "OLED"))
-        await eventually(lambda: len(frames) >= 2)
-        assert await live_list(client, settings) == []
+        await place.track(guest, pageview("/tv/oled-55", "OLED"))
+        assert await eventually(lambda: len(frames) >= 2)
+        assert await place.live(shop.admin) == []
     assert frames[0]["type"] == "visitor.updated" and set(frames[0]["visitor"]) == LIVE_FIELDS
     assert frames[0]["visitor"]["current_title"] == "OLED" and frames[0]["visitor"]["visitor_id"] == guest.visitor_id
     assert frames[1:] == [{"type": "visitor.left", "visitor_id": guest.visitor_id}]
@@ -270,36 +271,35 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
 
 
 async def test_every_page_view_is_published_in_one_event_per_batch_and_site(settings: Settings) -> None:
-    app = create_app(settings)
-    guest, other = visitor(), visitor()
     received: list[Event] = []
 
     async def probe(event: Event) -> None:
         received.append(event)
 
-    async with running(app) as client:
-        await app.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE], probe)
-        await track(client, settings, guest, pageview("/a", "A"), pageview("/b", "B"))
-        await track(client, settings, other, pageview("/c", "C"))
-        await eventually(lambda: sum(len(e.payload["page_views"]) for e in received) >= 3)
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest, other = await place.visitor(shop), await place.visitor(shop)
+        await place.tracking.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE], probe)
+        await place.track(guest, pageview("/a", "A"), pageview("/b", "B"))
+        await place.pages_when(shop.admin, guest.visitor_id, 2)
+        await place.track(other, pageview("/c", "C"))
+        assert await eventually(lambda: sum(len(e.payload["page_views"]) for e in received) >= 3)
     views = [v for e in received for v in PageviewsRecorded.model_validate(e.payload).page_views]
     assert [(v.url, v.title) for v in views] == [
         ("https://shop.example/a", "A"),
         ("https://shop.example/b", "B"),
         ("https://shop.example/c", "C"),
     ]
-    assert {e.account_id for e in received} == {"acc-1"} and {e.payload["site_id"] for e in received} == {"site-1"}
+    assert {e.account_id for e in received} == {shop.id} and {e.payload["site_id"] for e in received} == {shop.site_id}
     assert [v.visitor_id for v in views] == [guest.visitor_id, guest.visitor_id, other.visitor_id]
 
 
 async def test_bad_events_are_refused_one_by_one_and_the_good_ones_stored(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
     now = utcnow()
-    async with running(app) as client:
-        response = await track(
-            client,
-            settings,
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        response = await place.track(
             guest,
             pageview("/ok"),
             {"type": "pageview", "url": "javascript:alert(1)"},
@@ -322,84 +322,84 @@ async def test_bad_events_are_refused_one_by_one_and_the_good_ones_stored(settin
             (6, "event_time_out_of_range"),
         ]
         assert "url" in body["rejected"][0]["message"]
-        pages = (await detail(client, settings, guest.visitor_id))["visits"][0]["pages"]
+        pages = (await place.pages_when(shop.admin, guest.visitor_id, 2))["visits"][0]["pages"]
         assert [p["title"] for p in pages] == ["/late", "/ok"]  # in the order they happened
 
 
 async def test_malformed_batches_are_refused_whole_and_nothing_is_stored(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
-        headers = as_identity(settings, guest)
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        headers = {"authorization": f"Bearer {guest.token}", "origin": "https://shop.example", "user-agent": FIREFOX}
         for body, field in [
             ({"events": [pageview("/")] * 101}, "events"),
             ({"events": []}, "events"),
             ({"events": [pageview("/")], "extra": True}, "extra"),
             ({"events": "pageview"}, "events"),
         ]:
-            response = await client.post("/api/v1/track/events", json=body, headers=headers)
+            response = await place.client.post("/api/v1/track/events", json=body, headers=headers)
             assert response.status_code == 422, body
             assert field in [d["field"] for d in response.json()["error"]["details"]]
         for raw in (b"hello", b"[1, 2]", b"\xff\xfe"):
-            bad = await client.post(
+            bad = await place.client.post(
                 "/api/v1/track/events", content=raw, headers={**headers, "content-type": "text/plain"}
             )
             assert bad.status_code == 400 and bad.json()["error"]["code"] == "malformed_json"
         huge = {"events": [pageview("/" + "x" * 2000, "t" * 500)] * 40}
-        too_big = await client.post("/api/v1/track/events", json=huge, headers=headers)
+        too_big = await place.client.post("/api/v1/track/events", json=huge, headers=headers)
         assert too_big.status_code == 413 and too_big.json()["error"]["code"] == "body_too_large"
-        assert await live_list(client, settings) == []
-        beacon = await client.post(
+        await asyncio.sleep(0.2 if place.distributed else 0)
+        assert await place.live(shop.admin) == [] and await stored_pages(place) == 0
+        beacon = await place.client.post(
             "/api/v1/track/events",
             content=b'{"events": [{"type": "pageview", "url": "https://shop.example/bye"}]}',
             headers={**headers, "content-type": "text/plain;charset=UTF-8"},
         )
         assert beacon.status_code == 202 and beacon.json()["accepted"] == 1
+        assert await pages_stored(place, 1)
 
 
 async def test_only_visitors_track_and_only_operators_read(settings: Settings) -> None:
-    app = create_app(settings)
-    async with running(app) as client:
+    async with floor(settings) as place:
+        shop = await place.account()
         body = {"events": [pageview("/")]}
-        anonymous = await client.post("/api/v1/track/events", json=body)
+        anonymous = await place.client.post("/api/v1/track/events", json=body)
         assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "not_authenticated"
-        staff = await client.post("/api/v1/track/events", json=body, headers=as_identity(settings, operator()))
+        staff = await place.client.post("/api/v1/track/events", json=body, headers=shop.admin)
         assert staff.status_code == 403 and staff.json()["error"]["code"] == "visitors_only"
-        peeking = await client.get("/api/v1/visitors/live", headers=as_identity(settings, visitor()))
+        guest = await place.visitor(shop)
+        peeking = await place.client.get(
+            "/api/v1/visitors/live",
+            headers={"authorization": f"Bearer {guest.token}", "origin": "https://shop.example"},
+        )
         assert peeking.status_code == 403 and peeking.json()["error"]["code"] == "operators_only"
+        # The tracking service has no ingest endpoint of its own: page views come only through the gateway.
+        own = await place.direct(guest.identity, "POST", "/api/v1/track/events", json=body)
+        assert own.status_code in (404, 405)
 
 
 async def test_sections_products_and_searches_come_from_the_site_patterns_and_the_js_api(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
     patterns = {
         "sections": [{"name": "IT", "pattern": "/informatica/*"}, {"name": "TV", "pattern": "/tv*"}],
         "products": [{"pattern": "/informatica/produto/{sku}"}],
         "searches": [{"pattern": "/busca", "param": "q"}],
         "retention_days": 90,
     }
-    async with running(app) as client:
-        refused = await client.put(
-            "/api/v1/track/settings/site-1", json=patterns, headers=as_identity(settings, operator())
-        )
+    async with floor(settings) as place:
+        shop = await place.account()
+        path = f"/api/v1/track/settings/{shop.site_id}"
+        operator = await place.staff(shop)
+        refused = await place.client.put(path, json=patterns, headers=operator)
         assert refused.status_code == 403
-        bad = await client.put(
-            "/api/v1/track/settings/site-1",
-            json={"sections": [{"name": "IT", "pattern": "informatica"}]},
-            headers=as_identity(settings, admin()),
+        bad = await place.client.put(
+            path, json={"sections": [{"name": "IT", "pattern": "informatica"}]}, headers=shop.admin
         )
         assert bad.status_code == 422 and "sections.0.pattern" in bad.text
-        saved = await client.put("/api/v1/track/settings/site-1", json=patterns, headers=as_identity(settings, admin()))
+        saved = await place.client.put(path, json=patterns, headers=shop.admin)
         assert saved.status_code == 200
-        read = await client.get("/api/v1/track/settings/site-1", headers=as_identity(settings, operator()))
-        assert read.json() == patterns
-        other = await client.get(
-            "/api/v1/track/settings/site-1", headers=as_identity(settings, operator(account_id="acc-2"))
-        )
-        assert other.status_code == 404
-        await track(
-            client,
-            settings,
+        assert (await place.client.get(path, headers=operator)).json() == patterns
+        guest = await place.visitor(shop)
+        await place.track(
             guest,
             pageview("/informatica/produto/nb-123", "Notebook X", page_id="page-0001"),
             pageview("/busca?q=monitor+4k", "Busca", page_id="page-0002"),
@@ -414,35 +414,37 @@ async def test_sections_products_and_searches_come_from_the_site_patterns_and_th
             {"type": "search", "query": "cadeira gamer"},
             {"type": "attributes", "attributes": {"cart_value": 2100.5, "plan": "gold"}},
         )
-        [shown] = await live_list(client, settings)
+        one = await place.pages_when(operator, guest.visitor_id, 2)
+        [shown] = await place.live_when(operator, 1)
         assert shown["section"] is None and shown["attributes"] == {"cart_value": 2100.5, "plan": "gold"}
-        one = await detail(client, settings, guest.visitor_id)
     assert [p["section"] for p in one["visits"][0]["pages"]] == ["IT", None]
     assert [(p["sku"], p["name"]) for p in one["products"]] == [("mon-9", "Monitor 4K"), ("nb-123", "Notebook X")]
     assert [s["query"] for s in one["searches"]] == ["cadeira gamer", "monitor 4k"]
 
 
 async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Settings) -> None:
-    settings = settings.model_copy(update={"robot_burst_pages": 5, "robot_burst_seconds": 10})
-    app = create_app(settings)
-    crawler = visitor().model_copy(update={"robot": "crawler"})
-    scraper = visitor()
     received: list[Event] = []
 
     async def probe(event: Event) -> None:
         received.append(event)
 
-    async with running(app) as client:
-        await app.state.runtime.bus.consume("probe", [PageviewsRecorded.TYPE, "visitor.robot_detected"], probe)
-        await track(client, settings, crawler, pageview("/"))
-        await track(client, settings, scraper, *(pageview(f"/p{i}") for i in range(3)))
-        assert [v["visitor_id"] for v in await live_list(client, settings)] == [scraper.visitor_id]
-        await track(client, settings, scraper, *(pageview(f"/q{i}") for i in range(3)))
-        assert await live_list(client, settings) == []
-        found = await detail(client, settings, scraper.visitor_id)
+    async with floor(settings, robot_burst_pages=5, robot_burst_seconds=10) as place:
+        shop = await place.account()
+        crawler = await place.visitor(shop, user_agent=GOOGLEBOT)
+        scraper = await place.visitor(shop)
+        await place.tracking.state.runtime.bus.consume(
+            "probe", [PageviewsRecorded.TYPE, "visitor.robot_detected"], probe
+        )
+        await place.track(crawler, pageview("/"))
+        await place.track(scraper, *(pageview(f"/p{i}") for i in range(3)))
+        await place.pages_when(shop.admin, crawler.visitor_id, 1)
+        assert [v["visitor_id"] for v in await place.live_when(shop.admin, 1)] == [scraper.visitor_id]
+        await place.track(scraper, *(pageview(f"/q{i}") for i in range(3)))
+        found = await place.pages_when(shop.admin, scraper.visitor_id, 6)
+        assert await place.live(shop.admin) == []
         assert found["is_robot"] is True and found["robot_reason"] == "behaviour"
-        assert (await detail(client, settings, crawler.visitor_id))["robot_reason"] == "crawler"
-        await eventually(lambda: any(e.type == "visitor.robot_detected" for e in received))
+        assert (await place.detail(shop.admin, crawler.visitor_id))["robot_reason"] == "crawler"
+        assert await eventually(lambda: any(e.type == "visitor.robot_detected" for e in received))
     counted = {v["visitor_id"] for e in received if e.type == PageviewsRecorded.TYPE for v in e.payload["page_views"]}
     assert counted == {scraper.visitor_id}
     assert [e.payload["reason"] for e in received if e.type == "visitor.robot_detected"] == ["behaviour"]
@@ -451,125 +453,139 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
 async def test_an_identified_visitor_shows_as_the_contact_and_their_chat_state_follows_the_chat(
     settings: Settings,
 ) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
-        headers = as_identity(settings, guest)
-        early = await client.post(
-            "/internal/v1/track/identify", json={"user_id": "u-1", "verified": True}, headers=headers
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        headers = {"authorization": f"Bearer {guest.token}", "origin": "https://shop.example"}
+
+        async def identify(who: dict[str, str], **body: Any) -> Any:
+            signed = {**body, "signature": signature_of(shop.site_secret, body["user_id"])}
+            return await place.client.post("/api/v1/widget/identify", json=signed, headers=who)
+
+        early = await identify(headers, user_id="u-1")
+        assert early.status_code == 200 and early.json()["verified"] is True  # before the first page view
+        other_site = await place.site(shop.admin)
+        intruder = place.forged(guest, shop.id, other_site["id"])
+        foreign = await place.client.post(
+            "/api/v1/widget/identify",
+            json={"user_id": "u-1", "signature": signature_of(other_site["secret"], "u-1")},
+            headers={"authorization": f"Bearer {intruder.token}"},
         )
-        assert early.status_code == 200  # before the first page view is stored: the visitor starts there
-        intruder = as_identity(settings, visitor(site_id="site-2", visitor_id=guest.visitor_id))
-        foreign = await client.post(
-            "/internal/v1/track/identify", json={"user_id": "u-1", "verified": True}, headers=intruder
-        )
-        assert foreign.status_code == 403
-        await track(client, settings, guest, pageview("/"))
-        body = {"user_id": "u-1", "email": "ana@example.com", "name": "Ana", "verified": True}
-        identified = await client.post("/internal/v1/track/identify", json=body, headers=headers)
+        assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "visitor_of_another_site"
+        await place.track(guest, pageview("/"))
+        await place.live_when(shop.admin, 1)
+        identified = await identify(headers, user_id="u-1", email="ana@example.com", name="Ana")
         assert identified.status_code == 200 and identified.json()["verified"] is True
-        [shown] = await live_list(client, settings)
-        assert shown["contact"]["name"] == "Ana" and shown["contact"]["user_id"] == "u-1"
-        bus = app.state.runtime.bus
-        await bus.publish_event(
-            ConversationStarted(
-                conversation_id="c-1", site_id="site-1", visitor_id=guest.visitor_id, started_at=utcnow()
-            ).to_event("acc-1")
+
+        async def contact_shown() -> bool:
+            shown = await place.live(shop.admin)
+            return bool(shown and shown[0]["contact"] and shown[0]["contact"]["name"] == "Ana")
+
+        assert await eventually(contact_shown)
+
+        async def chat_state_is(state: str) -> bool:
+            return bool((await place.live(shop.admin))[0]["chat_state"] == state)
+
+        bus = place.tracking.state.runtime.bus
+        started = ConversationStarted(
+            conversation_id="c-1", site_id=shop.site_id, visitor_id=guest.visitor_id, started_at=utcnow()
         )
-        assert await eventually(lambda: chat_state_is(client, settings, "waiting"))
-        await bus.publish_event(
-            ConversationAccepted(
-                conversation_id="c-1", user_id="user-1", accepted_at=utcnow(), waited_seconds=3
-            ).to_event("acc-1")
-        )
-        assert await eventually(lambda: chat_state_is(client, settings, "active"))
+        await bus.publish_event(started.to_event(shop.id))
+        assert await eventually(lambda: chat_state_is("waiting"))
+        accepted = ConversationAccepted(conversation_id="c-1", user_id="user-1", accepted_at=utcnow(), waited_seconds=3)
+        await bus.publish_event(accepted.to_event(shop.id))
+        assert await eventually(lambda: chat_state_is("active"))
 
 
 async def test_a_visitor_can_be_exported_and_erased(settings: Settings) -> None:
-    app = create_app(settings)
-    guest, other = visitor(), visitor()
     received: list[Event] = []
 
     async def probe(event: Event) -> None:
         received.append(event)
 
-    async with running(app) as client:
-        await app.state.runtime.bus.consume("probe", ["visitor.erased"], probe)
-        await track(client, settings, guest, pageview("/a", page_id="page-0001"), {"type": "search", "query": "tv"})
-        await track(client, settings, other, pageview("/b"))
-        await client.post(
-            "/internal/v1/track/identify",
-            json={"user_id": "u-9", "email": "z@example.com", "verified": False},
-            headers=as_identity(settings, guest),
-        )
+    async with floor(settings, with_chat=True) as place:
+        shop, rival = await place.account(), await place.account("Rival")
+        guest, other = await place.visitor(shop), await place.visitor(shop)
+        await place.tracking.state.runtime.bus.consume("probe", ["visitor.erased"], probe)
+        await place.track(guest, pageview("/a", page_id="page-0001"), {"type": "search", "query": "tv"})
+        await place.track(other, pageview("/b"))
+        await place.live_when(shop.admin, 2)
         path = f"/api/v1/visitors/{guest.visitor_id}"
-        assert (await client.get(f"{path}/export", headers=as_identity(settings, operator()))).status_code == 403
-        exported = (await client.get(f"{path}/export", headers=as_identity(settings, admin()))).json()
-        assert exported["contact"]["email"] == "z@example.com"
+        operator = await place.staff(shop)
+        assert (await place.client.get(f"{path}/export", headers=operator)).status_code == 403
+        exported = (await place.client.get(f"{path}/export", headers=shop.admin)).json()
         assert [p["url"] for p in exported["visits"][0]["pages"]] == ["https://shop.example/a"]
         assert [s["query"] for s in exported["searches"]] == ["tv"]
-        assert (await client.delete(path, headers=as_identity(settings, admin(account_id="acc-2")))).status_code == 404
-        assert (await client.delete(path, headers=as_identity(settings, admin()))).status_code == 204
-        assert (await client.get(path, headers=as_identity(settings, operator()))).status_code == 404
-        assert [v["visitor_id"] for v in await live_list(client, settings)] == [other.visitor_id]
-        await eventually(lambda: len(received) >= 1)
-        async with app.state.runtime.db.reading() as session:
-            left = await session.scalar(select(func.count()).select_from(page_views))
-    assert left == 1 and [e.payload["visitor_id"] for e in received] == [guest.visitor_id]
+        assert (await place.client.delete(path, headers=rival.admin)).status_code == 404
+        assert (await place.client.delete(path, headers=shop.admin)).status_code == 204
+        assert (await place.client.get(path, headers=operator)).status_code == 404
+        assert [v["visitor_id"] for v in await place.live(shop.admin)] == [other.visitor_id]
+        assert await eventually(lambda: len(received) >= 1)
+    assert await stored_pages(place) == 1 and [e.payload["visitor_id"] for e in received] == [guest.visitor_id]
 
 
 async def test_retention_deletes_page_views_and_visits_older_than_the_site_keeps(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor()
-    async with running(app) as client:
-        await client.put(
-            "/api/v1/track/settings/site-1", json={"retention_days": 30}, headers=as_identity(settings, admin())
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        kept = await place.client.put(
+            f"/api/v1/track/settings/{shop.site_id}", json={"retention_days": 30}, headers=shop.admin
         )
-        await track(client, settings, guest, pageview("/old"))
-        async with app.state.runtime.db.transaction() as session:
+        assert kept.status_code == 200
+        await place.track(guest, pageview("/old"))
+        await place.pages_when(shop.admin, guest.visitor_id, 1)
+        async with place.tracking.state.runtime.db.transaction() as conn:
             old = utcnow() - timedelta(days=31)
-            await session.execute(update(page_views).values(viewed_at=old))
-            await session.execute(update(visits).values(started_at=old, last_activity_at=old))
-            await session.execute(update(visitors).values(last_seen_at=old))
-        await track(client, settings, guest, pageview("/new"))
-        assert await apply_retention(app.state.runtime) == 1
-        one = await detail(client, settings, guest.visitor_id)
+            await conn.execute(update(page_views).values(viewed_at=old))
+            await conn.execute(update(visits).values(started_at=old, last_activity_at=old))
+            await conn.execute(update(visitors).values(last_seen_at=old))
+        await place.track(guest, pageview("/new"))
+        await place.pages_when(shop.admin, guest.visitor_id, 2)
+        assert await apply_retention(place.tracking.state.runtime) == 1
+        one = await place.detail(shop.admin, guest.visitor_id)
     assert [[p["url"] for p in v["pages"]] for v in one["visits"]] == [["https://shop.example/new"]]
 
 
-async def test_events_waiting_to_be_written_are_stored_before_the_service_stops(settings: Settings) -> None:
-    app = create_app(settings)
-    guests = [visitor() for _ in range(20)]
-    async with running(app) as client:
-        pending = [asyncio.create_task(track(client, settings, g, pageview("/last"))) for g in guests]
-        await asyncio.sleep(0)
-    responses = await asyncio.gather(*pending)
-    assert [r.status_code for r in responses] == [202] * 20
-    async with app.state.runtime.db.reading() as session:
-        assert await session.scalar(select(func.count()).select_from(page_views)) == 20
+@pytest.mark.parametrize("settings", ["postgres"], indirect=True)
+async def test_batches_accepted_while_tracking_is_down_are_stored_when_it_is_back(settings: Settings) -> None:
+    """Distributed, a 202 means Redis has the batch: tracking stores it whenever it runs again."""
+    async with floor(settings) as place:
+        shop = await place.account()
+        guests = [await place.visitor(shop) for _ in range(5)]
+    async with floor(settings, with_tracking=False) as down:
+        for guest in guests:
+            assert (await down.track(guest, pageview("/while-down"))).status_code == 202
+        assert await stored_pages(down) == 0
+    async with floor(settings) as back:
+        assert await pages_stored(back, 5)
+        assert len(await back.live_when(shop.admin, 5)) == 5
 
 
 @pytest.mark.parametrize("settings", ["postgres"], indirect=True)
 async def test_two_replicas_share_one_live_list_and_announce_a_departure_once(settings: Settings) -> None:
-    settings = settings.model_copy(update={"live_idle_seconds": 1})
-    one, two = create_app(settings), create_app(settings)
-    guest = visitor()
     frames: list[dict[str, Any]] = []
 
     async def collect(_: str, frame: dict[str, Any]) -> None:
         frames.append(frame)
 
-    async with running(one) as first, running(two) as second:
-        await one.state.runtime.bus.subscribe("account:acc-1", collect)
-        await asyncio.sleep(0.1)
-        await track(first, settings, guest, pageview("/a"))
-        assert [v["current_url"] for v in await live_list(second, settings)] == ["https://shop.example/a"]
-        await asyncio.sleep(1.2)
-        gone = [
-            await one.state.runtime.extras["tracker"].board.announce_departures(),
-            await two.state.runtime.extras["tracker"].board.announce_departures(),
-        ]
-        await eventually(lambda: any(f["type"] == "visitor.left" for f in frames))
+    async with floor(settings, live_idle_seconds=1) as place:
+        shop = await place.account()
+        operator = Identity(kind="user", account_id=shop.id, user_id="u-1", role="operator")
+        second = create_tracking(place.settings)
+        async with running(second) as replica:
+            await place.tracking.state.runtime.bus.subscribe(f"account:{shop.id}", collect)
+            await asyncio.sleep(0.1)
+            guest = await place.visitor(shop)
+            await place.track(guest, pageview("/a"))
+            await place.live_when(shop.admin, 1)
+            theirs = await replica.get("/api/v1/visitors/live", headers=as_identity(place.settings, operator))
+            assert [v["current_url"] for v in theirs.json()["visitors"]] == ["https://shop.example/a"]
+            await asyncio.sleep(1.2)
+            gone = [
+                await place.tracker.board.announce_departures(),
+                await second.state.tracking.tracker.board.announce_departures(),
+            ]
+            assert await eventually(lambda: any(f["type"] == "visitor.left" for f in frames))
     assert sorted(gone) == [0, 1]
     assert [f for f in frames if f["type"] == "visitor.left"] == [
         {"type": "visitor.left", "visitor_id": guest.visitor_id}
@@ -577,21 +593,35 @@ async def test_two_replicas_share_one_live_list_and_announce_a_departure_once(se
 
 
 async def test_a_batch_accepted_at_the_edge_is_stored_once_however_often_it_is_delivered(settings: Settings) -> None:
-    app = create_app(settings)
-    guest = visitor().model_copy(update={"ip": "81.2.69.142"})
-    now = utcnow()
-    raw = [pageview("/a", "A", page_id="page-000a"), {"type": "search", "query": "tv"}, pageview("/b", "B")]
-    checked = [
-        (0, EVENT.validate_python(raw[0]), now),
-        (1, EVENT.validate_python(raw[1]), now),
-        (2, EVENT.validate_python(raw[2]), now),
-    ]
-    accepted = TrackBatchReceived.of(guest, FIREFOX, now, raw, checked).to_event(guest.account_id)
-    async with running(app) as client:
+    async with floor(settings) as place:
+        shop = await place.account()
+        guest = await place.visitor(shop)
+        identity = guest.identity.model_copy(update={"ip": "81.2.69.142"})
+        raw = [pageview("/a", "A", page_id="page-000a"), {"type": "search", "query": "tv"}, pageview("/b", "B")]
+        accepted = TrackBatchReceived.of(identity, FIREFOX, utcnow(), raw, [0, 1, 2]).to_event(shop.id)
         for _ in range(3):  # a redelivery after a crash, a second consumer's claim
-            await app.state.runtime.bus.publish_event(accepted)
-        await eventually(lambda: live_list(client, settings))
+            await place.tracking.state.runtime.bus.publish_event(accepted)
+        one = await place.pages_when(shop.admin, guest.visitor_id, 2)
         await asyncio.sleep(0.3)
-        one = await detail(client, settings, guest.visitor_id)
+        one = await place.detail(shop.admin, guest.visitor_id)
     assert [p["title"] for p in one["visits"][0]["pages"]] == ["A", "B"]
     assert [s["query"] for s in one["searches"]] == ["tv"] and one["location"]["country_code"] == "GB"
+
+
+async def test_visitors_active_before_an_embedded_restart_are_back_on_the_live_list(settings: Settings) -> None:
+    """The embedded mode keeps the live list in memory: after a restart on the same data folder, it is
+    rebuilt from the stored visits (Redis, distributed, keeps it; the rebuild leaves newer records alone)."""
+    async with floor(settings, robot_burst_pages=3) as before:
+        shop = await before.account()
+        gone, here, robot = [await before.visitor(shop) for _ in range(3)]
+        earlier = (utcnow() - timedelta(minutes=6)).isoformat()  # before LIVE_IDLE_SECONDS (300)
+        await before.track(gone, pageview("/earlier", at=earlier))
+        await before.pages_when(shop.admin, gone.visitor_id, 1)
+        await before.track(here, pageview("/tv/", "TV"), pageview("/tv/oled", "OLED"))
+        await before.track(robot, *(pageview(f"/p{i}") for i in range(5)))
+        shown = await before.live_when(shop.admin, 1)
+        await before.pages_when(shop.admin, robot.visitor_id, 5)
+        assert [v["visitor_id"] for v in await before.live(shop.admin)] == [here.visitor_id]
+    async with floor(settings) as after:
+        back = await after.live(shop.admin)
+    assert back == shown  # the same records: where they are, since when, from where

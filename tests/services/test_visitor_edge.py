@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import generate_latest
 from redis.asyncio import Redis
 
 from services.chat.app import create_app as create_chat
@@ -56,6 +57,11 @@ async def admin(client: httpx.AsyncClient) -> tuple[dict[str, str], str]:
     tokens = await login(client)
     headers = bearer(tokens["access_token"])
     site_id = (await client.get("/api/v1/sites", headers=headers)).json()["sites"][0]["id"]
+
+    async def tracking_knows_the_site() -> bool:  # from the gateway's `site.created`, a moment after the start
+        return (await client.get(f"/api/v1/track/settings/{site_id}", headers=headers)).status_code == 200
+
+    assert await eventually(tracking_knows_the_site)
     return headers, site_id
 
 
@@ -182,18 +188,24 @@ async def test_do_not_track_is_honoured_where_the_site_says_so(settings: Setting
         assert len(await live_when(client, staff, bool)) == 1
 
 
-async def test_the_beacon_sends_its_token_in_the_query_and_a_text_body(settings: Settings) -> None:
+async def test_the_beacon_sends_its_token_in_a_text_body_never_in_the_url(settings: Settings) -> None:
     async with edge(settings) as (base, client):
         staff, _ = await admin(client)
         visitor = await session(client)
+        token = visitor["visitor_token"]
+        event = f'{{"type": "pageview", "url": "{base}/demo/bye", "page_id": "page-0001"}}'
         beacon = await client.post(
-            f"/api/v1/track/events?vt={visitor['visitor_token']}",
-            content=f'{{"events": [{{"type": "pageview", "url": "{base}/demo/bye", "page_id": "page-0001"}}]}}',
+            "/api/v1/track/events",
+            content=f'{{"visitor_token": "{token}", "events": [{event}]}}',
             headers={"content-type": "text/plain;charset=UTF-8"},
         )
         assert beacon.status_code == 202 and beacon.json()["accepted"] == 1
         assert (await live_when(client, staff, bool))[0]["current_url"] == f"{base}/demo/bye"
-        elsewhere = await client.get(f"/api/v1/conversations/current?vt={visitor['visitor_token']}")
+        in_url = await client.post(f"/api/v1/track/events?vt={token}", content=f'{{"events": [{event}]}}')
+        assert in_url.status_code == 401 and in_url.json()["error"]["code"] == "not_authenticated"
+        forged = await client.post("/api/v1/track/events", json={"visitor_token": token[:-3] + "abc", "events": [{}]})
+        assert forged.status_code == 401
+        elsewhere = await client.get(f"/api/v1/conversations/current?vt={token}")
         assert elsewhere.status_code == 401
 
 
@@ -207,9 +219,9 @@ async def test_the_event_endpoint_answers_browsers_across_origins_and_is_counted
     errors the API's JSON, and its requests must show in the metrics."""
     async with edge(settings) as (base, client):
         token = (await session(client))["visitor_token"]
-        before = (await client.get("/metrics")).text
-        url = f"/api/v1/track/events?vt={token}"
-        body = f'{{"events": [{{"type": "pageview", "url": "{base}/demo/tv"}}]}}'
+        before = generate_latest().decode()  # the process's metrics (served on its metrics port)
+        url = "/api/v1/track/events"
+        body = f'{{"visitor_token": "{token}", "events": [{{"type": "pageview", "url": "{base}/demo/tv"}}]}}'
         accepted = await client.post(url, content=body, headers={"content-type": "text/plain"})
         assert accepted.status_code == 202 and accepted.json() == {"accepted": 1, "rejected": []}
         assert accepted.headers["access-control-allow-origin"] == base
@@ -226,7 +238,7 @@ async def test_the_event_endpoint_answers_browsers_across_origins_and_is_counted
 
         huge = await client.post(url, content=endless(), headers={"content-type": "text/plain"})
         assert huge.status_code == 413 and huge.json()["error"]["code"] == "body_too_large"
-        after = (await client.get("/metrics")).text
+        after = generate_latest().decode()
         assert handled(after, 202) - handled(before, 202) == 1
         assert handled(after, 403) - handled(before, 403) == 1
         assert handled(after, 400) - handled(before, 400) == 1

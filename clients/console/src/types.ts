@@ -249,12 +249,24 @@ export type ServerFrame =
   | { type: "visitor.left"; visitor_id: string }
   | { type: "resume.done"; conversation_id: string; last_seq: number }
   | { type: "auth.ok"; expires_at: number }
+  /** The server may have missed realtime frames: resume everything held and refetch the lists. */
+  | { type: "resync"; reason?: string }
   | { type: "pong" }
-  | { type: "error"; code: string; message: string; client_msg_id?: string | null };
+  | {
+      type: "error";
+      code: string;
+      message: string;
+      client_msg_id?: string | null;
+      /** Worth sending again (`service_unavailable`, `rate_limited`); `internal_error` is not. */
+      retryable?: boolean;
+      /** Seconds to wait first (`rate_limited`). */
+      retry_after?: number;
+    };
 
 /** Frames the console sends. */
 export type ClientFrame =
   | { type: "message.send"; conversation_id: string; client_msg_id: string; text: string }
+  | { type: "auth"; token: string }
   | { type: "resume"; conversation_id: string; after_seq: number }
   | { type: "auth.refresh"; token: string }
   | { type: "ping" };

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ApiClient } from "../src/api/client";
 import { storageSessionStore } from "../src/api/tokens";
 import { App } from "../src/ui/App";
-import { conversation, FakeSocket, json, message, routedFetch, tokens, visitor } from "./fakes";
+import { conversation, errorFrame, FakeSocket, json, message, routedFetch, tokens, visitor } from "./fakes";
 
 const q = (selector: string) => document.querySelector(selector);
 const all = (selector: string) => [...document.querySelectorAll(selector)];
@@ -27,6 +27,7 @@ describe("operator console", () => {
           ? json(tokens("acc-1"))
           : json({ error: { code: "invalid_credentials", message: "Wrong email or password." } }, 401);
       }
+      if (r.path === "/api/v1/auth/logout") return new Response(null, { status: 204 });
       if (r.auth !== "Bearer acc-1") return json({ error: { code: "not_authenticated", message: "No." } }, 401);
       if (r.path === "/api/v1/conversations?state=waiting")
         return json({ conversations: state === "waiting" ? [waiting] : [] });
@@ -65,8 +66,9 @@ describe("operator console", () => {
     await waitFor(() => expect(all('[data-fw="live-visitors"] [data-fw="visitor-row"]')).toHaveLength(1));
     expect(q('[data-fw="visitor-row"]')?.textContent).toContain("Laptop Pro 14");
     expect(document.title).toBe("(1) Floorwalker");
-    await waitFor(() => expect(FakeSocket.latest()?.url).toBe("ws://localhost:3000/ws/operator?token=acc-1"));
+    await waitFor(() => expect(FakeSocket.latest()?.url).toBe("ws://localhost:3000/ws/operator")); // no token in it
     act(() => FakeSocket.latest().open());
+    expect(FakeSocket.latest().sent[0]).toEqual({ type: "auth", token: "acc-1" });
 
     // Open it: the message sent before anyone accepted is there, as text, with its own time.
     await user.click(item);
@@ -118,9 +120,28 @@ describe("operator console", () => {
     expect(notifier.beep).toHaveBeenCalled();
     expect(document.title).toBe("(1) Floorwalker");
 
-    // Log out: back to the login page, socket closed.
+    // The outbox tells "the server is down, trying again" from "failed, retry?".
+    await user.type(q('[data-fw="chat-input"]') as HTMLElement, "later{Enter}");
+    await user.type(q('[data-fw="chat-input"]') as HTMLElement, "broken{Enter}");
+    const [, later, broken] = FakeSocket.latest().framesOf("message.send");
+    act(() => {
+      FakeSocket.latest().receive(errorFrame("service_unavailable", later.client_msg_id));
+      FakeSocket.latest().receive(errorFrame("internal_error", broken.client_msg_id));
+    });
+    const outgoing = all('[data-fw="message"][data-status]') as HTMLElement[];
+    expect(outgoing.map((el) => [el.dataset.status, el.dataset.error, !!within(el).queryByText("Retry")])).toEqual([
+      ["sending", "service_unavailable", false],
+      ["failed", "internal_error", true],
+    ]);
+    expect(outgoing[0].textContent).toContain("trying again");
+
+    // Log out: the server ends the session, back to the login page, socket closed, tokens gone.
     await user.click(q('[data-fw="logout"]') as HTMLElement);
     expect(q('[data-fw="login-email"]')).not.toBeNull();
     expect(FakeSocket.latest().readyState).toBe(3);
+    expect(calls.filter((c) => c.path === "/api/v1/auth/logout").map((c) => c.body)).toEqual([
+      { refresh_token: "refresh-acc-1" },
+    ]);
+    expect(api.session).toBeNull();
   });
 });

@@ -106,4 +106,25 @@ describe("ApiClient", () => {
     expect(refreshed).toEqual(["a2"]);
     expect(await api.freshToken()).toBe("a2");
   });
+
+  it("logs out on the server with the refresh token and forgets the tokens, even offline", async () => {
+    const { api, calls } = loggedInClient((r) =>
+      r.path === "/api/v1/auth/logout" ? new Response(null, { status: 204 }) : undefined,
+    );
+    const events: string[] = [];
+    api.onSession((_s, reason) => events.push(reason));
+    await api.logout();
+    expect(calls.map((c) => [c.method, c.path, c.body])).toEqual([
+      ["POST", "/api/v1/auth/logout", { refresh_token: "refresh-1" }],
+    ]);
+    expect(api.session).toBeNull();
+    expect(localStorage.getItem(STORAGE_KEY)).toBeNull();
+    expect(events).toEqual(["logout"]);
+
+    const offline = loggedInClient(() => {
+      throw new TypeError("Failed to fetch");
+    });
+    await expect(offline.api.logout()).resolves.toBeUndefined();
+    expect(offline.api.session).toBeNull();
+  });
 });

@@ -94,4 +94,93 @@ describe("ConsoleController", () => {
     expect(controller.store.getState().notice).toMatch(/4096 bytes/);
     controller.stop();
   });
+
+  it("fetches a missing range as soon as a frame skips a seq, and holds each message once", async () => {
+    const { controller } = setup();
+    controller.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.latest();
+    ws.open();
+    await controller.select("c1"); // history 1..3
+    expect(ws.framesOf("resume")).toEqual([]);
+    ws.receive({ type: "message.created", message: message(5) }); // 4 was lost
+    expect(ws.framesOf("resume")).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 3 }]);
+    ws.receive({ type: "message.created", message: message(6) }); // the same gap: no second resume
+    expect(ws.framesOf("resume")).toHaveLength(1);
+    ws.receive({ type: "message.created", message: message(4) });
+    ws.receive({ type: "message.created", message: message(5) });
+    ws.receive({ type: "message.created", message: message(6) });
+    ws.receive({ type: "resume.done", conversation_id: "c1", last_seq: 6 });
+    const state = controller.store.getState();
+    expect(state.messages.c1.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(state.complete.c1).toBe(6);
+    ws.receive({ type: "message.created", message: message(7) });
+    expect(ws.framesOf("resume")).toHaveLength(1); // nothing missing: nothing asked
+    controller.stop();
+  });
+
+  it("asks again when a resume leaves a gap that opened meanwhile", async () => {
+    const { controller } = setup();
+    controller.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.latest();
+    ws.open();
+    await controller.select("c1");
+    ws.receive({ type: "message.created", message: message(5) });
+    ws.receive({ type: "message.created", message: message(4) });
+    ws.receive({ type: "message.created", message: message(7) }); // 6 lost while the resume was on its way
+    ws.receive({ type: "resume.done", conversation_id: "c1", last_seq: 5 });
+    expect(ws.framesOf("resume").map((f) => f.after_seq)).toEqual([3, 5]);
+    controller.stop();
+  });
+
+  it("resumes from the highest contiguous seq after a reconnect, not the highest seen", async () => {
+    const { controller } = setup();
+    controller.start();
+    await vi.advanceTimersByTimeAsync(0);
+    FakeSocket.latest().open();
+    await controller.select("c1");
+    FakeSocket.latest().receive({ type: "message.created", message: message(5) });
+    FakeSocket.latest().drop(); // before the gap was filled
+    await vi.advanceTimersByTimeAsync(1000);
+    FakeSocket.latest().open();
+    expect(FakeSocket.latest().framesOf("resume")).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 3 }]);
+    controller.stop();
+  });
+
+  it("on resync resumes every loaded conversation and refetches the waiting list and live visitors", async () => {
+    const { controller, calls } = setup();
+    controller.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.latest();
+    ws.open();
+    await controller.select("c1");
+    await vi.advanceTimersByTimeAsync(0);
+    const before = calls.length;
+    ws.receive({ type: "resync", reason: "realtime_gap" });
+    expect(ws.framesOf("resume")).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 3 }]);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.slice(before).map((c) => c.path)).toEqual(
+      expect.arrayContaining([
+        "/api/v1/conversations?state=waiting",
+        "/api/v1/conversations?state=active",
+        "/api/v1/visitors/live",
+      ]),
+    );
+    controller.stop();
+  });
+
+  it("drops a frame of a message it already holds", async () => {
+    const { controller, notifier } = setup();
+    controller.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const ws = FakeSocket.latest();
+    ws.open();
+    await controller.select("c1");
+    ws.receive({ type: "message.created", message: message(2) });
+    ws.receive({ type: "message.created", message: message(3, { id: "other-id" }) });
+    expect(controller.store.getState().messages.c1.map((m) => m.id)).toEqual(["m1", "m2", "m3"]);
+    expect(notifier.beep).not.toHaveBeenCalled();
+    controller.stop();
+  });
 });

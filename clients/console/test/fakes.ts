@@ -31,9 +31,11 @@ export class FakeSocket implements SocketLike {
     this.onclose?.({ code: 1000 } as CloseEvent);
   }
 
-  open(): void {
+  /** The connection opens; `accept`: the server takes the `auth` frame the client sent first (auth.ok). */
+  open(accept = true): void {
     this.readyState = 1;
     this.onopen?.({} as Event);
+    if (accept && this.sent[0]?.type === "auth") this.receive({ type: "auth.ok", expires_at: 4102444800 });
   }
 
   receive(frame: unknown): void {
@@ -49,6 +51,12 @@ export class FakeSocket implements SocketLike {
   framesOf(type: string): Array<Record<string, unknown>> {
     return this.sent.filter((f) => f.type === type);
   }
+}
+
+/** An error frame of the operator socket (`retryable` as the gateway says it). */
+export function errorFrame(code: string, clientMsgId: unknown, extra: Record<string, unknown> = {}) {
+  const retryable = code === "service_unavailable" || code === "rate_limited";
+  return { type: "error", code, message: `${code}!`, retryable, client_msg_id: clientMsgId, ...extra };
 }
 
 export function json(body: unknown, status = 200): Response {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { OperatorSocket, operatorSocketUrl, type ResumePoint } from "../src/realtime/socket";
-import { FakeSocket, message } from "./fakes";
+import { errorFrame, FakeSocket, message } from "./fakes";
 
 let resumePoints: ResumePoint[] = [];
 let token = "tok-1";
@@ -9,7 +9,7 @@ let renewals: boolean[] = [];
 
 function makeSocket() {
   return new OperatorSocket({
-    url: (t) => `ws://console.test/ws/operator?token=${t}`,
+    url: () => "ws://console.test/ws/operator",
     token: async (renew) => {
       renewals.push(renew);
       return token;
@@ -36,13 +36,42 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 describe("OperatorSocket", () => {
-  it("builds the operator socket URL from the page's own origin", () => {
-    expect(operatorSocketUrl("a b", { protocol: "https:", host: "chat.example" })).toBe(
-      "wss://chat.example/ws/operator?token=a%20b",
-    );
-    expect(operatorSocketUrl("t", { protocol: "http:", host: "127.0.0.1:8000" })).toBe(
-      "ws://127.0.0.1:8000/ws/operator?token=t",
-    );
+  it("builds the operator socket URL from the page's own origin, without the token", () => {
+    expect(operatorSocketUrl({ protocol: "https:", host: "chat.example" })).toBe("wss://chat.example/ws/operator");
+    expect(operatorSocketUrl({ protocol: "http:", host: "127.0.0.1:8000" })).toBe("ws://127.0.0.1:8000/ws/operator");
+  });
+
+  it("authenticates in the first frame and is open only after auth.ok", async () => {
+    const socket = makeSocket();
+    const opens: boolean[] = [];
+    socket.on((e) => e.type === "open" && opens.push(e.reconnect));
+    resumePoints = [{ conversation_id: "c1", after_seq: 2 }];
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    expect(ws.url).toBe("ws://console.test/ws/operator");
+    ws.open(false);
+    socket.send("c1", "early");
+    expect(ws.sent).toEqual([{ type: "auth", token: "tok-1" }]); // nothing else before the server took it
+    expect(socket.connectionStatus).toBe("connecting");
+    expect(opens).toEqual([]);
+    ws.receive({ type: "auth.ok", expires_at: 4102444800 });
+    expect(socket.connectionStatus).toBe("open");
+    expect(opens).toEqual([false]);
+    expect(ws.sent.map((f) => f.type)).toEqual(["auth", "resume", "message.send"]);
+    socket.stop();
+  });
+
+  it("replaces a socket that opened but never got auth.ok", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    FakeSocket.latest().open(false);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(FakeSocket.latest().readyState).toBe(3);
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(FakeSocket.instances).toHaveLength(2);
+    socket.stop();
   });
 
   it("re-sends unacknowledged messages after a reconnect with the same client_msg_id, once", async () => {
@@ -98,6 +127,7 @@ describe("OperatorSocket", () => {
     await vi.advanceTimersByTimeAsync(1000);
     FakeSocket.latest().open();
     expect(FakeSocket.latest().sent.map((f) => [f.type, f.conversation_id, f.after_seq])).toEqual([
+      ["auth", undefined, undefined],
       ["resume", "c1", 7],
       ["resume", "c2", 0],
       ["message.send", "c1", undefined],
@@ -133,16 +163,16 @@ describe("OperatorSocket", () => {
     const socket = makeSocket();
     socket.start();
     await settle();
-    expect(FakeSocket.latest().url).toBe("ws://console.test/ws/operator?token=tok-1");
     FakeSocket.latest().open();
+    expect(FakeSocket.latest().sent[0]).toEqual({ type: "auth", token: "tok-1" });
     socket.refreshToken("tok-2");
     expect(FakeSocket.latest().framesOf("auth.refresh")).toEqual([{ type: "auth.refresh", token: "tok-2" }]);
     token = "tok-2";
     FakeSocket.latest().drop(1008, "token expired");
     await vi.advanceTimersByTimeAsync(1000);
-    expect(FakeSocket.latest().url).toBe("ws://console.test/ws/operator?token=tok-2");
     expect(renewals).toEqual([false, true]); // the server refused the token: ask for a new one
     FakeSocket.latest().open();
+    expect(FakeSocket.latest().sent[0]).toEqual({ type: "auth", token: "tok-2" });
     FakeSocket.latest().drop();
     await vi.advanceTimersByTimeAsync(2000);
     expect(renewals).toEqual([false, true, false]);
@@ -175,6 +205,123 @@ describe("OperatorSocket", () => {
     await vi.advanceTimersByTimeAsync(50_000); // no frame for > 60 s
     await vi.advanceTimersByTimeAsync(1000);
     expect(FakeSocket.instances).toHaveLength(2);
+    socket.stop();
+  });
+
+  it("sends a message again with the same client_msg_id when no ack came within 10 s", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    ws.open();
+    const sent = socket.send("c1", "anyone?");
+    await vi.advanceTimersByTimeAsync(9_999);
+    expect(ws.framesOf("message.send")).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ws.framesOf("message.send").map((f) => f.client_msg_id)).toEqual([sent.client_msg_id, sent.client_msg_id]);
+    ws.receive({ type: "message.ack", client_msg_id: sent.client_msg_id, message: message(1) });
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(ws.framesOf("message.send")).toHaveLength(2);
+    expect(socket.pending).toEqual([]);
+    socket.stop();
+  });
+
+  it("keeps a message sending after service_unavailable and sends it again; internal_error fails it", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    ws.open();
+    const later = socket.send("c1", "later");
+    const broken = socket.send("c1", "broken");
+    ws.receive(errorFrame("service_unavailable", later.client_msg_id));
+    ws.receive(errorFrame("internal_error", broken.client_msg_id));
+    expect(socket.pending).toMatchObject([
+      { client_msg_id: later.client_msg_id, status: "sending", retrying: { code: "service_unavailable" } },
+      { client_msg_id: broken.client_msg_id, status: "failed", error: { code: "internal_error" } },
+    ]);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(ws.framesOf("message.send").map((f) => f.client_msg_id)).toEqual([
+      later.client_msg_id,
+      broken.client_msg_id,
+      later.client_msg_id, // the failed one waits for the operator
+    ]);
+    socket.retry(broken.client_msg_id);
+    expect(ws.framesOf("message.send").at(-1)!.client_msg_id).toBe(broken.client_msg_id);
+    socket.stop();
+  });
+
+  it("waits retry_after before sending again after rate_limited", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    ws.open();
+    const slow = socket.send("c1", "slow");
+    ws.receive(errorFrame("rate_limited", slow.client_msg_id, { retry_after: 4.5 }));
+    const next = socket.send("c1", "next"); // does not jump ahead while the server asked to wait
+    await vi.advanceTimersByTimeAsync(4_499);
+    expect(ws.framesOf("message.send").map((f) => f.client_msg_id)).toEqual([slow.client_msg_id]);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(ws.framesOf("message.send").map((f) => f.client_msg_id)).toEqual([
+      slow.client_msg_id,
+      slow.client_msg_id,
+      next.client_msg_id,
+    ]);
+    socket.stop();
+  });
+
+  it("never shows an acknowledged message as failed, and drops a failed one once seen stored", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    ws.open();
+    const acked = socket.send("c1", "acked");
+    const late = socket.send("c1", "stored late");
+    ws.receive({ type: "message.ack", client_msg_id: acked.client_msg_id, message: message(1) });
+    ws.receive(errorFrame("internal_error", acked.client_msg_id)); // late, about a message stored after all
+    ws.receive(errorFrame("internal_error", late.client_msg_id));
+    expect(socket.pending.map((p) => [p.client_msg_id, p.status])).toEqual([[late.client_msg_id, "failed"]]);
+    const stored = message(2, { client_msg_id: late.client_msg_id, sender_type: "operator" });
+    ws.receive({ type: "message.created", message: stored });
+    expect(socket.pending).toEqual([]);
+    socket.stop();
+  });
+
+  it("sends one resume per conversation at a time, and on resync resumes every loaded conversation", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    const ws = FakeSocket.latest();
+    ws.open();
+    expect(socket.resume("c1", 3)).toBe(true);
+    expect(socket.resume("c1", 3)).toBe(false); // on its way
+    ws.receive({ type: "resume.done", conversation_id: "c1", last_seq: 3 });
+    expect(socket.resume("c1", 3)).toBe(false); // answered without filling anything: not in a loop
+    expect(socket.resume("c1", 5)).toBe(true);
+    resumePoints = [
+      { conversation_id: "c1", after_seq: 5 },
+      { conversation_id: "c2", after_seq: 9 },
+    ];
+    ws.receive({ type: "resync", reason: "realtime_gap" });
+    expect(ws.framesOf("resume").map((f) => [f.conversation_id, f.after_seq])).toEqual([
+      ["c1", 3],
+      ["c1", 5],
+      ["c1", 5],
+      ["c2", 9],
+    ]);
+    socket.stop();
+  });
+
+  it("asks for a new token after any close with 1008", async () => {
+    const socket = makeSocket();
+    socket.start();
+    await settle();
+    FakeSocket.latest().open();
+    FakeSocket.latest().drop(1008, "origin not allowed");
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(renewals).toEqual([false, true]);
     socket.stop();
   });
 });

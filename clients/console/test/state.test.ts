@@ -6,8 +6,15 @@ import {
   upsertConversations,
   waitingList,
 } from "../src/state/conversations";
-import { mergeMessages, visiblePending } from "../src/state/messages";
-import { attentionCount, initialState, reducer, type Action, type ConsoleState } from "../src/state/store";
+import { contiguousSeq, mergeMessages, visiblePending } from "../src/state/messages";
+import {
+  attentionCount,
+  conversationsWithGap,
+  initialState,
+  reducer,
+  type Action,
+  type ConsoleState,
+} from "../src/state/store";
 import { removeVisitor, replaceVisitors, upsertVisitor, visitorList } from "../src/state/visitors";
 import { conversation, message, visitor } from "./fakes";
 
@@ -39,6 +46,29 @@ describe("mergeMessages", () => {
     ];
     const stored = [message(1, { client_msg_id: "k1", sender_type: "operator" })];
     expect(visiblePending(pending, "c1", stored).map((p) => p.client_msg_id)).toEqual(["k2"]);
+  });
+});
+
+describe("contiguous seq", () => {
+  it("is the highest seq up to which nothing is missing", () => {
+    expect(contiguousSeq([])).toBe(0);
+    expect(contiguousSeq([message(1), message(2), message(4)])).toBe(2);
+    expect(contiguousSeq([message(2), message(3)])).toBe(0);
+    expect(contiguousSeq([message(5), message(6), message(8)], 4)).toBe(6); // from what the server said
+  });
+
+  it("follows a loaded conversation through a gap and its filling, live arrivals of others aside", () => {
+    const loaded = run([{ type: "messages.loaded", conversationId: "c1", messages: [message(2), message(1)] }]);
+    expect(loaded.complete).toEqual({ c1: 2 });
+    const live = [message(4), message(1, { conversation_id: "c2" })];
+    const gap = run([{ type: "messages.received", messages: live }], loaded);
+    expect(gap.complete).toEqual({ c1: 2 });
+    expect(conversationsWithGap(gap)).toEqual(["c1"]); // c2 is not loaded: its history brings everything
+    const filled = run([{ type: "messages.received", messages: [message(3)] }], gap);
+    expect(filled.complete).toEqual({ c1: 4 });
+    expect(conversationsWithGap(filled)).toEqual([]);
+    const done = run([{ type: "messages.complete", conversationId: "c1", lastSeq: 4 }], filled);
+    expect(done).toBe(filled);
   });
 });
 

@@ -8,7 +8,8 @@ function connection(overrides: Partial<ConnectionOptions> = {}) {
   const opened = vi.fn();
   const frames: unknown[] = [];
   const conn = new Connection({
-    url: () => "wss://gw.example/ws/visitor?token=t",
+    url: () => "wss://gw.example/ws/visitor",
+    token: () => "t",
     factory: FakeSocket.factory,
     onOpen: opened,
     onFrame: (frame) => frames.push(frame),
@@ -147,8 +148,61 @@ describe("Connection", () => {
     expect(FakeSocket.all).toHaveLength(1);
   });
 
-  it("builds ws(s) URLs on the gateway host", () => {
-    expect(visitorSocketUrl("https://gw.example", "a.b c")).toBe("wss://gw.example/ws/visitor?token=a.b+c");
-    expect(visitorSocketUrl("http://127.0.0.1:8000", "t")).toBe("ws://127.0.0.1:8000/ws/visitor?token=t");
+  it("builds ws(s) URLs on the gateway host, without the token", () => {
+    expect(visitorSocketUrl("https://gw.example")).toBe("wss://gw.example/ws/visitor");
+    expect(visitorSocketUrl("http://127.0.0.1:8000")).toBe("ws://127.0.0.1:8000/ws/visitor");
+  });
+
+  it("authenticates in the first frame and counts as open only after auth.ok", () => {
+    const { conn, opened, frames } = connection();
+    conn.start();
+    const socket = FakeSocket.latest();
+    expect(socket.url).toBe("wss://gw.example/ws/visitor");
+    socket.open(false);
+    expect(socket.sent).toEqual([{ type: "auth", token: "t" }]);
+    expect(conn.connected).toBe(false);
+    expect(conn.send({ type: "ping" })).toBe(false); // nothing else before the server took the token
+    expect(opened).not.toHaveBeenCalled();
+    socket.receive({ type: "message.created", message: {} }); // not before auth.ok
+    expect(frames).toEqual([]);
+    socket.receive({ type: "auth.ok", expires_at: 4102444800 });
+    expect(conn.connected).toBe(true);
+    expect(opened).toHaveBeenCalledTimes(1);
+  });
+
+  it("gives up on a socket that opened but never got auth.ok", () => {
+    const { conn, opened } = connection({ connectTimeoutMs: 3000 });
+    conn.start();
+    FakeSocket.latest().open(false);
+    vi.advanceTimersByTime(3000);
+    expect(FakeSocket.latest().readyState).toBe(3);
+    vi.advanceTimersByTime(500);
+    expect(FakeSocket.all).toHaveLength(2);
+    expect(opened).not.toHaveBeenCalled();
+  });
+
+  it("after a close with 1008 asks for a new token, then reconnects with backoff", async () => {
+    const asked: boolean[] = [];
+    const { conn, opened } = connection({
+      token: (renew) => {
+        asked.push(renew);
+        return renew ? Promise.resolve("t2") : "t1";
+      },
+    });
+    conn.start();
+    FakeSocket.latest().open();
+    expect(FakeSocket.latest().sent[0]).toEqual({ type: "auth", token: "t1" });
+    FakeSocket.latest().drop(1008, "token expired");
+    expect(FakeSocket.all).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(asked).toEqual([false, true]);
+    const next = FakeSocket.latest();
+    expect(FakeSocket.all).toHaveLength(2);
+    next.open();
+    expect(next.sent[0]).toEqual({ type: "auth", token: "t2" });
+    expect(opened).toHaveBeenCalledTimes(2);
+    next.drop(); // an ordinary drop keeps the token
+    await vi.advanceTimersByTimeAsync(500);
+    expect(asked).toEqual([false, true, false]);
   });
 });

@@ -33,9 +33,11 @@ export class FakeSocket implements SocketLike {
     this.onclose?.({ code, reason: "" });
   }
 
-  open(): void {
+  /** The connection opens; `accept`: the server takes the `auth` frame the client sent first (auth.ok). */
+  open(accept = true): void {
     this.readyState = 1;
     this.onopen?.({});
+    if (accept && this.sent[0]?.type === "auth") this.receive({ type: "auth.ok", expires_at: 4102444800 });
   }
 
   receive(frame: Record<string, unknown>): void {

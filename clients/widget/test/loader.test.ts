@@ -82,15 +82,16 @@ describe("loader", () => {
     expect(vi.mocked(fetchMock).mock.calls).toHaveLength(1);
   });
 
-  it("tracks the page view with a CORS-simple keepalive request carrying the visitor token in the URL", async () => {
+  it("tracks the page view with a CORS-simple keepalive request carrying the visitor token in the body, not the URL", async () => {
     document.title = "Televisions";
     const server = await load();
     await vi.advanceTimersByTimeAsync(1000);
     const track = server.calls.find((c) => c.url.startsWith("https://gw.example/api/v1/track/events"))!;
-    expect(track.url).toBe("https://gw.example/api/v1/track/events?vt=tok-1");
+    expect(track.url).toBe("https://gw.example/api/v1/track/events");
     expect(track.init.keepalive).toBe(true);
     expect(track.init.headers).toEqual({ "Content-Type": "text/plain" }); // no Authorization: no preflight
     expect(track.body).toEqual({
+      visitor_token: "tok-1",
       events: [{ type: "pageview", page_id: expect.stringMatching(/^[A-Za-z0-9_-]{8,64}$/), url: location.href, title: "Televisions", at: expect.any(String) }],
     });
   });

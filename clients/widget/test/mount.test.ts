@@ -66,13 +66,77 @@ describe("FloorwalkerChat.mount", () => {
     expect($("status").textContent).toBe("Waiting for an operator…");
 
     const socket = FakeSocket.latest();
-    expect(socket.url).toBe("wss://gw.example/ws/visitor?token=tok");
+    expect(socket.url).toBe("wss://gw.example/ws/visitor"); // no token in the URL
     socket.open();
+    expect(socket.sent[0]).toEqual({ type: "auth", token: "tok" });
     socket.receive({ type: "conversation.updated", conversation: conversation({ state: "active", assigned_user_name: "Ana" }) });
     socket.receive({ type: "message.created", message: message(2, { text: "Yes, we do." }) });
     expect($("status").textContent).toBe("Ana");
     expect(messages()[1].querySelector('[data-fw="sender-name"]')!.textContent).toBe("Ana");
     expect(JSON.parse(localStorage.getItem("fw:conv:k")!)).toEqual({ conversation_id: "c1", last_seq: 2, open: true });
+  });
+
+  it("fills a skipped seq and shows every message once", async () => {
+    const server = gateway();
+    server.state.conversation = conversation({ state: "active" });
+    server.state.messages = [message(1), message(2), message(3)];
+    start(server, true);
+    await settle();
+    const socket = FakeSocket.latest();
+    socket.open();
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 3 });
+    socket.receive({ type: "message.created", message: message(5) });
+    expect(socket.framesOfType("resume").at(-1)).toEqual({ type: "resume", conversation_id: "c1", after_seq: 3 });
+    socket.receive({ type: "message.created", message: message(4) });
+    socket.receive({ type: "message.created", message: message(5) });
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 5 });
+    expect(messages().map((m) => m.dataset.seq)).toEqual(["1", "2", "3", "4", "5"]);
+  });
+
+  it("tells a message being sent again from one that failed, and offers a retry only for the failed one", async () => {
+    const server = gateway();
+    server.state.conversation = conversation({ state: "active" });
+    start(server, true);
+    await settle();
+    const socket = FakeSocket.latest();
+    socket.open();
+    const input = $<HTMLTextAreaElement>("input");
+    for (const text of ["first", "second"]) {
+      input.value = text;
+      input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    }
+    const [first, second] = socket.framesOfType("message.send").map((f) => f.client_msg_id as string);
+    socket.receive({ type: "error", code: "service_unavailable", message: "Later.", retryable: true, client_msg_id: first });
+    socket.receive({ type: "error", code: "internal_error", message: "Oops.", retryable: false, client_msg_id: second });
+    expect(messages().map((m) => [m.dataset.state, m.dataset.error, !!m.querySelector('[data-fw="retry"]')])).toEqual([
+      ["pending", "service_unavailable", false],
+      ["failed", "internal_error", true],
+    ]);
+    messages()[1].querySelector<HTMLButtonElement>('[data-fw="retry"]')!.click();
+    expect(socket.framesOfType("message.send").at(-1)!.client_msg_id).toBe(second);
+    expect(messages()[1].dataset.state).toBe("pending");
+  });
+
+  it("opens a new widget session when the socket is closed with 1008, and authenticates with its token", async () => {
+    const server = gateway();
+    server.state.conversation = conversation({ state: "active" });
+    const sessionFetch = vi.fn(async () => new Response(JSON.stringify({ visitor_token: "tok-2", visitor_id: "v1", expires_in: 3600, site }), { status: 200 }));
+    vi.stubGlobal("fetch", sessionFetch);
+    try {
+      start(server, true);
+      await settle();
+      FakeSocket.latest().open();
+      FakeSocket.latest().drop(1008, "token expired");
+      await new Promise((resolve) => setTimeout(resolve, 600)); // the backoff's first wait
+      await settle();
+      expect(sessionFetch).toHaveBeenCalledTimes(1);
+      const next = FakeSocket.latest();
+      expect(FakeSocket.all).toHaveLength(2);
+      next.open();
+      expect(next.sent[0]).toEqual({ type: "auth", token: "tok-2" });
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 
   it("counts unread operator messages while minimised and resets them on open", async () => {

@@ -43,7 +43,8 @@ function makeSession(fetch: typeof globalThis.fetch, onIncoming?: (m: Message) =
     siteKey: "k",
     storage: localStorage,
     api: new ChatApi("https://gw.example", () => "tok", fetch),
-    socketUrl: () => "wss://gw.example/ws/visitor?token=tok",
+    socketUrl: () => "wss://gw.example/ws/visitor",
+    socketToken: () => "tok",
     socketFactory: FakeSocket.factory,
     random: () => 0,
     uuid: () => `id-${++ids}`,
@@ -88,7 +89,10 @@ describe("ChatSession", () => {
     expect(snapshot.messages.map((m) => [m.seq, m.text])).toEqual([[1, "Hello there"]]);
     expect(savedConversation()).toEqual({ conversation_id: "c1", last_seq: 1, open: true });
     FakeSocket.latest().open();
-    expect(FakeSocket.latest().sent).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 1 }]);
+    expect(FakeSocket.latest().sent).toEqual([
+      { type: "auth", token: "tok" },
+      { type: "resume", conversation_id: "c1", after_seq: 1 },
+    ]);
   });
 
   it("reuses the visitor's open conversation and sends over the socket", async () => {
@@ -100,6 +104,7 @@ describe("ChatSession", () => {
     socket.open();
     session.send("Is it in stock?");
     expect(socket.sent).toEqual([
+      { type: "auth", token: "tok" },
       { type: "resume", conversation_id: "c1", after_seq: 2 },
       { type: "message.send", conversation_id: "c1", client_msg_id: "id-1", text: "Is it in stock?" },
     ]);
@@ -120,6 +125,7 @@ describe("ChatSession", () => {
     expect(second).not.toBe(first);
     second.open();
     expect(second.sent).toEqual([
+      { type: "auth", token: "tok" },
       { type: "resume", conversation_id: "c1", after_seq: 1 },
       { type: "message.send", conversation_id: "c1", client_msg_id: "id-1", text: "one" },
       { type: "message.send", conversation_id: "c1", client_msg_id: "id-2", text: "two" },
@@ -268,7 +274,7 @@ describe("ChatSession", () => {
     expect(savedConversation()).toEqual({ conversation_id: "c2", last_seq: 1, open: true });
   });
 
-  it("marks a refused message as failed but retries after server trouble, with the same client_msg_id", async () => {
+  it("keeps a message pending on service_unavailable and sends it again, but shows internal_error as failed with a retry", async () => {
     const server = fakeServer({ current: conversation(), messages: [message(1)] });
     const session = makeSession(server.fetch);
     await session.start();
@@ -276,14 +282,192 @@ describe("ChatSession", () => {
     socket.open();
     session.send("refused");
     session.send("unlucky");
-    socket.receive({ type: "error", code: "message_too_large", message: "too big", client_msg_id: "id-1" });
-    socket.receive({ type: "error", code: "internal_error", message: "Try again.", client_msg_id: "id-2" });
-    expect(session.snapshot().failed.map((f) => [f.client_msg_id, f.error])).toEqual([["id-1", "message_too_large"]]);
-    expect(session.snapshot().pending.map((p) => p.client_msg_id)).toEqual(["id-2"]);
+    session.send("broken");
+    socket.receive({ type: "error", code: "message_too_large", message: "too big", retryable: false, client_msg_id: "id-1" });
+    socket.receive({ type: "error", code: "service_unavailable", message: "Try again.", retryable: true, client_msg_id: "id-2" });
+    socket.receive({ type: "error", code: "internal_error", message: "Oops.", retryable: false, client_msg_id: "id-3" });
+    expect(session.snapshot().failed.map((f) => [f.client_msg_id, f.error])).toEqual([
+      ["id-1", "message_too_large"],
+      ["id-3", "internal_error"],
+    ]);
+    expect(session.snapshot().pending.map((p) => [p.client_msg_id, p.retrying])).toEqual([["id-2", "service_unavailable"]]);
     vi.advanceTimersByTime(1000);
-    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-2", "id-2"]);
-    session.retry("id-1");
-    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-2", "id-2", "id-1"]);
+    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-2", "id-3", "id-2"]);
+    session.retry("id-3"); // the retry button: the same client_msg_id
+    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-2", "id-3", "id-2", "id-3"]);
+    expect(session.snapshot().failed.map((f) => f.client_msg_id)).toEqual(["id-1"]);
+  });
+
+  it("treats service_unavailable and rate_limited as retryable, internal_error not, when the frame does not say", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    session.send("a");
+    session.send("b");
+    socket.receive({ type: "error", code: "service_unavailable", message: "down", client_msg_id: "id-1" });
+    socket.receive({ type: "error", code: "internal_error", message: "bug", client_msg_id: "id-2" });
+    expect(session.snapshot().pending.map((p) => p.client_msg_id)).toEqual(["id-1"]);
+    expect(session.snapshot().failed.map((f) => f.client_msg_id)).toEqual(["id-2"]);
+  });
+
+  it("waits retry_after before sending a rate-limited message again, with the same client_msg_id", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    session.send("slow down");
+    socket.receive({ type: "error", code: "rate_limited", message: "Too fast.", retryable: true, retry_after: 2.5, client_msg_id: "id-1" });
+    session.send("queued behind it"); // does not jump the queue while the server asked to wait
+    vi.advanceTimersByTime(2400);
+    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1"]);
+    vi.advanceTimersByTime(100);
+    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-1", "id-2"]);
+  });
+
+  it("never shows an acknowledged message as failed", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    session.send("stored");
+    session.send("stored after all");
+    const stored = message(2, { sender_type: "visitor", text: "stored", client_msg_id: "id-1" });
+    socket.receive({ type: "message.ack", client_msg_id: "id-1", message: stored });
+    socket.receive({ type: "error", code: "internal_error", message: "late", retryable: false, client_msg_id: "id-1" });
+    socket.receive({ type: "error", code: "internal_error", message: "Oops.", retryable: false, client_msg_id: "id-2" });
+    expect(session.snapshot().failed.map((f) => f.client_msg_id)).toEqual(["id-2"]);
+    // its realtime frame is republished later: it was stored, so it is no longer failed
+    socket.receive({ type: "message.created", message: message(3, { sender_type: "visitor", text: "stored after all", client_msg_id: "id-2" }) });
+    const snapshot = session.snapshot();
+    expect(snapshot.failed).toEqual([]);
+    expect(snapshot.pending).toEqual([]);
+    expect(snapshot.messages.map((m) => m.text)).toEqual(["message 1", "stored", "stored after all"]);
+  });
+
+  it("sends a message again with the same client_msg_id when no ack came within 10 s", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = new ChatSession({
+      siteKey: "k",
+      storage: localStorage,
+      api: new ChatApi("https://gw.example", () => "tok", server.fetch),
+      socketUrl: () => "wss://gw.example/ws/visitor",
+      socketToken: () => "tok",
+      socketFactory: FakeSocket.factory,
+      random: () => 0,
+      uuid: () => `id-${++ids}`,
+    });
+    sessions.push(session);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    session.send("anyone?");
+    vi.advanceTimersByTime(9_999);
+    expect(socket.framesOfType("message.send")).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(socket.framesOfType("message.send").map((f) => f.client_msg_id)).toEqual(["id-1", "id-1"]);
+    socket.receive({ type: "message.ack", client_msg_id: "id-1", message: message(2, { sender_type: "visitor", text: "anyone?", client_msg_id: "id-1" }) });
+    vi.advanceTimersByTime(30_000);
+    expect(socket.framesOfType("message.send")).toHaveLength(2);
+    expect(session.snapshot().pending).toEqual([]);
+  });
+
+  it("fetches a missing range as soon as a frame skips a seq, and shows each message once", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1), message(2), message(3)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    expect(socket.framesOfType("resume")).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 3 }]);
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 3 });
+    socket.receive({ type: "message.created", message: message(5) }); // 4 was lost
+    expect(socket.framesOfType("resume")).toEqual([
+      { type: "resume", conversation_id: "c1", after_seq: 3 },
+      { type: "resume", conversation_id: "c1", after_seq: 3 },
+    ]);
+    socket.receive({ type: "message.created", message: message(6) }); // the same gap: no second resume
+    expect(socket.framesOfType("resume")).toHaveLength(2);
+    // the answer to the resume: 4, 5 again, 6 again
+    socket.receive({ type: "message.created", message: message(4) });
+    socket.receive({ type: "message.created", message: message(5) });
+    socket.receive({ type: "message.created", message: message(6) });
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 6 });
+    expect(session.snapshot().messages.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(session.store.hasGap).toBe(false);
+    expect(session.store.lastSeq).toBe(6);
+    socket.receive({ type: "message.created", message: message(7) });
+    expect(socket.framesOfType("resume")).toHaveLength(2); // nothing missing: nothing asked
+  });
+
+  it("asks again for a gap that opened while a resume was on its way", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open(); // resume after 1 on its way
+    socket.receive({ type: "message.created", message: message(2) });
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 2 });
+    socket.receive({ type: "message.created", message: message(4) });
+    socket.receive({ type: "message.created", message: message(6) });
+    expect(socket.framesOfType("resume").map((f) => f.after_seq)).toEqual([1, 2]);
+    socket.receive({ type: "message.created", message: message(3) });
+    socket.receive({ type: "message.created", message: message(4) });
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 4 }); // 5 still missing
+    expect(socket.framesOfType("resume").map((f) => f.after_seq)).toEqual([1, 2, 4]);
+  });
+
+  it("resumes from the highest contiguous seq after a reconnect, not the highest seen", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1), message(2)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 2 });
+    socket.receive({ type: "message.created", message: message(4) });
+    socket.drop(); // before the gap was filled
+    vi.advanceTimersByTime(500);
+    const next = FakeSocket.latest();
+    next.open();
+    expect(next.framesOfType("resume")).toEqual([{ type: "resume", conversation_id: "c1", after_seq: 2 }]);
+    expect(savedConversation().last_seq).toBe(2);
+  });
+
+  it("on a resync frame resumes after what it holds and refetches the conversation", async () => {
+    const server = fakeServer({ current: conversation(), messages: [message(1), message(2)] });
+    const session = makeSession(server.fetch);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 2 });
+    server.state.conversation = conversation({ state: "active", assigned_user_name: "Ana" }); // its frame was lost
+    server.state.messages.push(message(3));
+    const before = server.calls.length;
+    socket.receive({ type: "resync", reason: "realtime_gap" });
+    expect(socket.framesOfType("resume").map((f) => f.after_seq)).toEqual([2, 2]);
+    await settle();
+    expect(paths(server.calls.slice(before))).toEqual(["GET /api/v1/conversations/c1"]);
+    expect(session.snapshot().conversation?.assigned_user_name).toBe("Ana");
+    socket.receive({ type: "message.created", message: message(3) });
+    socket.receive({ type: "resume.done", conversation_id: "c1", last_seq: 3 });
+    expect(session.snapshot().messages.map((m) => m.seq)).toEqual([1, 2, 3]);
+  });
+
+  it("drops frames of messages it already holds", async () => {
+    const incoming = vi.fn();
+    const server = fakeServer({ current: conversation(), messages: [message(1)] });
+    const session = makeSession(server.fetch, incoming);
+    await session.start();
+    const socket = FakeSocket.latest();
+    socket.open();
+    socket.receive({ type: "message.created", message: message(2) });
+    socket.receive({ type: "message.created", message: message(2) });
+    socket.receive({ type: "message.created", message: message(1) });
+    socket.receive({ type: "message.created", message: { ...message(2), id: "other" } }); // same seq
+    expect(session.snapshot().messages.map((m) => m.id)).toEqual(["m1", "m2"]);
+    expect(incoming).toHaveBeenCalledTimes(1);
   });
 
   it("refuses empty and oversized messages before sending", async () => {

@@ -4,7 +4,7 @@ import type { TrackingSettings } from "../src/shared/types";
 import { FAKE_TIMERS } from "./helpers";
 import { blobText, forgetListenerRecording, gateway, load, newPage, recordListeners, resetVisibility, setVisibility, START_URL, type TrackedEvent } from "./page";
 
-const TRACK_URL = "https://gw.example/api/v1/track/events?vt=tok-1";
+const TRACK_URL = "https://gw.example/api/v1/track/events";
 const tracking = (overrides: Partial<TrackingSettings> = {}): TrackingSettings => ({
   enabled: true,
   consent_required: false,
@@ -14,7 +14,8 @@ const tracking = (overrides: Partial<TrackingSettings> = {}): TrackingSettings =
 });
 const fw = (...args: unknown[]) => window.Floorwalker!(args[0] as string, ...args.slice(1));
 const beacons: Array<{ url: string; blob: Blob }> = [];
-const beaconEvents = async () => (await Promise.all(beacons.map(async (b) => JSON.parse(await blobText(b.blob)).events as TrackedEvent[]))).flat();
+const beaconBodies = () => Promise.all(beacons.map(async (b) => JSON.parse(await blobText(b.blob)) as { visitor_token?: string; events: TrackedEvent[] }));
+const beaconEvents = async () => (await beaconBodies()).flatMap((b) => b.events);
 
 function stubNavigator(name: string, value: unknown) {
   Object.defineProperty(navigator, name, { configurable: true, value });
@@ -91,7 +92,8 @@ describe("tracking", () => {
     expect(server.batches()).toHaveLength(2);
     fw("set", { plan: "pro" });
     window.dispatchEvent(new PageTransitionEvent("pagehide"));
-    expect(beacons.map((b) => [b.url, b.blob.type])).toEqual([[TRACK_URL, "text/plain"]]);
+    expect(beacons.map((b) => [b.url, b.blob.type])).toEqual([[TRACK_URL, "text/plain"]]); // no token in the URL
+    expect((await beaconBodies()).map((b) => b.visitor_token)).toEqual(["tok-1"]); // sendBeacon cannot set headers
     expect(await beaconEvents()).toEqual([
       { type: "attributes", attributes: { plan: "pro" }, at: expect.any(String) },
       { type: "engagement", page_id: pageId, visible_seconds: 12, at: expect.any(String) },
@@ -250,7 +252,8 @@ describe("tracking", () => {
     // the token given back with the consent carries it: events go with it, and the next pages keep it
     const sent = server.calls.filter((c) => c.url.includes("/api/v1/track/events"));
     expect(sent.length).toBeGreaterThan(0);
-    expect(sent.every((c) => c.url.includes("vt=tok-consent-true"))).toBe(true);
+    expect(sent.map((c) => (c.body as { visitor_token: string }).visitor_token)).toEqual(sent.map(() => "tok-consent-true"));
+    expect(sent.every((c) => c.url === TRACK_URL)).toBe(true);
     expect(localStorage.getItem("fw:vt:site-1")).toBe("tok-consent-true");
 
     fw("consent", false);

@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.chat import conversations as convs
 from services.chat.api.schemas import (
@@ -15,19 +15,34 @@ from services.chat.api.schemas import (
     StartConversation,
     VisitorConversations,
 )
+from services.chat.realtime import PendingFrames
 from services.common.errors import Forbidden
 from services.common.identity import AnyCaller, Operator, Visitor
 from services.common.service import Runtime
+from services.common.validation import PathKey, QueryKey, SeqNumber
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
-@router.post("", response_model=ConversationOut, status_code=201)
+async def pending_frames(request: Request) -> PendingFrames:
+    frames: PendingFrames = request.app.state.frames
+    return frames
+
+
+Frames = Annotated[PendingFrames, Depends(pending_frames)]
+
+
+@router.post(
+    "",
+    response_model=ConversationOut,
+    status_code=201,
+    responses={200: {"model": ConversationOut, "description": "The visitor's open conversation, which exists."}},
+)
 async def start_conversation(
-    body: StartConversation, visitor: Visitor, runtime: Runtime, response: Response
+    body: StartConversation, visitor: Visitor, runtime: Runtime, frames: Frames, response: Response
 ) -> ConversationOut:
     """Open the visitor's conversation, optionally with a first message; returns the open one if it exists."""
-    conversation, created = await convs.start(runtime, visitor, body.text, body.client_msg_id)
+    conversation, created = await convs.start(runtime, frames, visitor, body.text, body.client_msg_id)
     if not created:
         response.status_code = 200
     return conversation
@@ -51,9 +66,7 @@ async def list_conversations(
 
 
 @router.get("/export", response_model=VisitorConversations)
-async def export_conversations(
-    operator: Operator, runtime: Runtime, visitor_id: Annotated[str, Query(min_length=1, max_length=64)]
-) -> VisitorConversations:
+async def export_conversations(operator: Operator, runtime: Runtime, visitor_id: QueryKey) -> VisitorConversations:
     """Admins: every conversation of a visitor in the account, each with all its messages (data protection).
 
     Declared before `/{conversation_id}`, which would otherwise take the path.
@@ -65,25 +78,37 @@ async def export_conversations(
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut)
-async def get_conversation(conversation_id: str, caller: AnyCaller, runtime: Runtime) -> ConversationOut:
+async def get_conversation(conversation_id: PathKey, caller: AnyCaller, runtime: Runtime) -> ConversationOut:
     return await convs.get(runtime, caller, conversation_id)
 
 
 @router.post("/{conversation_id}/accept", response_model=ConversationOut)
-async def accept_conversation(conversation_id: str, operator: Operator, runtime: Runtime) -> ConversationOut:
+async def accept_conversation(
+    conversation_id: PathKey, operator: Operator, runtime: Runtime, frames: Frames
+) -> ConversationOut:
     """Take a waiting conversation: it becomes active and assigned to the caller."""
-    return await convs.accept(runtime, operator, conversation_id)
+    return await convs.accept(runtime, frames, operator, conversation_id)
 
 
 @router.post("/{conversation_id}/close", response_model=ConversationOut)
-async def close_conversation(conversation_id: str, caller: AnyCaller, runtime: Runtime) -> ConversationOut:
-    return await convs.close(runtime, caller, conversation_id)
+async def close_conversation(
+    conversation_id: PathKey, caller: AnyCaller, runtime: Runtime, frames: Frames
+) -> ConversationOut:
+    return await convs.close(runtime, frames, caller, conversation_id)
 
 
-@router.post("/{conversation_id}/messages", response_model=MessageOut, status_code=201)
-async def post_message(conversation_id: str, body: PostMessage, caller: AnyCaller, runtime: Runtime) -> Response:
-    """Store a message once; a retry with the same client_msg_id returns the stored message (200)."""
-    posted = await convs.post(runtime, caller, conversation_id, body.client_msg_id, body.text)
+@router.post(
+    "/{conversation_id}/messages",
+    response_model=MessageOut,
+    status_code=201,
+    responses={200: {"model": MessageOut, "description": "A retry: the message stored with this client_msg_id."}},
+)
+async def post_message(
+    conversation_id: PathKey, body: PostMessage, caller: AnyCaller, runtime: Runtime, frames: Frames
+) -> Response:
+    """Store a message once; a retry with the same client_msg_id returns the stored message (200, and its
+    realtime frame is published again). A stored message is always answered as stored."""
+    posted = await convs.post(runtime, frames, caller, conversation_id, body.client_msg_id, body.text)
     # Serialized here, once: FastAPI would validate the model again against the response model first.
     return Response(
         posted.message.model_dump_json(), status_code=201 if posted.created else 200, media_type="application/json"
@@ -92,10 +117,10 @@ async def post_message(conversation_id: str, body: PostMessage, caller: AnyCalle
 
 @router.get("/{conversation_id}/messages", response_model=MessageList)
 async def list_messages(
-    conversation_id: str,
+    conversation_id: PathKey,
     caller: AnyCaller,
     runtime: Runtime,
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: SeqNumber = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> MessageList:
     """Messages after a sequence number, in order: what a reconnecting client missed."""

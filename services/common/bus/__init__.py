@@ -4,7 +4,7 @@
 `MemoryBus` (embedded): the same contract inside one process.
 """
 
-from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, RealtimeCallback
+from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, GapListener, RealtimeCallback
 from services.common.bus.memory import MemoryBus
 from services.common.bus.redis import RedisBus
 from services.common.settings import Settings
@@ -22,6 +22,7 @@ __all__ = [
     "BatchEventHandler",
     "EventBus",
     "EventHandler",
+    "GapListener",
     "MemoryBus",
     "RealtimeCallback",
     "RedisBus",

@@ -6,6 +6,7 @@ from services.common.events import Event
 
 EventHandler = Callable[[Event], Awaitable[None]]
 RealtimeCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
+GapListener = Callable[[], Awaitable[None]]
 
 
 class BatchEventHandler(ABC):
@@ -48,9 +49,10 @@ class EventBus(ABC):
         are idempotent per event id).
         """
 
-    async def backlog(self, event_type: str, group: str) -> int:
+    async def backlog(self, event_type: str, group: str) -> int | None:
         """How many events of `event_type` the consumer group has not yet handled (the memory bus handles
-        them before `publish_event` returns: none)."""
+        them before `publish_event` returns: none); None while the group does not exist (its consumer has
+        not started yet, or Redis came back empty and the consumer has not recreated it yet)."""
         return 0
 
     @abstractmethod
@@ -71,6 +73,12 @@ class EventBus(ABC):
 
     @abstractmethod
     async def subscribe(self, channel: str, callback: RealtimeCallback) -> None: ...
+
+    def on_realtime_gap(self, listener: GapListener) -> None:
+        """Call `listener` each time the realtime subscriptions were re-established after the connection
+        carrying them was lost: whatever was published on them meanwhile is gone, so whoever relays the
+        frames tells its clients to resync. The memory bus never loses a subscription: never called."""
+        return None
 
     @abstractmethod
     async def unsubscribe(self, channel: str, callback: RealtimeCallback) -> None: ...

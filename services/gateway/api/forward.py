@@ -1,35 +1,68 @@
-"""Everything else under /api/v1 goes to the service that owns it, with the caller's identity.
+"""The rest of /api/v1 goes to the service owning it, with the caller's identity: only what matched a
+declared route (`routes_table`), on the path built from its checked parameters. Anything else is 404
+(405 for a declared path and another method) before anyone is authenticated or any service called.
 
 Visitors' requests are admitted at the edge first (`visitor_edge`).
 """
 
 import re
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.openapi.utils import get_openapi
 
-from services.common.errors import NotFound
+from services.common.errors import MethodNotAllowed, NotFound
 from services.common.service import Runtime, ServiceRuntime
 from services.common.tokens import Identity
+from services.gateway.routes_table import RouteMatch, match_public
 from services.gateway.visitor_edge import admit_visitor, caller
 
 router = APIRouter()
-SITE_SCOPED = re.compile(r"^/api/v1/track/settings/(?P<site_id>[^/]+)$")
 
 
-async def _check_site_of_account(runtime: ServiceRuntime, identity: Identity, path: str) -> None:
-    scoped = SITE_SCOPED.match(path)
-    if scoped:
-        site = await runtime.extras["sites"].by_id(scoped["site_id"])
+async def _check_site_of_account(runtime: ServiceRuntime, identity: Identity, match: RouteMatch) -> None:
+    """A site-scoped route names a site of the caller's account (by the matched, decoded parameter)."""
+    site_id = match.params.get("site_id")
+    if site_id is not None:
+        site = await runtime.extras["sites"].by_id(site_id)
         if site is None or site.account_id != identity.account_id:
             raise NotFound("No such site.", code="site_not_found")
 
 
-@router.api_route("/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
-async def forward(path: str, request: Request, runtime: Runtime) -> Response:
+def _own_routes(app: FastAPI) -> list[tuple[re.Pattern[str], set[str]]]:
+    """The gateway's own operations (path pattern, methods), read once from its OpenAPI description."""
+    routes: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "own_routes", None)
+    if routes is None:
+        paths = get_openapi(title="gateway", version="1", routes=app.routes)["paths"]
+        routes = []
+        for template, operations in paths.items():
+            parts = ("[^/]+" if p.startswith("{") else re.escape(p) for p in template.split("/"))
+            routes.append((re.compile("/".join(parts) + r"\Z"), {method.upper() for method in operations}))
+        app.state.own_routes = routes
+    return routes
+
+
+def _declared(request: Request) -> RouteMatch:
+    try:
+        return match_public(request.method, request.scope.get("raw_path") or request.scope["path"])
+    except NotFound:
+        # A path of the gateway's own with another method (this catch-all took it first): 405.
+        path = request.scope["path"]
+        allowed = {m for pattern, methods in _own_routes(request.app) if pattern.match(path) for m in methods}
+        if allowed:
+            raise MethodNotAllowed(f"{request.method} is not allowed here.", allow=sorted(allowed)) from None
+        raise
+
+
+# OPTIONS too: a request the CORS middleware did not answer (no preflight) gets the path's real `Allow`.
+@router.api_route(
+    "/api/v1/{path:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"], include_in_schema=False
+)
+async def forward(request: Request, runtime: Runtime) -> Response:
+    match = _declared(request)
     identity = caller(request, runtime)
     if identity is not None and identity.kind == "visitor":
         identity, _ = await admit_visitor(request, runtime, identity)
     elif identity is not None:
-        await _check_site_of_account(runtime, identity, request.url.path)
-    response: Response = await runtime.extras["clients"].forward(request, identity)
+        await _check_site_of_account(runtime, identity, match)
+    response: Response = await runtime.extras["clients"].forward(request, identity, match)
     return response

@@ -7,28 +7,31 @@ from fastapi import APIRouter, Header, Request, Response
 from services.common.errors import Forbidden
 from services.common.service import Runtime
 from services.common.track_events import Accepted, TrackBatch
+from services.common.validation import PathKey
 from services.gateway import accounts as accts
-from services.gateway import auth, privacy
+from services.gateway import audit, auth, invitations, privacy, site_admin
 from services.gateway.api.schemas import (
     AccountOut,
+    ChangePassword,
     ConsentOut,
     ConsentRequest,
     CreateAccount,
     CreateSite,
-    CreateUser,
     IdentifyOut,
     IdentifyRequest,
     LoginRequest,
+    LogoutRequest,
     RefreshRequest,
     SiteList,
     SiteOut,
     TokenPair,
     UpdateSite,
-    UserList,
     UserOut,
     WidgetSession,
     WidgetSessionRequest,
 )
+from services.gateway.api.team import router as team_router
+from services.gateway.passwords import hash_password_async
 from services.gateway.track_ingest import accept_events
 from services.gateway.visitor_edge import admitted_visitor
 from services.gateway.widget_session import grant_consent, identify, open_session
@@ -37,59 +40,72 @@ router = APIRouter(prefix="/api/v1")
 
 
 @router.post("/auth/login", response_model=TokenPair, tags=["auth"])
-async def login(body: LoginRequest, runtime: Runtime) -> TokenPair:
-    """Log in with e-mail and password: a short-lived access token and a refresh token."""
-    return await auth.login(runtime, body.email, body.password, body.account_id)
+async def login(body: LoginRequest, request: Request, runtime: Runtime) -> TokenPair:
+    """Log in with e-mail and password: a short-lived access token and a refresh token (a new session).
+    Attempts are limited per e-mail and per address (429 with `Retry-After`)."""
+    ip = runtime.extras["edge"].address(request)
+    return await auth.login(runtime, body.email, body.password, body.account_id, ip)
 
 
 @router.post("/auth/refresh", response_model=TokenPair, tags=["auth"])
 async def refresh(body: RefreshRequest, runtime: Runtime) -> TokenPair:
-    """Trade a refresh token (used once) for a new pair; `account_id` switches company."""
+    """Trade a refresh token (used once) for the next pair of its session; `account_id` switches company.
+    A refresh token presented a second time ends its whole session (401)."""
     return await auth.refresh(runtime, body.refresh_token, body.account_id)
+
+
+@router.post("/auth/logout", status_code=204, response_class=Response, tags=["auth"])
+async def logout(request: Request, runtime: Runtime, body: LogoutRequest | None = None) -> Response:
+    """End the session: its refresh tokens are refused from now on (its access tokens expire on their own)."""
+    await auth.logout(runtime, body.refresh_token if body else None, auth.bearer(request))
+    return Response(status_code=204)
+
+
+@router.post("/auth/password", status_code=204, response_class=Response, tags=["auth"])
+async def change_password(body: ChangePassword, request: Request, runtime: Runtime) -> Response:
+    """Change one's password (the current one is required); every other session of the user ends."""
+    identity = auth.require_user(request, runtime)
+    ip = runtime.extras["edge"].address(request)
+    await auth.change_password(
+        runtime, identity, auth.bearer(request) or "", body.current_password, body.new_password, ip
+    )
+    return Response(status_code=204)
 
 
 @router.get("/auth/me", response_model=UserOut, tags=["auth"])
 async def me(request: Request, runtime: Runtime) -> UserOut:
     identity = auth.require_user(request, runtime)
     async with runtime.db.reading() as session:
-        users = await accts.account_users(session, identity.account_id)
-    return next(u for u in users if u.id == identity.user_id)
+        return await accts.account_user(session, identity.account_id, identity.user_id or "")
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, tags=["admin"])
 async def create_account(
     body: CreateAccount, runtime: Runtime, x_admin_key: Annotated[str | None, Header()] = None
 ) -> AccountOut:
-    """Create a company with its first admin; needs the installation's `ADMIN_API_KEY`."""
+    """Create a company and invite its first admin; needs the installation's `ADMIN_API_KEY`. The admin
+    joins by logging in (a new e-mail: with this password) or, having a user already, by accepting."""
     expected = runtime.settings.admin_api_key
     if not expected or x_admin_key != expected:
         raise Forbidden("A valid X-Admin-Key header is required.", code="admin_key_required")
+    password_hash = await hash_password_async(body.admin_password)
     async with runtime.db.transaction() as session:
-        account_id = await accts.create_account(session, body.name)
-        await accts.add_user(session, account_id, body.admin_email, body.admin_password, body.admin_name, "admin")
+        account_id = await accts.create_account(session, body.name, audit.INSTALLATION)
+        await invitations.invite(
+            session, account_id, body.admin_email, body.admin_name, password_hash, "admin", audit.INSTALLATION
+        )
     return AccountOut(id=account_id, name=body.name)
 
 
-@router.get("/users", response_model=UserList, tags=["admin"])
-async def list_users(request: Request, runtime: Runtime) -> UserList:
-    identity = auth.require_user(request, runtime, ("supervisor", "admin"))
-    async with runtime.db.reading() as session:
-        return UserList(users=await accts.account_users(session, identity.account_id))
-
-
-@router.post("/users", response_model=UserOut, status_code=201, tags=["admin"])
-async def create_user(body: CreateUser, request: Request, runtime: Runtime) -> UserOut:
-    """Add an operator, supervisor or admin to the caller's account."""
-    identity = auth.require_user(request, runtime, ("admin",))
-    async with runtime.db.transaction() as session:
-        return await accts.add_user(session, identity.account_id, body.email, body.password, body.name, body.role)
+router.include_router(team_router)
 
 
 @router.get("/sites", response_model=SiteList, tags=["admin"])
 async def list_sites(request: Request, runtime: Runtime) -> SiteList:
     identity = auth.require_user(request, runtime)
     async with runtime.db.reading() as session:
-        return SiteList(sites=await accts.account_sites(session, identity.account_id, runtime.settings.public_url))
+        sites = await site_admin.account_sites(session, identity.account_id, runtime.settings.public_url)
+    return SiteList(sites=sites)
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201, tags=["admin"])
@@ -97,34 +113,54 @@ async def create_site(body: CreateSite, request: Request, runtime: Runtime) -> S
     """Register a website: its allowed origins, widget look, and the one-line embed snippet."""
     identity = auth.require_user(request, runtime, ("admin",))
     async with runtime.db.transaction() as session:
-        return await accts.create_site(session, identity.account_id, body, runtime.settings.public_url)
+        site = await site_admin.create_site(
+            session, identity.account_id, body, runtime.settings.public_url, audit.Actor.of(identity)
+        )
+    runtime.after_commit()
+    return site
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
-async def read_site(site_id: str, request: Request, runtime: Runtime) -> SiteOut:
+async def read_site(site_id: PathKey, request: Request, runtime: Runtime) -> SiteOut:
     """One site with its privacy and blocking settings; admins also see the site secret."""
     identity = auth.require_user(request, runtime)
     async with runtime.db.reading() as session:
-        row = await accts.account_site(session, identity.account_id, site_id)
-    return accts.site_out(row, runtime.settings.public_url, with_secret=identity.role == "admin")
+        row = await site_admin.account_site(session, identity.account_id, site_id)
+    return site_admin.site_out(row, runtime.settings.public_url, with_secret=identity.role == "admin")
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
-async def update_site(site_id: str, body: UpdateSite, request: Request, runtime: Runtime) -> SiteOut:
+async def update_site(site_id: PathKey, body: UpdateSite, request: Request, runtime: Runtime) -> SiteOut:
     """Change a site: origins, widget look, privacy (identity verification, consent, DNT), block list."""
     identity = auth.require_user(request, runtime, ("admin",))
     async with runtime.db.transaction() as session:
-        site = await accts.update_site(session, identity.account_id, site_id, body, runtime.settings.public_url)
+        site = await site_admin.update_site(
+            session, identity.account_id, site_id, body, runtime.settings.public_url, audit.Actor.of(identity)
+        )
+    runtime.after_commit()
     runtime.extras["sites"].forget()
     return site
 
 
+@router.delete("/sites/{site_id}", status_code=204, response_class=Response, tags=["admin"])
+async def delete_site(site_id: PathKey, request: Request, runtime: Runtime) -> Response:
+    """Delete a site (admins): its widget stops at once; the services forget it (`site.deleted`)."""
+    identity = auth.require_user(request, runtime, ("admin",))
+    async with runtime.db.transaction() as session:
+        await site_admin.delete_site(session, identity.account_id, site_id, audit.Actor.of(identity))
+    runtime.after_commit()
+    runtime.extras["sites"].forget()
+    return Response(status_code=204)
+
+
 @router.post("/sites/{site_id}/secret", response_model=SiteOut, tags=["admin"])
-async def rotate_site_secret(site_id: str, request: Request, runtime: Runtime) -> SiteOut:
+async def rotate_site_secret(site_id: PathKey, request: Request, runtime: Runtime) -> SiteOut:
     """A new site secret: identities signed with the old one are refused from now on."""
     identity = auth.require_user(request, runtime, ("admin",))
     async with runtime.db.transaction() as session:
-        site = await accts.rotate_secret(session, identity.account_id, site_id, runtime.settings.public_url)
+        site = await site_admin.rotate_secret(
+            session, identity.account_id, site_id, runtime.settings.public_url, audit.Actor.of(identity)
+        )
     runtime.extras["sites"].forget()
     return site
 
@@ -134,10 +170,13 @@ async def rotate_site_secret(site_id: str, request: Request, runtime: Runtime) -
     response_model=Accepted,
     status_code=202,
     tags=["tracking"],
-    openapi_extra={"requestBody": {"content": {"application/json": {"schema": TrackBatch.model_json_schema()}}}},
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": TrackBatch.model_json_schema()}}}
+    },
 )
 async def track_events(request: Request, runtime: Runtime) -> Response:
-    """A batch of the visitor's events (1 to 100, at most 64 KB; token in `Authorization` or `?vt=`).
+    """A batch of the visitor's events (1 to 100, at most 64 KB; token in `Authorization`, or for a beacon in the
+    body's `visitor_token`; never in the URL).
 
     Each event is checked on its own: the answer lists the refused ones; the others are accepted and
     stored (in batches) by the tracking service.

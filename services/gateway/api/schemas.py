@@ -2,7 +2,8 @@
 
 import ipaddress
 import re
-from typing import Literal
+from datetime import datetime
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
@@ -66,8 +67,73 @@ class CreateUser(Strict):
     role: Role = "operator"
 
 
+class InvitationOut(BaseModel):
+    """An invitation to join the account, as its admins see it (the answer of `POST /users`, whoever the e-mail
+    belongs to). The person's name and id are not shown before they accept."""
+
+    id: str
+    email: str
+    role: Role
+    state: Literal["pending", "accepted", "declined", "withdrawn"]
+    created_at: datetime
+    expires_at: datetime
+
+
 class UserList(BaseModel):
     users: list[UserOut]
+    invitations: list[InvitationOut] = Field(default_factory=list, description="Pending invitations.")
+
+
+class UpdateMember(Strict):
+    role: Role
+
+
+class ReceivedInvitation(BaseModel):
+    """An invitation addressed to the logged-in person: accept it to join that account."""
+
+    id: str
+    account_id: str
+    account_name: str
+    role: Role
+    invited_by: str | None = Field(default=None, description="The inviting admin's name.")
+    created_at: datetime
+    expires_at: datetime
+
+
+class ReceivedInvitationList(BaseModel):
+    invitations: list[ReceivedInvitation]
+
+
+class LogoutRequest(Strict):
+    refresh_token: str | None = Field(
+        default=None, min_length=10, max_length=200, description="Without it, the access token's session ends."
+    )
+
+
+class ChangePassword(Strict):
+    current_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=8, max_length=200)
+
+
+AuditEntity = Literal["site", "membership", "invitation", "user", "account"]
+
+
+class AuditEntry(BaseModel):
+    id: str
+    occurred_at: datetime
+    actor_type: Literal["user", "system", "installation"]
+    actor_id: str | None
+    actor_name: str | None
+    action: str = Field(description="e.g. site.updated, site.secret_rotated, membership.role_changed")
+    entity_type: AuditEntity
+    entity_id: str
+    before: dict[str, Any] | None = Field(description="The changed fields before (never a secret).")
+    after: dict[str, Any] | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntry]
+    next_before: str | None = Field(description="Pass as `before` for the next (older) page; null on the last.")
 
 
 class WidgetLook(BaseModel):

@@ -1,4 +1,4 @@
-"""First start: a demo account with an admin, two operators and the demo shop site."""
+"""First start: a demo account with an admin, two operators and the demo shop site (announced: `site.created`)."""
 
 import asyncio
 import logging
@@ -7,9 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from services.common.errors import Conflict
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.gateway import accounts as accts
+from services.gateway import audit, site_admin
 from services.gateway.api.schemas import CreateSite, WidgetLook
 from services.gateway.demo.catalogue import SECTIONS
 from services.gateway.demo.pages import DEMO_SITE_KEY
@@ -46,12 +48,13 @@ async def seed_demo(runtime: ServiceRuntime) -> None:
                 allowed_origins=demo_origins(runtime.settings.public_url),
                 widget=WidgetLook(title="Chat with us", greeting="Olá! Can we help you find something?"),
             )
-            site = await accts.create_site(
-                session, account_id, body, runtime.settings.public_url, site_key=DEMO_SITE_KEY
+            site = await site_admin.create_site(
+                session, account_id, body, runtime.settings.public_url, audit.SYSTEM, site_key=DEMO_SITE_KEY
             )
-    except IntegrityError:
+    except (IntegrityError, Conflict):
         log.info("demo data was created by another process")
         return
+    runtime.after_commit()  # publishes the demo site's `site.created`
     log.info("demo account created: %s / %s", DEMO_ADMIN, DEMO_PASSWORD)
     admin = Identity(kind="user", account_id=account_id, user_id="demo-seed", role="admin")
     runtime.extras["demo_seed"] = asyncio.create_task(_seed_tracking(runtime, admin, site.id))

@@ -1,7 +1,7 @@
 """HTTP endpoints of the reporting service (reached through the gateway under /api/v1/reports)."""
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
@@ -11,17 +11,26 @@ from services.reporting.api.schemas import Summary
 from services.reporting.daily import summary
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2999, 12, 31)  # a report's days (outside: 422)
+YEARS: dict[str, Any] = {"pattern": r"^2[0-9]{3}-[0-9]{2}-[0-9]{2}$"}  # the same bounds, for the OpenAPI document
 
 
 @router.get("/summary", response_model=Summary)
 async def report_summary(
     operator: Operator,
     runtime: Runtime,
-    start: Annotated[date | None, Query(alias="from", description="First day (UTC), YYYY-MM-DD.")] = None,
-    end: Annotated[date | None, Query(alias="to", description="Last day (UTC), YYYY-MM-DD; default today.")] = None,
+    start: Annotated[
+        date | None,
+        Query(alias="from", ge=FIRST_DAY, le=LAST_DAY, json_schema_extra=YEARS, description="First day (UTC)."),
+    ] = None,
+    end: Annotated[
+        date | None,
+        Query(alias="to", ge=FIRST_DAY, le=LAST_DAY, json_schema_extra=YEARS, description="Last day; default today."),
+    ] = None,
 ) -> Summary:
     """Conversations, messages, page views and waiting time of the caller's account per day, with totals.
 
-    Defaults to the last 30 days; at most 366 days. `from` after `to` is refused (400 `invalid_range`).
+    Defaults to the last 30 days; at most 366 days, from 2000-01-01 to 2999-12-31. `from` after `to` is
+    refused (400 `invalid_range`).
     """
     return await summary(runtime, operator, start, end)

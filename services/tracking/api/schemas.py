@@ -6,38 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from services.common.track_events import (
-    EVENT,
-    MAX_BODY_BYTES,
-    MAX_EVENTS,
-    Accepted,
-    AttributesEvent,
-    AttributeValue,
-    EngagementEvent,
-    PageviewEvent,
-    ProductEvent,
-    RejectedEvent,
-    SearchEvent,
-    TrackBatch,
-    TrackEvent,
-    absolute_http_url,
-)
-
-__all__ = [
-    "EVENT",
-    "MAX_BODY_BYTES",
-    "MAX_EVENTS",
-    "Accepted",
-    "AttributesEvent",
-    "EngagementEvent",
-    "PageviewEvent",
-    "ProductEvent",
-    "RejectedEvent",
-    "SearchEvent",
-    "TrackBatch",
-    "TrackEvent",
-    "absolute_http_url",
-]
+from services.common.track_events import AttributeValue
 
 
 class IdentifyRequest(BaseModel):

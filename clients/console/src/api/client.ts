@@ -110,7 +110,23 @@ export class ApiClient {
     return this.current as Session;
   }
 
-  logout(): void {
+  /**
+   * The operator logs out: the tokens are forgotten at once, and the server is asked to end the session
+   * (`POST /api/v1/auth/logout {refresh_token}`, which revokes the refresh token's family). A failure
+   * there changes nothing for this tab: the tokens are gone either way.
+   */
+  logout(): Promise<void> {
+    const session = this.current;
+    this.forget();
+    if (!session) return Promise.resolve();
+    const body = { refresh_token: session.refreshToken };
+    return this.send<unknown>("POST", "/api/v1/auth/logout", body, session.accessToken)
+      .then(() => undefined)
+      .catch(() => undefined);
+  }
+
+  /** Forgets the session without asking the server (it refused the refresh token already). */
+  private forget(): void {
     this.cancelRefreshTimer();
     this.refreshing = null;
     if (this.current === null) return;
@@ -141,7 +157,7 @@ export class ApiClient {
           this.cancelRefreshTimer();
           this.refreshTimer = this.timers.setTimeout(() => void this.refresh().catch(() => {}), this.retryRefreshMs);
         } else if (this.current === session) {
-          this.logout();
+          this.forget();
         }
         throw error;
       })

@@ -7,8 +7,7 @@ import { ApiError, type ApiClient } from "../api/client";
 import * as endpoints from "../api/endpoints";
 import { OperatorSocket, operatorSocketUrl, type OperatorSocketOptions, type SocketEvent } from "../realtime/socket";
 import { MAX_MESSAGE_BYTES, utf8Bytes } from "../lib/time";
-import { attentionCount, createStore, type Store } from "../state/store";
-import { lastSeq } from "../state/messages";
+import { attentionCount, conversationsWithGap, createStore, type Store } from "../state/store";
 import type { ServerFrame } from "../types";
 import { browserNotifier, type Notifier } from "./notify";
 
@@ -43,11 +42,12 @@ export class ConsoleController {
     this.notifier = options.notifier ?? browserNotifier(this.doc);
     this.store = createStore();
     this.socket = new OperatorSocket({
-      url: (token) => operatorSocketUrl(token),
+      url: () => operatorSocketUrl(),
+      // refused or expired (close 1008): a new access token from the refresh token
       token: async (renew) => (renew ? (await this.api.refresh()).accessToken : this.api.freshToken()),
       resumePoints: () => {
-        const { loaded, messages } = this.store.getState();
-        return Object.keys(loaded).map((id) => ({ conversation_id: id, after_seq: lastSeq(messages[id]) }));
+        const { loaded, complete } = this.store.getState();
+        return Object.keys(loaded).map((id) => ({ conversation_id: id, after_seq: complete[id] ?? 0 }));
       },
       ...options.socket,
     });
@@ -123,7 +123,12 @@ export class ConsoleController {
     if (inFlight) return inFlight;
     const load = endpoints
       .listMessages(this.api, conversationId, 0)
-      .then((messages) => this.store.dispatch({ type: "messages.loaded", conversationId, messages }))
+      .then((messages) => {
+        this.store.dispatch({ type: "messages.loaded", conversationId, messages });
+        // our own messages among them are stored: not pending any more, whatever the socket says
+        this.socket.settle(messages.flatMap((m) => (m.client_msg_id ? [m.client_msg_id] : [])));
+        this.fillGaps();
+      })
       .catch((error: unknown) => this.notice(`Could not load the messages: ${describe(error)}`))
       .finally(() => this.loading.delete(conversationId));
     this.loading.set(conversationId, load);
@@ -200,8 +205,18 @@ export class ConsoleController {
         break;
       case "frame":
         this.onFrame(event.frame);
+        this.fillGaps();
+        break;
+      case "resume.lost":
+        this.fillGaps();
         break;
     }
+  }
+
+  /** A frame skipped a seq: ask for the missing range now (one resume per conversation at a time). */
+  private fillGaps(): void {
+    const state = this.store.getState();
+    for (const id of conversationsWithGap(state)) this.socket.resume(id, state.complete[id] ?? 0);
   }
 
   private onFrame(frame: ServerFrame): void {
@@ -220,6 +235,13 @@ export class ConsoleController {
       }
       case "message.ack":
         dispatch({ type: "messages.received", messages: [frame.message] });
+        break;
+      case "resume.done":
+        dispatch({ type: "messages.complete", conversationId: frame.conversation_id, lastSeq: frame.last_seq });
+        break;
+      case "resync":
+        // the socket resumes every loaded conversation; the lists may have missed changes too
+        void this.reload();
         break;
       case "conversation.updated": {
         const before = state.conversations[frame.conversation.id];

@@ -1,12 +1,15 @@
 /**
- * The operator's one WebSocket (`/ws/operator?token=...`): reconnects with exponential backoff (and at
- * once on `online` / a visible tab), resumes every loaded conversation from its last seq, and keeps an
- * outbox of sent messages until their `message.ack`, re-sending them with the same client_msg_id
- * after a reconnect so the server stores each one exactly once.
+ * The operator's one WebSocket (`/ws/operator`): authenticates in its first frame
+ * (`{"type":"auth","token"}`) and counts as open only after `auth.ok`; a close with 1008 makes the next
+ * attempt use a refreshed token. Reconnects with exponential backoff (and at once on `online` / a visible
+ * tab), resumes every loaded conversation from its highest contiguous seq (and again on a `resync` frame),
+ * and keeps an outbox of sent messages until their `message.ack`: one without an ack within 10 s, or
+ * refused for a reason that passes, is sent again with the same client_msg_id (the server stores it once).
  */
 
 import type { ClientFrame, ServerFrame } from "../types";
-import { Outbox, type PendingMessage } from "./outbox";
+import { Delivery } from "./delivery";
+import type { PendingMessage } from "./outbox";
 import {
   Backoff,
   browserSocket,
@@ -30,16 +33,23 @@ export class OperatorSocket {
   private readonly now: () => number;
   private readonly backoff: Backoff;
   private readonly createSocket: SocketFactory;
-  private readonly outbox: Outbox;
+  private readonly delivery: Delivery;
   private readonly listeners = new Set<(event: SocketEvent) => void>();
   private socket: SocketLike | null = null;
   private running = false;
+  /** The current socket got `auth.ok`. */
+  private authed = false;
   private openedAt = 0;
   private lastFrameAt = 0;
   private everOpened = false;
   private renewToken = false;
   private retryTimer: unknown = null;
+  private authTimer: unknown = null;
   private heartbeat: unknown = null;
+  /** Conversations with a resume on its way: its after_seq and timer. */
+  private readonly resuming = new Map<string, { after: number; timer: unknown }>();
+  /** The after_seq of the last resume answered (resume.done) on this socket, per conversation. */
+  private readonly answered = new Map<string, number>();
   private status: ConnectionStatus = "idle";
 
   constructor(options: OperatorSocketOptions) {
@@ -48,7 +58,16 @@ export class OperatorSocket {
     this.now = options.now ?? Date.now;
     this.backoff = new Backoff(options.baseDelayMs ?? 500, options.maxDelayMs ?? 30_000, options.random ?? Math.random);
     this.createSocket = options.createSocket ?? browserSocket;
-    this.outbox = new Outbox(options.newId ?? (() => crypto.randomUUID()), this.now);
+    this.delivery = new Delivery({
+      write: (frame) => this.write(frame),
+      connected: () => this.connected,
+      changed: (pending) => this.emit({ type: "outbox", pending }),
+      timers: this.timers,
+      now: this.now,
+      newId: options.newId ?? (() => crypto.randomUUID()),
+      ackTimeoutMs: options.ackTimeoutMs,
+      retryDelayMs: options.retryDelayMs,
+    });
   }
 
   get connectionStatus(): ConnectionStatus {
@@ -56,7 +75,12 @@ export class OperatorSocket {
   }
 
   get pending(): PendingMessage[] {
-    return this.outbox.list();
+    return this.delivery.list();
+  }
+
+  /** Open and authenticated. */
+  get connected(): boolean {
+    return this.authed && !!this.socket && this.socket.readyState === OPEN;
   }
 
   on(listener: (event: SocketEvent) => void): () => void {
@@ -73,9 +97,10 @@ export class OperatorSocket {
   stop(): void {
     this.running = false;
     this.clearRetry();
-    this.stopHeartbeat();
     const socket = this.socket;
     this.socket = null;
+    this.forgetSocket();
+    this.delivery.stop();
     if (socket) {
       detach(socket);
       socket.close(1000, "logout");
@@ -85,33 +110,56 @@ export class OperatorSocket {
 
   /** Queue a message; it is sent now if the socket is open, else after the next open. */
   send(conversationId: string, text: string): PendingMessage {
-    const entry = this.outbox.add(conversationId, text);
-    this.transmit(entry);
-    this.emitOutbox();
-    return entry;
+    return this.delivery.add(conversationId, text);
   }
 
   /** Send a failed message again, with its original client_msg_id. */
   retry(clientMsgId: string): void {
-    const entry = this.outbox.retry(clientMsgId);
-    if (!entry) return;
-    this.transmit(entry);
-    this.emitOutbox();
+    this.delivery.retry(clientMsgId);
   }
 
   discard(clientMsgId: string): void {
-    if (this.outbox.remove(clientMsgId)) this.emitOutbox();
+    this.delivery.remove([clientMsgId]);
+  }
+
+  /** These messages are stored (seen in a history page): nothing to send or show as pending any more. */
+  settle(clientMsgIds: Iterable<string>): void {
+    this.delivery.remove(clientMsgIds);
   }
 
   /** Hand the socket a refreshed access token so the server does not close it at expiry. */
   refreshToken(token: string): void {
-    this.write({ type: "auth.refresh", token });
+    if (this.connected) this.write({ type: "auth.refresh", token });
+  }
+
+  /**
+   * Ask for every message of a conversation after `afterSeq`; at most one resume per conversation on its
+   * way unless `force` (resync). False when not sent (not connected, or one is on its way).
+   */
+  resume(conversationId: string, afterSeq: number, force = false): boolean {
+    if (!this.connected) return false;
+    if (!force && this.resuming.has(conversationId)) return false;
+    // the same range was answered without filling the hole (should not happen): not again in a loop;
+    // the next reconnect or resync asks again
+    if (!force && this.answered.get(conversationId) === afterSeq) return false;
+    if (!this.write({ type: "resume", conversation_id: conversationId, after_seq: afterSeq })) return false;
+    this.clearResume(conversationId);
+    const timer = this.timers.setTimeout(() => {
+      this.resuming.delete(conversationId);
+      this.emit({ type: "resume.lost", conversationId });
+    }, this.options.resumeTimeoutMs ?? 10_000);
+    this.resuming.set(conversationId, { after: afterSeq, timer });
+    return true;
+  }
+
+  isResuming(conversationId: string): boolean {
+    return this.resuming.has(conversationId);
   }
 
   /** The network is back or the tab became visible: reconnect now instead of waiting, or probe. */
   wake(): void {
     if (!this.running) return;
-    if (this.socket && this.socket.readyState === OPEN) {
+    if (this.connected) {
       this.write({ type: "ping" });
       return;
     }
@@ -149,9 +197,10 @@ export class OperatorSocket {
     }
     if (!this.running) return;
     if (!token) return this.stop();
-    const socket = this.createSocket(this.options.url(token));
+    const socket = this.createSocket(this.options.url());
     this.socket = socket;
-    socket.onopen = () => this.handleOpen(socket);
+    this.authed = false;
+    socket.onopen = () => this.handleOpen(socket, token);
     socket.onmessage = (event) => this.handleMessage(socket, event);
     socket.onclose = (event) => this.handleClose(socket, event);
     socket.onerror = () => {
@@ -159,21 +208,38 @@ export class OperatorSocket {
     };
   }
 
-  private handleOpen(socket: SocketLike): void {
+  /** Connected: the token goes in the first frame; nothing else until the server answers auth.ok. */
+  private handleOpen(socket: SocketLike, token: string): void {
     if (socket !== this.socket) return;
     this.openedAt = this.lastFrameAt = this.now();
+    this.write({ type: "auth", token });
+    this.authTimer = this.timers.setTimeout(() => {
+      this.authTimer = null;
+      if (socket !== this.socket || this.authed) return;
+      socket.close(4000, "no auth.ok");
+      this.handleClose(socket);
+    }, this.options.authTimeoutMs ?? 10_000);
+  }
+
+  private handleAuthed(): void {
+    this.authed = true;
+    this.clearAuthTimer();
     this.setStatus("open");
-    const seen = new Set<string>();
-    for (const point of this.options.resumePoints()) {
-      if (seen.has(point.conversation_id)) continue;
-      seen.add(point.conversation_id);
-      this.write({ type: "resume", conversation_id: point.conversation_id, after_seq: point.after_seq });
-    }
-    for (const entry of this.outbox.sending()) this.transmit(entry);
+    this.resumeAll(false);
+    this.delivery.flush();
     this.startHeartbeat();
     const reconnect = this.everOpened;
     this.everOpened = true;
     this.emit({ type: "open", reconnect });
+  }
+
+  private resumeAll(force: boolean): void {
+    const seen = new Set<string>();
+    for (const point of this.options.resumePoints()) {
+      if (seen.has(point.conversation_id)) continue;
+      seen.add(point.conversation_id);
+      this.resume(point.conversation_id, point.after_seq, force);
+    }
   }
 
   private handleMessage(socket: SocketLike, event: MessageEvent): void {
@@ -186,30 +252,51 @@ export class OperatorSocket {
       return;
     }
     if (!frame || typeof frame !== "object" || typeof frame.type !== "string") return;
+    if (!this.authed) {
+      if (frame.type === "auth.ok") this.handleAuthed();
+      return; // nothing counts before the server took the token
+    }
+    if (frame.type === "resume.done") {
+      // before the listeners look for gaps still open
+      const resumed = this.resuming.get(frame.conversation_id);
+      if (resumed) this.answered.set(frame.conversation_id, resumed.after);
+      this.clearResume(frame.conversation_id);
+    }
     // The frame first: the store then holds the stored message before the pending copy goes away.
     this.emit({ type: "frame", frame });
-    let changed = false;
     if (frame.type === "message.ack") {
-      changed = this.outbox.remove(frame.client_msg_id);
+      this.delivery.remove([frame.client_msg_id]);
     } else if (frame.type === "message.created" && frame.message.client_msg_id) {
       // Our own message, stored: no need to send it again even if the ack got lost.
-      changed = this.outbox.remove(frame.message.client_msg_id);
-    } else if (frame.type === "error" && frame.client_msg_id) {
-      changed = this.outbox.fail(frame.client_msg_id, frame.code, frame.message);
+      this.delivery.remove([frame.message.client_msg_id]);
+    } else if (frame.type === "resync") {
+      // Frames may have been lost on the server's side: everything after what we hold, again.
+      this.resumeAll(true);
+    } else if (frame.type === "error") {
+      this.delivery.refused(frame);
     }
-    if (changed) this.emitOutbox();
   }
 
   private handleClose(socket: SocketLike, event?: CloseEvent): void {
     if (socket !== this.socket) return;
-    // "token expired" / "The token is not valid.": connect with a refreshed token next time.
-    if (event?.code === POLICY_VIOLATION && /token/i.test(event.reason ?? "")) this.renewToken = true;
+    // Token refused, expired or for someone else: connect with a refreshed token next time.
+    if (event?.code === POLICY_VIOLATION) this.renewToken = true;
     detach(socket);
     this.socket = null;
-    this.stopHeartbeat();
+    this.forgetSocket();
     if (this.openedAt && this.now() - this.openedAt >= (this.options.stableAfterMs ?? 10_000)) this.backoff.reset();
     this.openedAt = 0;
     if (this.running) this.scheduleReconnect();
+  }
+
+  /** What belonged to the socket that went away: the next one authenticates, resumes and re-sends. */
+  private forgetSocket(): void {
+    this.authed = false;
+    this.clearAuthTimer();
+    this.stopHeartbeat();
+    this.delivery.socketClosed();
+    for (const id of [...this.resuming.keys()]) this.clearResume(id);
+    this.answered.clear();
   }
 
   private scheduleReconnect(): void {
@@ -249,14 +336,15 @@ export class OperatorSocket {
     this.retryTimer = null;
   }
 
-  private transmit(entry: PendingMessage): void {
-    if (entry.status !== "sending") return;
-    this.write({
-      type: "message.send",
-      conversation_id: entry.conversation_id,
-      client_msg_id: entry.client_msg_id,
-      text: entry.text,
-    });
+  private clearAuthTimer(): void {
+    if (this.authTimer !== null) this.timers.clearTimeout(this.authTimer);
+    this.authTimer = null;
+  }
+
+  private clearResume(conversationId: string): void {
+    const resumed = this.resuming.get(conversationId);
+    if (resumed) this.timers.clearTimeout(resumed.timer);
+    this.resuming.delete(conversationId);
   }
 
   private write(frame: ClientFrame): boolean {
@@ -274,10 +362,6 @@ export class OperatorSocket {
     if (status === this.status) return;
     this.status = status;
     this.emit({ type: "status", status });
-  }
-
-  private emitOutbox(): void {
-    this.emit({ type: "outbox", pending: this.outbox.list() });
   }
 
   private emit(event: SocketEvent): void {

@@ -29,13 +29,13 @@ export const browserTimers: SocketTimers = {
   clearInterval: (h) => globalThis.clearInterval(h as ReturnType<typeof setInterval>),
 };
 
-/** `ws(s)://<same host>/ws/operator?token=...`: the console is served by the gateway it talks to. */
-export function operatorSocketUrl(
-  token: string,
-  location: Pick<Location, "protocol" | "host"> = window.location,
-): string {
+/**
+ * `ws(s)://<same host>/ws/operator`: the console is served by the gateway it talks to. No token in the
+ * URL (URLs end up in logs): the socket authenticates in its first frame.
+ */
+export function operatorSocketUrl(location: Pick<Location, "protocol" | "host"> = window.location): string {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/ws/operator?token=${encodeURIComponent(token)}`;
+  return `${scheme}://${location.host}/ws/operator`;
 }
 
 /** Exponential backoff with ±20 % jitter: base, 2×base, 4×base… up to max. */

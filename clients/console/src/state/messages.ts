@@ -30,6 +30,20 @@ export function lastSeq(messages: readonly Message[] | undefined): number {
   return messages && messages.length > 0 ? messages[messages.length - 1].seq : 0;
 }
 
+/**
+ * The highest seq up to which nothing is missing: from `floor` (what the server said is complete: a
+ * history page, a resume.done) upwards as long as the next seq is held. What to resume after.
+ */
+export function contiguousSeq(messages: readonly Message[] | undefined, floor = 0): number {
+  let seq = floor;
+  for (const message of messages ?? []) {
+    if (message.seq <= seq) continue;
+    if (message.seq !== seq + 1) break;
+    seq = message.seq;
+  }
+  return seq;
+}
+
 /** Which of `incoming` are not in `existing` yet (by id or seq). */
 export function newMessages(existing: readonly Message[] | undefined, incoming: readonly Message[]): Message[] {
   const ids = new Set((existing ?? []).map((m) => m.id));

@@ -9,7 +9,7 @@ import {
   waitingList,
   type ConversationMap,
 } from "./conversations";
-import { mergeMessages, newMessages } from "./messages";
+import { contiguousSeq, lastSeq, mergeMessages, newMessages } from "./messages";
 import { removeVisitor, replaceVisitors, upsertVisitor, type VisitorMap } from "./visitors";
 
 export interface ConsoleState {
@@ -18,6 +18,8 @@ export interface ConsoleState {
   messages: Readonly<Record<string, Message[]>>;
   /** Conversations whose history was loaded from the REST API; these are resumed after a reconnect. */
   loaded: Readonly<Record<string, true>>;
+  /** Per loaded conversation, the highest seq up to which no message is missing (what to resume after). */
+  complete: Readonly<Record<string, number>>;
   visitors: VisitorMap;
   /** The geolocation database of the live list and the attribution its licence requires. */
   geo: GeoInfo | null;
@@ -40,6 +42,7 @@ export const initialState: ConsoleState = {
   conversations: {},
   messages: {},
   loaded: {},
+  complete: {},
   visitors: {},
   geo: null,
   pending: [],
@@ -60,6 +63,8 @@ export type Action =
   | { type: "conversation.removed"; conversationId: string }
   | { type: "messages.loaded"; conversationId: string; messages: Message[] }
   | { type: "messages.received"; messages: Message[] }
+  /** The server sent every message of the conversation up to `lastSeq` (resume.done). */
+  | { type: "messages.complete"; conversationId: string; lastSeq: number }
   | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
   | { type: "visitor.updated"; visitor: Visitor }
   | { type: "visitor.left"; visitorId: string }
@@ -104,7 +109,44 @@ function receive(state: ConsoleState, incoming: Message[], conversationId?: stri
     conversationId && !state.loaded[conversationId]
       ? { ...state.loaded, [conversationId]: true as const }
       : state.loaded;
-  return { ...state, messages, loaded, unread, pending, conversations: noteMessages(state.conversations, incoming) };
+  // a history page (after_seq=0) holds every message up to its last one
+  const floors = conversationId ? { [conversationId]: maxSeq(byConversation.get(conversationId)) } : {};
+  const complete = advance(state.complete, loaded, messages, [...byConversation.keys()], floors);
+  return {
+    ...state,
+    messages,
+    loaded,
+    complete,
+    unread,
+    pending,
+    conversations: noteMessages(state.conversations, incoming),
+  };
+}
+
+const maxSeq = (list: readonly Message[] = []) => list.reduce((max, m) => Math.max(max, m.seq), 0);
+
+/** The contiguous seq of each of `ids` that is loaded, raised to `floors` where given. */
+function advance(
+  complete: ConsoleState["complete"],
+  loaded: ConsoleState["loaded"],
+  messages: ConsoleState["messages"],
+  ids: readonly string[],
+  floors: Readonly<Record<string, number>> = {},
+): ConsoleState["complete"] {
+  let next: Record<string, number> | null = null;
+  for (const id of ids) {
+    if (!loaded[id]) continue;
+    const seq = contiguousSeq(messages[id], Math.max(complete[id] ?? 0, floors[id] ?? 0));
+    if (seq === complete[id]) continue;
+    next ??= { ...complete };
+    next[id] = seq;
+  }
+  return next ?? complete;
+}
+
+/** Loaded conversations holding a message after a hole: the missing range must be fetched. */
+export function conversationsWithGap(state: ConsoleState): string[] {
+  return Object.keys(state.loaded).filter((id) => lastSeq(state.messages[id]) > (state.complete[id] ?? 0));
 }
 
 function touch(state: ConsoleState, key: string): Pick<ConsoleState, "rev" | "touched"> {
@@ -143,6 +185,7 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
         conversations: without(state.conversations),
         messages: without(state.messages),
         loaded: without(state.loaded),
+        complete: without(state.complete),
         unread: without(state.unread),
         pending: state.pending.filter((p) => p.conversation_id !== id),
         selectedId: state.selectedId === id ? null : state.selectedId,
@@ -153,6 +196,11 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
       return receive(state, action.messages, action.conversationId);
     case "messages.received":
       return receive(state, action.messages);
+    case "messages.complete": {
+      const { conversationId: id, lastSeq: seq } = action;
+      const complete = advance(state.complete, state.loaded, state.messages, [id], { [id]: seq });
+      return complete === state.complete ? state : { ...state, complete };
+    }
     case "visitors.loaded":
       return {
         ...state,

@@ -22,6 +22,11 @@ export function App({ api, controllerOptions }: Props) {
 
   if (!session) return <Login api={api} onLoggedIn={setSession} />;
   return (
-    <ConsoleView key={session.user.id} api={api} controllerOptions={controllerOptions} onLogout={() => api.logout()} />
+    <ConsoleView
+      key={session.user.id}
+      api={api}
+      controllerOptions={controllerOptions}
+      onLogout={() => void api.logout()}
+    />
   );
 }

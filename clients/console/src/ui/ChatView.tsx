@@ -19,6 +19,14 @@ interface Props {
   onDiscard: (clientMsgId: string) => void;
 }
 
+/** What the outbox says of a message: sending, sent again after a refusal that passes, or failed. */
+export function pendingNote(p: PendingMessage): string {
+  if (p.status === "failed") return `not sent: ${p.error?.message ?? "error"}`;
+  if (p.retrying?.code === "rate_limited") return "sending too fast, trying again shortly…";
+  if (p.retrying) return "the server is unavailable, trying again…";
+  return "sending…";
+}
+
 function senderLabel(message: Message): string {
   if (message.sender_name) return message.sender_name;
   if (message.sender_type === "visitor") return "Visitor";
@@ -105,14 +113,15 @@ export function ChatView(props: Props) {
         {pending.map((p) => (
           <li
             key={p.client_msg_id}
-            className={`message from-operator pending ${p.status}`}
+            className={`message from-operator pending ${p.status}${p.retrying ? " retrying" : ""}`}
             data-fw="message"
             data-sender="operator"
             data-status={p.status}
+            data-error={(p.status === "failed" ? p.error?.code : p.retrying?.code) ?? undefined}
           >
             <div className="meta">
               <span className="sender">You</span>
-              <span>{p.status === "failed" ? `not sent: ${p.error?.message ?? "error"}` : "sending…"}</span>
+              <span data-fw="pending-note">{pendingNote(p)}</span>
             </div>
             <p className="text">{p.text}</p>
             {p.status === "failed" && (

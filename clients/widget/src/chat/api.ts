@@ -10,9 +10,12 @@ export class ApiError extends Error {
     super(message);
   }
 
-  /** Worth trying again later (network, gateway or service trouble), as opposed to a refusal. */
+  /**
+   * Worth trying again later (network, gateway or a service down: 503 `service_unavailable`), as opposed to
+   * a refusal or an `internal_error` (a bug: shown as failed, the visitor may retry).
+   */
   get retryable(): boolean {
-    return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
+    return this.status === 0 || this.status === 408 || this.status === 429 || (this.status >= 500 && this.code !== "internal_error");
   }
 }
 

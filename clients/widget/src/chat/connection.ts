@@ -1,7 +1,9 @@
 /**
- * The visitor socket: reconnects with exponential backoff and jitter (0.5 s .. 10 s), at once when
- * the browser comes back `online` or the page becomes visible, and checks a possibly dead socket with
- * a ping when the page wakes up. What to send after (re)connecting is the caller's `onOpen`.
+ * The visitor socket: authenticates in its first frame (`{"type":"auth","token"}`, never in the URL) and
+ * counts as open only once the server answered `auth.ok`; reconnects with exponential backoff and jitter
+ * (0.5 s .. 10 s), at once when the browser comes back `online` or the page becomes visible, and checks a
+ * possibly dead socket with a ping when the page wakes up. A close with 1008 (token refused or expired)
+ * makes the next attempt ask for a new token. What to send once open is the caller's `onOpen`.
  */
 
 export interface SocketLike {
@@ -23,6 +25,12 @@ export interface Frame {
 
 export interface ConnectionOptions {
   url: () => string;
+  /**
+   * The token of the `auth` frame; `renew` is true after the server closed the socket with 1008 (a token
+   * refused or expired): then a new one is wanted. null: no token now, try again later.
+   */
+  token: (renew: boolean) => string | null | Promise<string | null>;
+  /** The server accepted the token (`auth.ok`): the socket is open. */
   onOpen: () => void;
   onFrame: (frame: Frame) => void;
   onClose?: (code: number, reason: string) => void;
@@ -30,7 +38,7 @@ export interface ConnectionOptions {
   factory?: SocketFactory;
   minDelayMs?: number;
   maxDelayMs?: number;
-  /** A socket still connecting after this long is given up and retried. */
+  /** A socket not open and authenticated after this long is given up and retried. */
   connectTimeoutMs?: number;
   /** After a wake-up ping, no frame within this long means the socket is dead. */
   pingTimeoutMs?: number;
@@ -40,6 +48,7 @@ export interface ConnectionOptions {
 const OPEN = 1;
 const CLOSED = 3;
 const STABLE_MS = 5000;
+const POLICY_VIOLATION = 1008;
 
 export const browserSocket: SocketFactory = (url) => new WebSocket(url) as unknown as SocketLike;
 
@@ -50,6 +59,11 @@ export class Connection {
   private watchTimer: ReturnType<typeof setTimeout> | null = null;
   private openedAt = 0;
   private running = false;
+  /** The current socket got `auth.ok`. */
+  private authed = false;
+  /** The server refused the last token: ask for a new one before the next attempt. */
+  private renew = false;
+  private connecting = false;
   private readonly wake = () => this.wakeUp();
   private readonly visible = () => {
     if (document.visibilityState === "visible") this.wakeUp();
@@ -57,8 +71,9 @@ export class Connection {
 
   constructor(private readonly options: ConnectionOptions) {}
 
+  /** Open and authenticated. */
   get connected(): boolean {
-    return !!this.socket && this.socket.readyState === OPEN;
+    return !!this.socket && this.authed && this.socket.readyState === OPEN;
   }
 
   start(): void {
@@ -77,6 +92,7 @@ export class Connection {
     this.clearTimers();
     const socket = this.socket;
     this.socket = null;
+    this.authed = false;
     if (socket) this.closeQuietly(socket, 1000);
     this.options.onStatus?.(false);
   }
@@ -103,6 +119,30 @@ export class Connection {
 
   private connect(): void {
     this.clearTimers();
+    if (this.connecting) return;
+    let token: string | null | Promise<string | null>;
+    try {
+      token = this.options.token(this.renew);
+    } catch {
+      token = null;
+    }
+    if (token && typeof token === "object") {
+      this.connecting = true;
+      token.then(
+        (value) => this.tokenReady(value),
+        () => this.tokenReady(null),
+      );
+    } else this.open(token);
+  }
+
+  private tokenReady(token: string | null): void {
+    this.connecting = false;
+    if (this.running && !this.socket && !this.retryTimer) this.open(token);
+  }
+
+  private open(token: string | null): void {
+    if (!token) return this.scheduleRetry();
+    this.renew = false;
     let socket: SocketLike;
     try {
       socket = (this.options.factory ?? browserSocket)(this.options.url());
@@ -111,20 +151,31 @@ export class Connection {
       return;
     }
     this.socket = socket;
+    this.authed = false;
     this.openedAt = 0;
     this.watch(this.options.connectTimeoutMs ?? 10000);
     socket.onopen = () => {
       if (this.socket !== socket) return;
-      this.clearWatch();
-      this.openedAt = Date.now();
-      this.options.onStatus?.(true);
-      this.options.onOpen();
+      try {
+        socket.send(JSON.stringify({ type: "auth", token }));
+      } catch {
+        /* the close event follows */
+      }
     };
     socket.onmessage = (event) => {
       if (this.socket !== socket) return;
-      this.clearWatch();
-      this.attempt = 0;
       const frame = parseFrame(event.data);
+      if (!this.authed) {
+        if (!frame || frame.type !== "auth.ok") return; // nothing counts before the server took the token
+        this.authed = true;
+        this.clearWatch();
+        this.attempt = 0;
+        this.openedAt = Date.now();
+        this.options.onStatus?.(true);
+        this.options.onOpen();
+        return;
+      }
+      this.clearWatch();
       if (frame) this.options.onFrame(frame);
     };
     socket.onerror = () => {
@@ -132,11 +183,14 @@ export class Connection {
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
+      const code = event?.code ?? 1006;
       this.socket = null;
+      this.authed = false;
       this.clearWatch();
+      if (code === POLICY_VIOLATION) this.renew = true;
       if (this.openedAt && Date.now() - this.openedAt >= STABLE_MS) this.attempt = 0;
       this.options.onStatus?.(false);
-      this.options.onClose?.(event?.code ?? 1006, event?.reason ?? "");
+      this.options.onClose?.(code, event?.reason ?? "");
       this.scheduleRetry();
     };
   }
@@ -154,6 +208,7 @@ export class Connection {
   private wakeUp(): void {
     if (!this.running) return;
     if (!this.socket) {
+      if (this.connecting) return;
       this.attempt = 0;
       this.connect();
     } else if (this.connected && this.send({ type: "ping" })) {
@@ -169,6 +224,7 @@ export class Connection {
       this.watchTimer = null;
       if (socket && this.socket === socket) {
         this.socket = null;
+        this.authed = false;
         this.closeQuietly(socket, 4000);
         this.options.onStatus?.(false);
         this.scheduleRetry();
@@ -206,10 +262,9 @@ function parseFrame(data: unknown): Frame | null {
   }
 }
 
-/** `ws(s)://<gateway host>/ws/visitor?token=...` from the gateway's http(s) origin. */
-export function visitorSocketUrl(baseUrl: string, token: string): string {
+/** `ws(s)://<gateway host>/ws/visitor` from the gateway's http(s) origin (the token goes in the first frame). */
+export function visitorSocketUrl(baseUrl: string): string {
   const url = new URL("/ws/visitor", baseUrl);
   url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
-  url.searchParams.set("token", token);
   return url.toString();
 }

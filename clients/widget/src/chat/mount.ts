@@ -30,15 +30,19 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
 
   const report = () => options.onState?.({ open, unread });
 
-  /** A fresh visitor token, handed to the live socket with `auth.refresh`. */
-  const refreshToken = async () => {
-    if (Date.now() - lastRefresh < REFRESH_EVERY_MS) return;
+  /** A new widget session: a fresh visitor token (null when the gateway cannot give one now). */
+  const renew = async (): Promise<string | null> => {
     lastRefresh = Date.now();
     const renewed = await openSession(baseUrl, siteKey);
-    if (!renewed) return;
+    if (!renewed) return null;
     token = renewed.visitor_token;
-    session.connection.send({ type: "auth.refresh", token });
     scheduleRefresh(renewed.expires_in);
+    return token;
+  };
+  /** Before the token expires: a fresh one, handed to the live socket with `auth.refresh`. */
+  const refreshToken = async () => {
+    if (Date.now() - lastRefresh < REFRESH_EVERY_MS) return;
+    if (await renew()) session.connection.send({ type: "auth.refresh", token });
   };
   const scheduleRefresh = (expiresIn: number | undefined) => {
     if (refreshTimer) clearTimeout(refreshTimer);
@@ -50,7 +54,9 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     siteKey,
     storage,
     api: new ChatApi(baseUrl, () => token, deps.fetch),
-    socketUrl: () => visitorSocketUrl(baseUrl, token),
+    socketUrl: () => visitorSocketUrl(baseUrl),
+    // refused or expired (close 1008): a new widget session before the next attempt
+    socketToken: (refused) => (refused ? renew().then((renewed) => renewed ?? token) : token),
     socketFactory: deps.socketFactory,
     onIncoming: () => {
       beep();
@@ -58,9 +64,6 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
         unread += 1;
         report();
       }
-    },
-    onSocketClosed: (code, reason) => {
-      if (code === 1008 && /expired/i.test(reason)) void refreshToken();
     },
   });
 

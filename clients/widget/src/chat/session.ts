@@ -1,13 +1,14 @@
 /**
  * The chat's logic without the DOM: finds or starts the conversation, keeps the socket, sends messages
  * through the persisted pending queue (same client_msg_id on every retry), merges what the server
- * says by seq, and resumes after the last seq seen on every (re)connect.
+ * says by seq, and heals itself: on every (re)connect and on a `resync` frame it resumes after the highest
+ * *contiguous* seq it holds, and a frame that skips a seq fetches the missing range at once.
  */
 import type { KeyValueStorage } from "../shared/storage";
 import type { Conversation, Message } from "../shared/types";
 import { ApiError, type ChatApi } from "./api";
 import { Connection, type Frame, type SocketFactory } from "./connection";
-import { type FailedMessage, Outbox } from "./outbox";
+import { type FailedMessage, Outbox, type RetryingMessage } from "./outbox";
 import { loadSavedConversation, MessageStore, type PendingMessage, saveConversation } from "./store";
 import { randomId } from "./uuid";
 
@@ -16,7 +17,8 @@ export const MAX_MESSAGE_BYTES = 4096;
 export interface ChatSnapshot {
   conversation: Conversation | null;
   messages: Message[];
-  pending: PendingMessage[];
+  /** `retrying` set: refused once for a reason that passes (e.g. `service_unavailable`), sent again soon. */
+  pending: RetryingMessage[];
   failed: FailedMessage[];
   connected: boolean;
   creating: boolean;
@@ -29,10 +31,16 @@ export interface SessionOptions {
   api: ChatApi;
   storage: KeyValueStorage | null;
   socketUrl: () => string;
+  /** The visitor token of the socket's `auth` frame; `renew` after the server refused it (1008). */
+  socketToken: (renew: boolean) => string | null | Promise<string | null>;
   socketFactory?: SocketFactory;
   random?: () => number;
   uuid?: () => string;
   retryDelayMs?: number;
+  /** A sent message without an ack after this long is sent again (same client_msg_id). */
+  ackTimeoutMs?: number;
+  /** A `resume` without its `resume.done` after this long may be sent again. */
+  resumeTimeoutMs?: number;
   /** A new operator message arrived (not for history loaded at start). */
   onIncoming?: (message: Message) => void;
   onSocketClosed?: (code: number, reason: string) => void;
@@ -46,23 +54,34 @@ export class ChatSession {
   private connected = false;
   private creating = false;
   private destroyed = false;
+  /** A `resume` is on its way (its resume.done not yet received): no second one for the same gap. */
+  private resuming = false;
+  /** The after_seq of the resume on its way. */
+  private resumedAfter = 0;
+  private resumeTimer: ReturnType<typeof setTimeout> | null = null;
+  private everOpened = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private listeners = new Set<() => void>();
 
   constructor(private readonly options: SessionOptions) {
     this.connection = new Connection({
       url: options.socketUrl,
+      token: options.socketToken,
       factory: options.socketFactory,
       random: options.random,
       onOpen: () => this.onSocketOpen(),
       onFrame: (frame) => this.onFrame(frame),
       onStatus: (connected) => {
         this.connected = connected;
+        if (!connected) this.resumeDone();
         this.emit();
       },
       onClose: (code, reason) => options.onSocketClosed?.(code, reason),
     });
-    this.outbox = new Outbox(options.storage, options.siteKey, (frame) => this.connection.send(frame));
+    this.outbox = new Outbox(options.storage, options.siteKey, (frame) => this.connection.send(frame), {
+      ackTimeoutMs: options.ackTimeoutMs,
+      onDue: () => this.flush(),
+    });
   }
 
   get conversationId(): string | null {
@@ -83,7 +102,7 @@ export class ChatSession {
     return {
       conversation: this.conversation,
       messages: this.store.list(),
-      pending: this.outbox.queue.list().filter((p) => p.conversation_id === null || p.conversation_id === id),
+      pending: this.outbox.pending().filter((p) => p.conversation_id === null || p.conversation_id === id),
       failed: [...this.outbox.failed],
       connected: this.connected,
       creating: this.creating,
@@ -144,6 +163,8 @@ export class ChatSession {
   destroy(): void {
     this.destroyed = true;
     this.connection.stop();
+    this.outbox.dispose();
+    this.resumeDone();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
@@ -217,14 +238,44 @@ export class ChatSession {
 
   private onSocketOpen(): void {
     this.outbox.socketOpened();
-    const id = this.conversationId;
-    if (id && this.isOpen) this.connection.send({ type: "resume", conversation_id: id, after_seq: this.store.lastSeq });
+    this.resumeDone();
+    this.resume();
+    // frames may have been missed while the socket was down: the state too (accepted, closed)
+    if (this.everOpened) void this.refreshConversation();
+    this.everOpened = true;
     this.flush();
+  }
+
+  /**
+   * Asks for every message after the highest contiguous seq held (a `resume`); at most one on its way.
+   * `force`: even while one is on its way (resync: what it brings may be older than the gap).
+   */
+  private resume(force = false): void {
+    const id = this.conversationId;
+    if (!id || !this.isOpen || (this.resuming && !force)) return;
+    if (!this.connection.send({ type: "resume", conversation_id: id, after_seq: this.store.lastSeq })) return;
+    this.resuming = true;
+    this.resumedAfter = this.store.lastSeq;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = setTimeout(() => {
+      // no resume.done: allow another one for a gap still there
+      this.resumeDone();
+      if (this.store.hasGap) this.resume();
+    }, this.options.resumeTimeoutMs ?? 10_000);
+  }
+
+  private resumeDone(): void {
+    this.resuming = false;
+    if (this.resumeTimer) clearTimeout(this.resumeTimer);
+    this.resumeTimer = null;
   }
 
   private flush(): void {
     const id = this.conversationId;
-    if (id && this.isOpen) this.outbox.flush(id);
+    if (!id || !this.isOpen) return;
+    const wait = this.outbox.heldFor();
+    if (wait > 0) this.later("flush", () => this.flush(), wait);
+    else this.outbox.flush(id);
   }
 
   private onFrame(frame: Frame): void {
@@ -234,16 +285,25 @@ export class ChatSession {
     } else if (frame.type === "message.created") {
       this.applyMessages([frame.message as Message]);
     } else if (frame.type === "resume.done") {
-      if (frame.conversation_id === this.conversationId) this.store.markComplete(frame.last_seq as number);
-      this.persist();
+      if (frame.conversation_id === this.conversationId) {
+        this.store.markComplete(frame.last_seq as number);
+        this.persist();
+        // a hole the resume did not fill (should not happen): ask again later, not in a tight loop
+        if (this.store.hasGap && this.store.lastSeq <= this.resumedAfter) this.later("resume", () => (this.resumeDone(), this.resume()));
+        else this.resumeDone();
+      }
+    } else if (frame.type === "resync") {
+      // the server may have missed realtime frames: everything after what we hold, and the state
+      this.resume(true);
+      void this.refreshConversation();
     } else if (frame.type === "conversation.updated") {
       this.applyConversation(frame.conversation as Conversation);
     } else if (frame.type === "error") {
-      const code = String(frame.code || "");
-      const outcome = this.outbox.refused(code, frame.client_msg_id as string | undefined);
-      if (outcome === "retry") this.later("flush", () => this.flush());
-      else if (outcome === "failed" && code === "conversation_closed") void this.refreshConversation();
+      const refusal = this.outbox.refused(frame, this.options.retryDelayMs ?? 3000);
+      if (refusal?.outcome === "retry") this.later("flush", () => this.flush(), refusal.delayMs);
+      else if (refusal?.outcome === "failed" && frame.code === "conversation_closed") void this.refreshConversation();
     }
+    if (this.store.hasGap) this.resume(); // a frame skipped a seq: fetch the missing range now
     this.emit();
   }
 
@@ -251,7 +311,7 @@ export class ChatSession {
     const id = this.conversationId;
     const mine = messages.filter((m) => m && m.conversation_id === id);
     for (const message of mine) this.outbox.settle(message.client_msg_id);
-    const added = this.store.merge(mine);
+    const added = this.store.merge(mine); // what it already holds (same seq or id) is dropped
     if (!added.length) return;
     this.persist();
     if (!quiet) for (const message of added) if (message.sender_type === "operator") this.options.onIncoming?.(message);
@@ -299,12 +359,12 @@ export class ChatSession {
     });
   }
 
-  private later(name: string, task: () => void): void {
+  private later(name: string, task: () => void, delayMs = this.options.retryDelayMs ?? 3000): void {
     if (this.timers.has(name) || this.destroyed) return;
     const timer = setTimeout(() => {
       this.timers.delete(name);
       if (!this.destroyed) task();
-    }, this.options.retryDelayMs ?? 3000);
+    }, delayMs);
     this.timers.set(name, timer);
   }
 

@@ -51,6 +51,17 @@ export class MessageStore {
     return [...this.bySeq.values()].sort((a, b) => a.seq - b.seq);
   }
 
+  /** A message after a hole is held: the messages between lastSeq and it are missing. */
+  get hasGap(): boolean {
+    for (const seq of this.bySeq.keys()) if (seq > this.lastSeq) return true;
+    return false;
+  }
+
+  /** Whether the message with this seq (or id) is already held. */
+  holds(message: Message): boolean {
+    return this.bySeq.has(message.seq) || this.ids.has(message.id);
+  }
+
   get size(): number {
     return this.bySeq.size;
   }

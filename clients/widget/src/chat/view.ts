@@ -16,6 +16,7 @@ export const TEXT = {
   placeholder: "Write a message…",
   send: "Send",
   sending: "Sending…",
+  retrying: "Not sent yet, trying again…",
   notSent: "Not sent.",
   retry: "Retry",
   tooLong: "This message is too long.",
@@ -73,11 +74,23 @@ function messageElement(message: Message): HTMLElement {
   return item;
 }
 
-function outgoingElement(clientMsgId: string, text: string, createdAt: string, failed: boolean, retry: () => void): HTMLElement {
-  const state = failed ? "failed" : "pending";
-  const item = el("li", { class: "fw-msg", "data-fw": "message", "data-sender": "visitor", "data-state": state, "data-client-msg-id": clientMsgId });
-  item.append(el("div", { class: "fw-text", "data-fw": "text" }, text));
-  const meta = el("time", { class: "fw-time", "data-fw": "time", datetime: createdAt }, `${formatTime(createdAt)} · ${failed ? TEXT.notSent : TEXT.sending}`);
+interface Outgoing {
+  client_msg_id: string;
+  text: string;
+  created_at: string;
+  failed: boolean;
+  /** The error code: why it failed, or why it is being sent again (`service_unavailable`, `rate_limited`). */
+  error?: string;
+}
+
+function outgoingElement(o: Outgoing, retry: () => void): HTMLElement {
+  const { failed, error } = o;
+  const attrs: Attrs = { class: "fw-msg", "data-fw": "message", "data-sender": "visitor", "data-state": failed ? "failed" : "pending", "data-client-msg-id": o.client_msg_id };
+  if (error) attrs["data-error"] = error;
+  const item = el("li", attrs);
+  item.append(el("div", { class: "fw-text", "data-fw": "text" }, o.text));
+  const note = failed ? TEXT.notSent : error ? TEXT.retrying : TEXT.sending;
+  const meta = el("time", { class: "fw-time", "data-fw": "time", datetime: o.created_at }, `${formatTime(o.created_at)} · ${note}`);
   item.append(meta);
   if (failed) {
     const button = el("button", { type: "button", "data-fw": "retry" }, TEXT.retry);
@@ -141,16 +154,16 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
     status.textContent = statusText(conversation, snapshot.creating);
     endChat.hidden = !open;
     connection.hidden = !open || snapshot.connected;
-    const outgoing = [
-      ...snapshot.pending.map((p) => ({ ...p, failed: false })),
+    const outgoing: Outgoing[] = [
+      ...snapshot.pending.map((p) => ({ ...p, failed: false, error: p.retrying })),
       ...snapshot.failed.map((f) => ({ ...f, failed: true })),
     ].sort((a, b) => a.created_at.localeCompare(b.created_at));
     const entries: Entry[] = [
       ...[...snapshot.messages].sort((x, y) => x.seq - y.seq).map((m) => ({ key: `s${m.seq}`, signature: m.id, build: () => messageElement(m) })),
       ...outgoing.map((o) => ({
         key: `c${o.client_msg_id}`,
-        signature: o.failed ? "failed" : "pending",
-        build: () => outgoingElement(o.client_msg_id, o.text, o.created_at, o.failed, () => callbacks.retry(o.client_msg_id)),
+        signature: `${o.failed ? "failed" : "pending"}:${o.error || ""}`,
+        build: () => outgoingElement(o, () => callbacks.retry(o.client_msg_id)),
       })),
     ];
     greeting.hidden = entries.length > 0 || !look.greeting;

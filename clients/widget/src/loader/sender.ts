@@ -1,6 +1,8 @@
 /**
- * Tracking events leave in batches: `POST /api/v1/track/events?vt=<token>` with a `text/plain` body (a
- * CORS-simple request: no preflight), about a second after the first queued event or at once at 20 events.
+ * Tracking events leave in batches: `POST /api/v1/track/events` with a `text/plain` body
+ * `{"visitor_token": ..., "events": [...]}` (a CORS-simple request: no preflight; `navigator.sendBeacon` cannot
+ * set headers either, so the token travels in the body, never in the URL), about a second after the first
+ * queued event or at once at 20 events.
  * When the page is hidden or goes away, what is queued leaves with `navigator.sendBeacon`.
  * A batch refused for a reason that may pass (network error, 429, 5xx) goes back to the head of the queue
  * and is tried again later with exponential backoff; other refusals (4xx) drop it. The queue is bounded.
@@ -23,14 +25,14 @@ export interface Sender {
   beacon(): void;
   /** Forgets everything queued (consent withdrawn). */
   clear(): void;
-  /** Sends to another endpoint from now on (a new visitor token: the one that carries the consent). */
-  use(endpoint: string): void;
+  /** Sends with another visitor token from now on (the one that carries the consent). */
+  use(token: string): void;
 }
 
 const bytes = (text: string) => new Blob([text]).size;
 
-export function createSender(endpoint: string): Sender {
-  let url = endpoint;
+export function createSender(url: string, visitorToken: string): Sender {
+  let token = visitorToken;
   let queue: TrackEvent[] = [];
   let sending = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -45,7 +47,7 @@ export function createSender(endpoint: string): Sender {
   /** The next batch, taken off the queue: at most 20 events, a body under the size limit. */
   const take = (): TrackEvent[] => {
     const batch: TrackEvent[] = [];
-    let size = 16; // {"events":[]}
+    let size = 36 + token.length; // {"visitor_token":"...","events":[]}
     while (queue.length && batch.length < BATCH_MAX_EVENTS) {
       const next = bytes(JSON.stringify(queue[0])) + 1;
       if (size + next > MAX_BODY_BYTES) {
@@ -58,6 +60,8 @@ export function createSender(endpoint: string): Sender {
     }
     return batch;
   };
+
+  const body = (batch: TrackEvent[]) => JSON.stringify({ visitor_token: token, events: batch });
 
   const post = (body: string) =>
     fetch(url, { method: "POST", keepalive: true, headers: { "Content-Type": "text/plain" }, body });
@@ -84,7 +88,7 @@ export function createSender(endpoint: string): Sender {
     const batch = take();
     if (!batch.length) return;
     sending = true;
-    void send(batch, post(JSON.stringify({ events: batch }))).then(() => {
+    void send(batch, post(body(batch))).then(() => {
       sending = false;
       flush();
     });
@@ -98,20 +102,20 @@ export function createSender(endpoint: string): Sender {
       else schedule(BATCH_DELAY_MS);
     },
     flush,
-    use(endpoint) {
-      url = endpoint;
+    use(next) {
+      token = next;
     },
     beacon() {
       // the batch on its way (if any) is a keepalive fetch: it outlives the page, so it is not sent again
       for (let batch = take(); batch.length; batch = take()) {
-        const body = JSON.stringify({ events: batch });
+        const text = body(batch);
         let queued = false;
         try {
-          queued = navigator.sendBeacon(url, new Blob([body], { type: "text/plain" }));
+          queued = navigator.sendBeacon(url, new Blob([text], { type: "text/plain" }));
         } catch {
           /* no sendBeacon (old browser, test DOM) */
         }
-        if (!queued) void send(batch, post(body)).then(flush);
+        if (!queued) void send(batch, post(text)).then(flush);
       }
     },
     clear() {

@@ -50,8 +50,7 @@ export interface Tracker {
 }
 
 export function createTracker(baseUrl: string, token: string, settings?: TrackingSettings): Tracker {
-  const endpoint = (visitorToken: string) => `${baseUrl}/api/v1/track/events?vt=${encodeURIComponent(visitorToken)}`;
-  const sender = createSender(endpoint(token));
+  const sender = createSender(`${baseUrl}/api/v1/track/events`, token);
   // an older gateway without `tracking`: track as before
   const locked = !!settings && (!settings.enabled || (settings.honor_dnt && doNotTrack()));
   let mode = locked ? OFF : settings && settings.consent_required && !settings.consent ? HELD : ON;
@@ -155,7 +154,7 @@ export function createTracker(baseUrl: string, token: string, settings?: Trackin
       emit(event);
     },
     allow(granted, newToken) {
-      if (newToken) sender.use(endpoint(newToken));
+      if (newToken) sender.use(newToken);
       if (locked || (granted && mode === ON)) return;
       const events = held.length ? held : view ? [view] : [];
       held = [];

@@ -1,0 +1,234 @@
+"""The routes the gateway forwards: each service's operations by method and path template, with typed
+parameters.
+
+The gateway forwards a request only when it matched one of these, and builds the upstream path from the
+matched parameters, decoded and checked by shape (`PARAMETER_SHAPES`), each quoted again: what reaches a
+service is always one of its declared paths, whatever the caller encoded. Anything else is 404 (405 for
+a declared path with another method) before any service is called. `public=False` routes are reached
+only by the gateway itself (`ServiceClients.call`): the internal identify, and tracking's exports, which
+the gateway's own export routes join with chat's.
+
+Matching is a walk down a tree of segments (one dict lookup per segment), not a loop over patterns.
+"""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import quote, unquote
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.common.errors import MethodNotAllowed, NotFound, app_error_response
+from services.common.validation import ID_SHAPE, KEY_SHAPE
+
+# Every path parameter's shape: the ids the gateway and the services make are UUIDs; site ids are
+# checked as keys (the services' tests and older data name sites freely). Of the wrong shape: 404.
+PARAMETER_SHAPES: dict[str, re.Pattern[str]] = {
+    "conversation_id": ID_SHAPE,
+    "visitor_id": ID_SHAPE,
+    "contact_id": ID_SHAPE,
+    "site_id": KEY_SHAPE,
+}
+_PARAMETER = re.compile(r"^\{([a-z_]+)\}$")
+# A segment no declared path has: a decoded `/` or `\`, a control character or NUL. Dot segments too.
+_NOT_IN_SEGMENT = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    template: str
+    service: str
+    public: bool = True
+    segments: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # Each segment's parameter name, or None for a literal one.
+    params: tuple[str | None, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        segments = tuple(self.template.strip("/").split("/"))
+        params = tuple(name[1] if (name := _PARAMETER.match(segment)) else None for segment in segments)
+        for param in params:
+            if param is not None and param not in PARAMETER_SHAPES:
+                raise ValueError(f"{self.template}: no shape declared for {{{param}}}")
+        object.__setattr__(self, "segments", segments)
+        object.__setattr__(self, "params", params)
+
+
+ROUTES: tuple[Route, ...] = (
+    # chat
+    Route("POST", "/api/v1/conversations", "chat"),
+    Route("GET", "/api/v1/conversations", "chat"),
+    Route("GET", "/api/v1/conversations/current", "chat"),
+    Route("GET", "/api/v1/conversations/export", "chat"),  # chat's part of the exports (admins)
+    Route("GET", "/api/v1/conversations/{conversation_id}", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/accept", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/close", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    # tracking (`POST /api/v1/track/events` is answered by the gateway itself: `track_ingest`)
+    Route("GET", "/api/v1/visitors/live", "tracking"),
+    Route("GET", "/api/v1/visitors/{visitor_id}", "tracking"),
+    Route("DELETE", "/api/v1/visitors/{visitor_id}", "tracking"),
+    Route("GET", "/api/v1/visitors/{visitor_id}/export", "tracking", public=False),
+    Route("DELETE", "/api/v1/contacts/{contact_id}", "tracking"),
+    Route("GET", "/api/v1/contacts/{contact_id}/export", "tracking", public=False),
+    Route("GET", "/api/v1/track/settings/{site_id}", "tracking"),
+    Route("PUT", "/api/v1/track/settings/{site_id}", "tracking"),
+    Route("POST", "/internal/v1/track/identify", "tracking", public=False),
+    # rules
+    Route("GET", "/api/v1/rules/visitor-stats/{visitor_id}", "rules"),
+    # reporting
+    Route("GET", "/api/v1/reports/summary", "reporting"),
+)
+SERVICES: tuple[str, ...] = tuple(sorted({route.service for route in ROUTES}))
+
+
+@dataclass(frozen=True)
+class RouteMatch:
+    route: Route
+    params: dict[str, str]
+
+    @property
+    def path(self) -> str:
+        """The upstream path: the template with each checked parameter quoted in."""
+        parts = (
+            segment if param is None else quote(self.params[param], safe="")
+            for segment, param in zip(self.route.segments, self.route.params, strict=True)
+        )
+        return "/" + "/".join(parts)
+
+
+class _Node:
+    __slots__ = ("literals", "methods", "param", "param_node")
+
+    def __init__(self) -> None:
+        self.literals: dict[str, _Node] = {}
+        self.param: str | None = None
+        self.param_node: _Node | None = None
+        self.methods: dict[str, Route] = {}
+
+
+class RouteTable:
+    """Declared routes as a tree of path segments: a literal segment wins over a parameter."""
+
+    def __init__(self, routes: tuple[Route, ...]) -> None:
+        self.root = _Node()
+        for route in routes:
+            node = self.root
+            for segment in route.segments:
+                name = _PARAMETER.match(segment)
+                if name is None:
+                    node = node.literals.setdefault(segment, _Node())
+                    continue
+                if node.param not in (None, name[1]):
+                    raise ValueError(f"{route.template}: {{{name[1]}}} where another route has {{{node.param}}}")
+                node.param = name[1]
+                node.param_node = node.param_node or _Node()
+                node = node.param_node
+            if route.method in node.methods:
+                raise ValueError(f"{route.method} {route.template} is declared twice")
+            node.methods[route.method] = route
+
+    def match(self, method: str, segments: list[str]) -> RouteMatch:
+        """The route these decoded segments and method name, with its parameters; else `NotFound` (a
+        parameter of the wrong shape: `<name>_not_found`, as the service would say of an unknown id)
+        or `MethodNotAllowed`."""
+        node = self.root
+        params: dict[str, str] = {}
+        for segment in segments:
+            child = node.literals.get(segment)
+            if child is None and node.param is not None and node.param_node is not None:
+                if not PARAMETER_SHAPES[node.param].fullmatch(segment):
+                    what = node.param.removesuffix("_id")
+                    raise NotFound(f"No such {what}.", code=f"{what}_not_found")
+                params[node.param] = segment
+                child = node.param_node
+            if child is None:
+                raise NotFound("No API at this path.", code="not_found")
+            node = child
+        route = node.methods.get(method)
+        if route is None:
+            if not node.methods:
+                raise NotFound("No API at this path.", code="not_found")
+            raise MethodNotAllowed(f"{method} is not allowed here.", allow=sorted(node.methods))
+        return RouteMatch(route, params)
+
+
+PUBLIC = RouteTable(tuple(route for route in ROUTES if route.public))
+EVERY = RouteTable(ROUTES)
+
+
+def _refused(segment: str) -> bool:
+    return not segment or segment in (".", "..") or _NOT_IN_SEGMENT.search(segment) is not None
+
+
+def public_segments(raw_path: bytes | str) -> list[str]:
+    """The segments of a public request's path, each percent-decoded once; `NotFound` when one is empty,
+    a dot segment (plain or encoded), or holds a decoded `/` or `\\`, a control character or NUL: no
+    declared path has such a segment, and no service may see one."""
+    raw = raw_path.decode("latin-1") if isinstance(raw_path, bytes) else raw_path
+    raw = raw.split("?", 1)[0]  # some transports leave the query in `raw_path`
+    if not raw.startswith("/"):
+        raise NotFound("No API at this path.", code="not_found")
+    segments = []
+    for part in raw[1:].split("/"):
+        try:
+            segment = unquote(part, errors="strict") if "%" in part else part
+        except UnicodeDecodeError as exc:  # percent-encoded bytes that are not UTF-8
+            raise NotFound("No API at this path.", code="not_found") from exc
+        if _refused(segment):
+            raise NotFound("No API at this path.", code="not_found")
+        segments.append(segment)
+    return segments
+
+
+def match_public(method: str, raw_path: bytes | str) -> RouteMatch:
+    """The declared public route a request from outside names (by its raw path), or the 404/405 it gets."""
+    return PUBLIC.match(method, public_segments(raw_path))
+
+
+_BY_TEMPLATE = {(route.method, route.template): route for route in ROUTES}
+
+
+def match_call(method: str, path: str, path_params: dict[str, str] | None = None) -> RouteMatch:
+    """The declared route a call of the gateway's own names: a template with `path_params` (the safer
+    form: a value is only ever that parameter), or a concrete path whose segments are taken as they are
+    (an id with a `/`, `%` or `..` in it matches no route, or fails its shape)."""
+    if path_params is None:
+        segments = path.split("?", 1)[0].removeprefix("/").split("/")
+        if any(_refused(segment) for segment in segments):
+            raise NotFound("No API at this path.", code="not_found")
+        return EVERY.match(method, segments)
+    route = _BY_TEMPLATE.get((method, path))
+    if route is None:
+        raise ValueError(f"{method} {path} is not a declared route")
+    params: dict[str, str] = {}
+    for param in route.params:
+        if param is not None:
+            value = str(path_params[param])
+            if not PARAMETER_SHAPES[param].fullmatch(value):
+                what = param.removesuffix("_id")
+                raise NotFound(f"No such {what}.", code=f"{what}_not_found")
+            params[param] = value
+    return RouteMatch(route, params)
+
+
+class EdgePaths:
+    """Pure ASGI middleware of the gateway: a request under `/api/` with a segment no declared path has
+    (`public_segments`), or for `/internal/` under any spelling, is answered 404 here, before any route
+    (the gateway's own included) or service sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            try:
+                if path.startswith("/internal"):
+                    raise NotFound("No API at this path.", code="not_found")
+                if path.startswith("/api/"):
+                    public_segments(scope.get("raw_path") or path)
+            except NotFound as exc:
+                await app_error_response(exc)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
