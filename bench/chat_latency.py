@@ -116,6 +116,16 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def open_socket(base: str, path: str, token: str) -> ClientConnection:
+    """A socket authenticated by its first frame (a token never goes in the URL)."""
+    ws = await connect(base.replace("http", "ws", 1) + path, origin=base)  # type: ignore[arg-type]
+    await ws.send(json.dumps({"type": "auth", "token": token}))
+    reply = json.loads(await ws.recv())
+    if reply.get("type") != "auth.ok":
+        raise SystemExit(f"{path} refused the token: {reply}")
+    return ws
+
+
 async def open_visitors(base: str, count: int) -> list[tuple[ClientConnection, str]]:
     visitors = []
     async with httpx.AsyncClient(
@@ -125,7 +135,7 @@ async def open_visitors(base: str, count: int) -> list[tuple[ClientConnection, s
             session = (await client.post("/api/v1/widget/session", json={"site_key": "demo-shop"})).json()
             headers = {"authorization": f"Bearer {session['visitor_token']}"}
             conversation = (await client.post("/api/v1/conversations", json={}, headers=headers)).json()
-            ws = await connect(f"{base.replace('http', 'ws')}/ws/visitor?token={session['visitor_token']}", origin=base)  # type: ignore[arg-type]
+            ws = await open_socket(base, "/ws/visitor", session["visitor_token"])
             visitors.append((ws, conversation["id"]))
     return visitors
 
@@ -137,7 +147,7 @@ async def open_operators(base: str, count: int) -> list[ClientConnection]:
             tokens = (
                 await client.post("/api/v1/auth/login", json={"email": OPERATORS[i % 2], "password": PASSWORD})
             ).json()
-            sockets.append(await connect(f"{base.replace('http', 'ws')}/ws/operator?token={tokens['access_token']}"))
+            sockets.append(await open_socket(base, "/ws/operator", tokens["access_token"]))
     return sockets
 
 

@@ -74,7 +74,11 @@ def create_app(
         redoc_url=None,
     )
     # embedded: /readyz also asks the in-process services' databases whether they take a write
-    app.state.also_ready = [service.state.runtime.db for service in (service_apps or {}).values()]
+    app.state.also_ready = [
+        runtime.db
+        for service in (service_apps or {}).values()
+        if (runtime := getattr(service.state, "runtime", None)) is not None
+    ]
     app.add_middleware(Cors, settings=settings)
     app.add_middleware(SecurityHeaders, settings=settings)  # outermost: preflights and refusals get them too
     mount_static(app, settings)

@@ -54,5 +54,5 @@ async def first_frame_identity(websocket: WebSocket, settings: Settings, kind: S
     except AppError as exc:
         raise SocketRefused(exc.message) from exc
     if (identity.kind == "user") != (kind == "operator"):
-        raise SocketRefused(f"a {kind} token is required")
+        raise SocketRefused(f"{'an operator' if kind == 'operator' else 'a visitor'} token is required")
     return identity, expires_at

@@ -301,7 +301,14 @@ async def test_no_account_reaches_another_accounts_data_nor_a_visitor_another_vi
         matrix = [op for op in ops if (op.path_ids or op.query_ids) and op.key not in EXEMPT]
         assert len([op for op in matrix if op.path_ids]) >= 20, [str(op) for op in matrix]
 
+        # Read models (reports, the live list) follow events: wait until A's data has settled.
         before = await snapshot(client, world, ops)
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            again = await snapshot(client, world, ops)
+            if again == before:
+                break
+            before = again
         failures = []
         for op in matrix:
             for intruder in INTRUDERS:

@@ -134,10 +134,10 @@ async def test_sockets_dropped_while_their_messages_are_stored_leave_the_databas
         flooder, flooded = await visitor_in_chat(client)
         other, theirs = await visitor_in_chat(client)
         async with open_socket(base, "/ws/visitor", other) as bystander:
-            for round_ in range(10):
+            for round_ in range(20):
                 async with open_socket(base, "/ws/visitor", flooder) as ws:
-                    await flood(ws, [send(flooded, f"r{round_}-{n}") for n in range(150)])
-                    await asyncio.sleep(0.02 + 0.03 * round_)
+                    await flood(ws, [send(flooded, f"r{round_}-{n}") for n in range(300)])
+                    await asyncio.sleep(0.02 + 0.01 * round_)  # cut at a different point of a frame each time
                     ws.transport.abort()
                 assert await acked_within(bystander, theirs, f"b-{round_}") < 1.0
         assert (await client.get("/readyz")).status_code == 200
