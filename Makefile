@@ -3,6 +3,8 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 CLIENTS := clients/widget clients/console
+# pytest-xdist processes for `make test` (1: one after another): most tests wait on sockets and timers
+PYTEST_WORKERS ?= 2
 
 .PHONY: run test lint build up down bench clean deps deps-dev services-up
 
@@ -10,7 +12,7 @@ run: deps build ## the embedded mode: one process, SQLite, demo data; prints the
 	FW_MODE=embedded $(PY) -m services.embedded
 
 test: deps-dev services-up build lint ## every test: unit, services on PostgreSQL/Redis, cross-service, browser, SPAs
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
 	@for c in $(CLIENTS); do (cd $$c && npm test --silent) || exit 1; done
 
 lint: deps-dev

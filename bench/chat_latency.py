@@ -5,8 +5,12 @@
 Starts the distributed mode (one process per service, PostgreSQL, Redis) on ports 8300-8304 with a
 fresh database, opens N visitor sockets (each with a conversation) and M operator sockets, sends
 messages from the visitors at a fixed total rate and times each delivery to every operator socket.
-In the same run it times a bare Redis PUBLISH -> subscriber round trip at the same rate.
-Last line: p50_ms p99_ms redis_p50_ms redis_p99_ms ratio (= p99_ms / redis_p99_ms).
+In the same run, after the stack has stopped, it times at the same rate a bare Redis PUBLISH -> subscriber
+round trip, and the same load through the peer of `peer_relay.py`: a two-node Socket.IO relay through its Redis
+adapter that persists nothing (ports 8310-8311, or the next free ones; `npm ci` in bench/socketio_peer first
+if its node_modules is missing).
+Last line: p50_ms p99_ms redis_p50_ms redis_p99_ms ratio (= p99_ms / redis_p99_ms) peer_p99_ms peer_ratio
+(= p99_ms / peer_p99_ms).
 """
 
 import argparse
@@ -25,16 +29,20 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.peer_relay import Relay, free_ports, peer_run  # noqa: E402
 from scripts.stack import DEFAULT_REDIS, Stack  # noqa: E402
 
 # A widget session from an HTTP library would be taken for a robot (no chat): speak as a browser.
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 OPERATORS = ("olga@demo.example", "ivan@demo.example")
 PASSWORD = "floorwalker"
+PORT_OFFSET = 300
+PEER_FIRST_PORT = 8010 + PORT_OFFSET
 
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -163,19 +171,33 @@ async def chat_run(
     all_delivered = asyncio.Event()
     start = 0.0
 
+    errors: dict[str, int] = {}  # frames other than deliveries and acks, and sockets closed early, by kind
+
+    def noted(what: str) -> None:
+        errors[what] = errors.get(what, 0) + 1
+
     async def receive(ws: ClientConnection) -> None:
-        async for raw in ws:
-            frame = json.loads(raw)
-            if frame["type"] == "message.created":
-                started = sent.get(frame["message"]["client_msg_id"])
-                if started is not None:
-                    latencies.append((started - start, (time.perf_counter() - started) * 1000))
-                    if len(latencies) >= total * operators:
-                        all_delivered.set()
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame["type"] == "message.created":
+                    started = sent.get(frame["message"]["client_msg_id"])
+                    if started is not None:
+                        latencies.append((started - start, (time.perf_counter() - started) * 1000))
+                        if len(latencies) >= total * operators:
+                            all_delivered.set()
+                elif frame["type"] != "message.ack":
+                    noted(f"operator {frame['type']} {frame.get('code', '')}".strip())
+        noted(f"operator socket closed {ws.close_code} {ws.close_reason or ''}".strip())
 
     async def drain(ws: ClientConnection) -> None:
-        async for _ in ws:
-            pass
+        """A visitor's frames: those other than deliveries and acks are counted."""
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame["type"] not in ("message.created", "message.ack"):
+                    noted(f"visitor {frame['type']} {frame.get('code', '')}".strip())
+        noted(f"visitor socket closed {ws.close_code} {ws.close_reason or ''}".strip())
 
     readers = [asyncio.create_task(receive(ws)) for ws in operator_sockets]
     readers += [asyncio.create_task(drain(ws)) for ws, _ in visitor_sockets]
@@ -205,7 +227,10 @@ async def chat_run(
     for ws in operator_sockets + [ws for ws, _ in visitor_sockets]:
         await ws.close()
     if len(latencies) < total * operators:
-        raise SystemExit(f"only {len(latencies)} of {total * operators} deliveries arrived")
+        raise SystemExit(
+            f"only {len(latencies)} of {total * operators} deliveries arrived within 10 s;"
+            f" other frames and early closes: {errors or 'none'}"
+        )
     return latencies
 
 
@@ -272,7 +297,7 @@ def main() -> None:
     tag = uuid.uuid4().hex[:8]
     stack = Stack(
         database=f"fw_bench_{tag}",
-        port_offset=300,
+        port_offset=PORT_OFFSET,
         redis_prefix=f"fwbench-{tag}",
         state_dir=ROOT / ".stack" / f"bench-{tag}",
     )
@@ -292,6 +317,10 @@ def main() -> None:
         os.sched_setaffinity(0, cores)
         asyncio.run(stack.drop_data())
     redis = asyncio.run(redis_run(args.rate, args.seconds))
+    with Relay(DEFAULT_REDIS, free_ports(PEER_FIRST_PORT, 2)) as relay:
+        used = {pid: cpu_seconds(pid) for pid in relay.pids}
+        peer = asyncio.run(peer_run(relay, args.visitors, args.operators, args.rate, args.seconds))
+        used = {pid: cpu_seconds(pid) - before for pid, before in used.items()}
     if args.timeline:
         timeline(deliveries)
     chat = [latency for _, latency in deliveries]
@@ -301,8 +330,13 @@ def main() -> None:
     cpu = ", ".join(f"{name} {used * per_thousand:.2f}" for name, used in meter.used.items())
     print(f"cpu s per 1,000 messages: {cpu}")
     print(f"redis: {len(redis)} deliveries, p50 {r['p50']:.3f} ms, p99 {r['p99']:.3f} ms, max {r['max']:.3f} ms")
+    p = summary(peer)
+    nodes = ", ".join(f"node {i + 1} {seconds * per_thousand:.2f}" for i, seconds in enumerate(used.values()))
+    print(f"peer : {len(peer)} deliveries, p50 {p['p50']:.2f} ms, p99 {p['p99']:.2f} ms, max {p['max']:.2f} ms")
+    print(f"peer cpu s per 1,000 messages (start-up included): {nodes}")
     print(
-        f"p50_ms={c['p50']:.2f} p99_ms={c['p99']:.2f} redis_p50_ms={r['p50']:.3f} redis_p99_ms={r['p99']:.3f} ratio={c['p99'] / r['p99']:.1f}"
+        f"p50_ms={c['p50']:.2f} p99_ms={c['p99']:.2f} redis_p50_ms={r['p50']:.3f} redis_p99_ms={r['p99']:.3f}"
+        f" ratio={c['p99'] / r['p99']:.1f} peer_p99_ms={p['p99']:.2f} peer_ratio={c['p99'] / p['p99']:.1f}"
     )
 
 

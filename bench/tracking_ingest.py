@@ -233,8 +233,16 @@ async def open_visitors(base: str, addresses: list[str]) -> list[Visitor]:
 
         async def one(ip: str) -> Visitor:
             headers = {"origin": base, "user-agent": BROWSER_UA, "x-forwarded-for": ip}
-            async with gate:
-                answer = await client.post("/api/v1/widget/session", json={"site_key": "demo-shop"}, headers=headers)
+            for attempt in range(3):  # a kept-alive connection the server closed as we sent: again, as a widget would
+                try:
+                    async with gate:
+                        answer = await client.post(
+                            "/api/v1/widget/session", json={"site_key": "demo-shop"}, headers=headers
+                        )
+                    break
+                except httpx.TransportError:
+                    if attempt == 2:
+                        raise
             answer.raise_for_status()
             return Visitor(answer.json()["visitor_token"], ip)
 

@@ -8,6 +8,7 @@ Also used by the cross-service tests and the benchmarks (`Stack(...)` as a conte
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -59,6 +60,10 @@ class Stack:
         self.state_dir = state_dir
         self.extra_env = extra_env or {}
         self.names = services or tuple(s.name for s in SERVICES)
+        # Random for each stack (a fixed value in this file would be public): its processes share them.
+        self.secrets = {
+            name: os.environ.get(name) or secrets.token_hex(32) for name in ("JWT_SECRET", "INTERNAL_SECRET")
+        }
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
 
     def port(self, name: str) -> int:
@@ -83,8 +88,7 @@ class Stack:
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
             "REDIS_PREFIX": self.redis_prefix,
-            "JWT_SECRET": os.environ.get("JWT_SECRET", "stack-local-jwt-secret-0123456789abcdef"),
-            "INTERNAL_SECRET": os.environ.get("INTERNAL_SECRET", "stack-local-internal-secret-0123456789ab"),
+            **self.secrets,
             "PUBLIC_URL": self.gateway_url,
             "PORT": str(self.port(name)),
             "HOST": "127.0.0.1",

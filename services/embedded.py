@@ -19,6 +19,7 @@ from services.common.service import ServiceRuntime
 from services.common.settings import Settings, get_settings
 from services.gateway.app import create_app as create_gateway
 from services.gateway.demo.seed import DEMO_ADMIN, DEMO_OPERATORS, DEMO_PASSWORD
+from services.gateway.demo.traffic import DemoTraffic
 from services.reporting.app import create_app as create_reporting
 from services.rules.app import create_app as create_rules
 from services.tracking.app import create_app as create_tracking
@@ -32,7 +33,12 @@ def build(settings: Settings) -> FastAPI:
         "rules": create_rules(settings, bus),
         "reporting": create_reporting(settings, bus),
     }
-    return create_gateway(settings, bus, services, on_ready=[announce])
+    if not (settings.demo_seed and settings.demo_traffic and settings.demo_traffic_visitors):
+        return create_gateway(settings, bus, services, on_ready=[announce])
+    traffic = DemoTraffic(settings.public_url, settings.demo_traffic_visitors)
+    gateway = create_gateway(settings, bus, services, on_ready=[announce, traffic.start], on_stop=[traffic.stop])
+    traffic.app = gateway
+    return gateway
 
 
 async def announce(runtime: ServiceRuntime) -> None:

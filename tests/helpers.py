@@ -92,7 +92,7 @@ async def live_server(app: FastAPI, settings: Settings | None = None, port: int 
         await task
 
 
-async def eventually(check: Callable[[], bool | Awaitable[bool]], seconds: float = 5.0) -> bool:
+async def eventually(check: Callable[[], bool | Awaitable[bool]], seconds: float = 20.0) -> bool:
     """Wait until `check` holds (a consumer in a background task catching up); False if it never did."""
     deadline = time.monotonic() + seconds
     while True:
@@ -121,6 +121,7 @@ def start_embedded(data_dir: Path, port: int, **extra_env: str) -> subprocess.Po
         "PORT": str(port),
         "PUBLIC_URL": f"http://127.0.0.1:{port}",
         "METRICS_PORT": "0",  # PORT + 1000 could be another test's free port
+        "DEMO_TRAFFIC": "false",  # no simulated visitors in the tests' live lists, unless a test asks
         **extra_env,
     }
     for name in ("DATABASE_URL", "REDIS_URL"):

@@ -151,7 +151,7 @@ class Floor:
         visitors: list[dict[str, Any]] = answer.json()["visitors"]
         return visitors
 
-    async def live_when(self, headers: dict[str, str], count: int, seconds: float = 5.0) -> list[dict[str, Any]]:
+    async def live_when(self, headers: dict[str, str], count: int, seconds: float = 20.0) -> list[dict[str, Any]]:
         """The live list once it has `count` visitors (stored a moment after the 202 when distributed)."""
         shown: list[dict[str, Any]] = []
 

@@ -31,11 +31,11 @@ class ForgetErasedVisitors(BatchEventHandler):
 
         removed: list[tuple[str, str]] = []  # (account, conversation)
 
-        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+        async def effect(conn: AsyncConnection, new: list[Event]) -> None:
             removed.clear()  # a failed batch is handled again
             for event in new:
                 visitor_id = erased[event.id].visitor_id
-                deleted = await repo.erase_visitor(session, event.account_id, visitor_id)
+                deleted = await repo.erase_visitor(conn, event.account_id, visitor_id)
                 if deleted:
                     log.info("erased %d conversations of visitor %s", len(deleted), visitor_id)
                 removed.extend((event.account_id, conversation_id) for conversation_id in deleted)

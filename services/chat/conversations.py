@@ -18,6 +18,10 @@ from services.chat import repository as repo
 from services.chat.api.schemas import ConversationExport, ConversationOut, MessageOut
 from services.chat.models import conversations, outbox
 from services.chat.realtime import Frame, PendingFrames
+from services.chat.routing import offers
+from services.chat.routing.capacity import capacity_of, loads, lock_account
+from services.chat.routing.entry import queue_for
+from services.chat.routing.presence_events import add_presence_changed
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, MessageCreated
@@ -54,8 +58,8 @@ def _check_size(runtime: ServiceRuntime, text: str) -> None:
 
 
 async def _visible(runtime: ServiceRuntime, identity: Identity, conversation_id: str) -> RowMapping:
-    async with runtime.db.reading() as session:
-        row = await repo.conversation(session, identity.account_id, conversation_id)
+    async with runtime.db.reading() as conn:
+        row = await repo.conversation(conn, identity.account_id, conversation_id)
     _check_access(identity, row)
     assert row is not None
     return row
@@ -66,11 +70,11 @@ def _check_access(identity: Identity, row: RowMapping | None) -> None:
         raise NotFound("No such conversation.", code="conversation_not_found")
 
 
-async def _stage_update(session: AsyncConnection, conversation: ConversationOut) -> Frame:
+async def _stage_update(conn: AsyncConnection, conversation: ConversationOut) -> Frame:
     """The `conversation.updated` frame of a change, written in the change's transaction."""
     body = {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")}
     frame = realtime.stage(conversation.account_id, conversation.visitor_id, body)
-    await realtime.add(session, frame)
+    await realtime.add(conn, frame)
     return frame
 
 
@@ -81,22 +85,31 @@ async def _announce(runtime: ServiceRuntime, frames: PendingFrames, frame: Frame
 
 async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut:
     assert visitor.site_id and visitor.visitor_id
-    async with runtime.db.reading() as session:
-        row = await repo.open_conversation_of(session, visitor.account_id, visitor.site_id, visitor.visitor_id)
+    async with runtime.db.reading() as conn:
+        row = await repo.open_conversation_of(conn, visitor.account_id, visitor.site_id, visitor.visitor_id)
     if row is None:
         raise NotFound("This visitor has no open conversation.", code="no_open_conversation")
     return conversation_out(row)
 
 
 async def start(
-    runtime: ServiceRuntime, frames: PendingFrames, visitor: Identity, text: str | None, client_msg_id: str | None
+    runtime: ServiceRuntime,
+    frames: PendingFrames,
+    visitor: Identity,
+    text: str | None,
+    client_msg_id: str | None,
+    queue_id: str | None = None,
 ) -> tuple[ConversationOut, bool]:
-    """Open the visitor's conversation (or return the open one), with an optional first message."""
+    """Open the visitor's conversation (or return the open one), with an optional first message. A new one
+    enters its queue (`routing.entry`) and is offered, in the same transaction, when an operator can take it."""
     assert visitor.site_id and visitor.visitor_id
     if text is not None:
         _check_size(runtime, text)
-    async with runtime.db.transaction() as session:
-        row = await repo.open_conversation_of(session, visitor.account_id, visitor.site_id, visitor.visitor_id)
+    async with runtime.db.reading() as conn:
+        queue_id = await queue_for(conn, visitor.account_id, queue_id)
+    offered: list[Frame] = []
+    async with runtime.db.transaction() as conn:
+        row = await repo.open_conversation_of(conn, visitor.account_id, visitor.site_id, visitor.visitor_id)
         created = row is None
         if row is None:
             now = utcnow()
@@ -110,18 +123,28 @@ async def start(
                 "state": "waiting",
                 "created_at": now,
                 "last_seq": 0,
+                "queue_id": queue_id,
             }
-            await session.execute(insert(conversations).values(**values))
+            await conn.execute(insert(conversations).values(**values))
             started = ConversationStarted(
                 conversation_id=conversation_id, site_id=visitor.site_id, visitor_id=visitor.visitor_id, started_at=now
             )
-            await add_event(session, outbox, started, visitor.account_id)
-            row = await repo.conversation(session, visitor.account_id, conversation_id)
+            await add_event(conn, outbox, started, visitor.account_id)
+            row = await repo.conversation(conn, visitor.account_id, conversation_id)
             assert row is not None
-            update = await _stage_update(session, conversation_out(row))
+            update = await _stage_update(conn, conversation_out(row))
+            if queue_id is not None:  # the routing lock last: held for the routing only (nobody sees the new rows)
+                default_max = await lock_account(conn, visitor.account_id)
+                offered = await offers.route(conn, runtime, visitor.account_id, now, default_max)
+                row = await repo.conversation(conn, visitor.account_id, conversation_id)
+                assert row is not None
     conversation = conversation_out(row)
     if created:
         await _announce(runtime, frames, update)
+        await offers.publish(runtime, frames, offered)
+        if queue_id is not None and conversation.offered_user_id is None:
+            await offers.route_by_webhook(runtime, frames, visitor.account_id, conversation.id)
+            conversation = await get(runtime, visitor, conversation.id)
     if text is not None:
         await post(runtime, frames, visitor, conversation.id, client_msg_id or new_id(), text)
         conversation = await get(runtime, visitor, conversation.id)
@@ -135,67 +158,110 @@ async def get(runtime: ServiceRuntime, identity: Identity, conversation_id: str)
 async def list_in_state(
     runtime: ServiceRuntime, operator: Identity, state: str, limit: int = 200
 ) -> list[ConversationOut]:
-    async with runtime.db.reading() as session:
-        rows = await repo.conversations_in_state(session, operator.account_id, state, limit)
+    async with runtime.db.reading() as conn:
+        rows = await repo.conversations_in_state(conn, operator.account_id, state, limit)
     return [conversation_out(r) for r in rows]
+
+
+async def _check_may_take(conn: AsyncConnection, operator: Identity, row: RowMapping, default_max: int) -> None:
+    """An operator (not a supervisor or admin) may not take a chat offered to someone else, nor a routed chat
+    beyond their capacity (a chat offered to them is counted already)."""
+    if operator.role != "operator":
+        return
+    offered_to = row["offered_user_id"]
+    if offered_to is not None and offered_to != operator.user_id:
+        raise Conflict("This conversation is offered to another operator.", code="offered_to_another")
+    if row["queue_id"] is None or offered_to == operator.user_id:
+        return
+    user_id = operator.user_id or ""
+    capacity = await capacity_of(conn, operator.account_id, user_id, default_max)
+    if (await loads(conn, operator.account_id, [user_id]))[user_id] >= capacity:
+        raise Conflict(f"You have {capacity} chats already, your maximum.", code="at_capacity")
 
 
 async def accept(
     runtime: ServiceRuntime, frames: PendingFrames, operator: Identity, conversation_id: str
 ) -> ConversationOut:
-    async with runtime.db.transaction() as session:
-        row = await repo.conversation(session, operator.account_id, conversation_id)
-        _check_access(operator, row)
-        assert row is not None
-        if row["state"] == "active" and row["assigned_user_id"] == operator.user_id:
-            return conversation_out(row)
-        if row["state"] != "waiting":
-            raise Conflict(f"The conversation is {row['state']}, not waiting.", code="conversation_not_waiting")
+    """Take a waiting conversation (one offered to someone else: only a supervisor or admin).
+
+    The chat offered to the caller (the usual case) is taken by one conditional UPDATE, without the routing lock:
+    their load does not change, and whatever takes the offer back (an expiry, their leaving) updates the same row
+    only while it is still offered to them. Anything else decides under the lock."""
+    offered: list[Frame] = []
+    async with runtime.db.transaction() as conn:
         now = utcnow()
-        row = await repo.change_conversation(
-            session,
-            conversation_id,
-            {
-                "state": "active",
-                "assigned_user_id": operator.user_id,
-                "assigned_user_name": operator.name,
-                "accepted_at": now,
-            },
-        )
+        taken = {
+            "state": "active",
+            "assigned_user_id": operator.user_id,
+            "assigned_user_name": operator.name,
+            "accepted_at": now,
+            **offers.NO_OFFER,
+        }
+        row = await repo.take_offer(conn, operator.account_id, conversation_id, operator.user_id or "", taken)
+        offered_to = operator.user_id
+        if row is None:
+            default_max = await lock_account(conn, operator.account_id)
+            row = await repo.conversation(conn, operator.account_id, conversation_id)
+            _check_access(operator, row)
+            assert row is not None
+            if row["state"] == "active" and row["assigned_user_id"] == operator.user_id:
+                return conversation_out(row)
+            if row["state"] != "waiting":
+                raise Conflict(f"The conversation is {row['state']}, not waiting.", code="conversation_not_waiting")
+            await _check_may_take(conn, operator, row, default_max)
+            offered_to = row["offered_user_id"]
+            row = await repo.change_conversation(conn, conversation_id, taken)
+        await add_presence_changed(conn, operator.account_id, [operator.user_id or ""], now)
         waited = (now - row["created_at"]).total_seconds()
         accepted = ConversationAccepted(
             conversation_id=conversation_id, user_id=operator.user_id or "", accepted_at=now, waited_seconds=waited
         )
-        await add_event(session, outbox, accepted, operator.account_id)
+        await add_event(conn, outbox, accepted, operator.account_id)
         conversation = conversation_out(row)
-        update = await _stage_update(session, conversation)
+        update = await _stage_update(conn, conversation)
+        if offered_to not in (None, operator.user_id):  # a supervisor took it: the offered operator has room again
+            offered = await offers.route(conn, runtime, operator.account_id, now, default_max)  # (locked above)
     await _announce(runtime, frames, update)
+    await offers.publish(runtime, frames, offered)
     return conversation
 
 
 async def close(
     runtime: ServiceRuntime, frames: PendingFrames, identity: Identity, conversation_id: str
 ) -> ConversationOut:
-    async with runtime.db.transaction() as session:
-        row = await repo.conversation(session, identity.account_id, conversation_id)
+    """Close a conversation; the room it held (an active chat, an offer) is offered to waiting chats at once, in
+    a transaction of its own under the routing lock (the close takes no lock: it only frees room; what routing
+    changes in this row, it changes only while the row is still waiting). Should that second one not happen (a
+    crash between), the routing sweep offers the room within `ROUTE_SECONDS`."""
+    offered: list[Frame] = []
+    async with runtime.db.transaction() as conn:
+        row = await repo.conversation(conn, identity.account_id, conversation_id)
         _check_access(identity, row)
         assert row is not None
         if row["state"] == "closed":
             return conversation_out(row)
         now = utcnow()
         by = "operator" if identity.is_user else "visitor"
+        held_by = row["assigned_user_id"] if row["state"] == "active" else row["offered_user_id"]
         row = await repo.change_conversation(
-            session, conversation_id, {"state": "closed", "closed_at": now, "closed_by": by}
+            conn, conversation_id, {"state": "closed", "closed_at": now, "closed_by": by, **offers.NO_OFFER}
         )
+        if held_by is not None and row["assigned_user_id"] == held_by:
+            await add_presence_changed(conn, identity.account_id, [held_by], now)
         await add_event(
-            session,
+            conn,
             outbox,
             ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now),
             identity.account_id,
         )
         conversation = conversation_out(row)
-        update = await _stage_update(session, conversation)
+        update = await _stage_update(conn, conversation)
     await _announce(runtime, frames, update)
+    if held_by is not None:
+        async with runtime.db.transaction() as conn:
+            default_max = await lock_account(conn, identity.account_id)
+            offered = await offers.route(conn, runtime, identity.account_id, utcnow(), default_max)
+        await offers.publish(runtime, frames, offered)
     return conversation
 
 
@@ -217,9 +283,9 @@ async def post(
         message, frame = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
     except IntegrityError:
         # This client message id is stored already (a retry, maybe concurrent): return that message.
-        async with runtime.db.reading() as session:
-            existing = await repo.message_by_client_id(session, conversation_id, client_msg_id)
-            conversation = await repo.conversation(session, identity.account_id, conversation_id)
+        async with runtime.db.reading() as conn:
+            existing = await repo.message_by_client_id(conn, conversation_id, client_msg_id)
+            conversation = await repo.conversation(conn, identity.account_id, conversation_id)
         if existing is None or conversation is None:
             raise
         stored = message_out(existing)
@@ -238,16 +304,18 @@ async def _insert_message(
 
     Returns the message and the conversation's visitor id.
     """
-    async with runtime.db.transaction() as session:
-        row = await repo.reserve_seq(session, identity.account_id, conversation_id)
+    async with runtime.db.transaction() as conn:
+        row = await repo.reserve_seq(conn, identity.account_id, conversation_id)
         _check_access(identity, row)
         assert row is not None
         if row["state"] == "closed":
-            if await repo.message_by_client_id(session, conversation_id, client_msg_id) is not None:
+            if await repo.message_by_client_id(conn, conversation_id, client_msg_id) is not None:
                 raise IntegrityError("retry of a stored message", None, Exception("duplicate client_msg_id"))
             raise Conflict("The conversation is closed.", code="conversation_closed")
         if identity.is_user and identity.role == "operator" and row["assigned_user_id"] not in (None, identity.user_id):
             raise Forbidden("Another operator handles this conversation.", code="not_assigned")
+        if identity.is_user and row["state"] == "waiting" and row["offered_user_id"] is not None:
+            await _reply_to_offer(conn, identity, row)
         sender_type, sender_id, sender_name = _sender(identity)
         values = {
             "id": new_id(),
@@ -274,24 +342,34 @@ async def _insert_message(
         message = MessageOut.model_construct(**values)
         body = {"type": "message.created", "message": message.model_dump(mode="json")}
         frame = realtime.stage(identity.account_id, row["visitor_id"], body)
-        await repo.insert_message(session, values, outbox_row(created.to_event(identity.account_id)), frame.row())
+        await repo.insert_message(conn, values, outbox_row(created.to_event(identity.account_id)), frame.row())
     return message, frame
+
+
+async def _reply_to_offer(conn: AsyncConnection, operator: Identity, row: RowMapping) -> None:
+    """An operator writes in a waiting chat offered to someone: theirs, the offer's timer stops (it stays
+    theirs until they accept or leave); another's, refused (supervisors and admins may)."""
+    if row["offered_user_id"] == operator.user_id:
+        if row["offer_expires_at"] is not None:
+            await repo.change_conversation(conn, row["id"], {"offer_expires_at": None})
+    elif operator.role == "operator":
+        raise Forbidden("This conversation is offered to another operator.", code="offered_to_another")
 
 
 async def history(
     runtime: ServiceRuntime, identity: Identity, conversation_id: str, after_seq: int, limit: int
 ) -> list[MessageOut]:
     await _visible(runtime, identity, conversation_id)
-    async with runtime.db.reading() as session:
-        rows = await repo.messages_after(session, conversation_id, after_seq, limit)
+    async with runtime.db.reading() as conn:
+        rows = await repo.messages_after(conn, conversation_id, after_seq, limit)
     return [message_out(r) for r in rows]
 
 
 async def export_of_visitor(runtime: ServiceRuntime, admin: Identity, visitor_id: str) -> list[ConversationExport]:
     """Every conversation of the visitor in the caller's account, each with all its messages."""
-    async with runtime.db.reading() as session:
-        rows = await repo.conversations_of_visitor(session, admin.account_id, visitor_id)
-        found = await repo.messages_of(session, admin.account_id, [row["id"] for row in rows])
+    async with runtime.db.reading() as conn:
+        rows = await repo.conversations_of_visitor(conn, admin.account_id, visitor_id)
+        found = await repo.messages_of(conn, admin.account_id, [row["id"] for row in rows])
     by_conversation: dict[str, list[MessageOut]] = {row["id"]: [] for row in rows}
     for message in found:
         by_conversation[message["conversation_id"]].append(message_out(message))

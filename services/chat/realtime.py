@@ -61,9 +61,9 @@ def stage(account_id: str, visitor_id: str | None, body: dict[str, Any]) -> Fram
     return Frame(id=new_id(), channels=channels_of(account_id, visitor_id), body=body)
 
 
-async def add(session: AsyncConnection, frame: Frame) -> None:
+async def add(conn: AsyncConnection, frame: Frame) -> None:
     """Write the frame's pending row in the caller's transaction."""
-    await session.execute(INSERT_PENDING, frame.row())
+    await conn.execute(INSERT_PENDING, frame.row())
 
 
 class PendingFrames:
@@ -131,8 +131,8 @@ class PendingFrames:
             return
         ids, self._published = self._published, []
         try:
-            async with self._db.transaction() as session:
-                await session.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(ids)))
+            async with self._db.transaction() as conn:
+                await conn.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(ids)))
         except BaseException:
             self._published = ids + self._published  # deleted next time (or republished: harmless)
             raise
@@ -149,18 +149,18 @@ class PendingFrames:
             .limit(SWEEP_BATCH)
         )
         if self._db.is_sqlite:  # one process: nobody else sweeps; no lock held while publishing
-            async with self._db.reading() as session:
-                rows = list(await session.execute(query))
+            async with self._db.reading() as conn:
+                rows = list(await conn.execute(query))
             done = await self._republish(rows)
             if done:
-                async with self._db.transaction() as session:
-                    await session.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(done)))
+                async with self._db.transaction() as conn:
+                    await conn.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(done)))
             return len(rows)
-        async with self._db.transaction() as session:
-            rows = list(await session.execute(query.with_for_update(skip_locked=True)))
+        async with self._db.transaction() as conn:
+            rows = list(await conn.execute(query.with_for_update(skip_locked=True)))
             done = await self._republish(rows)
             if done:
-                await session.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(done)))
+                await conn.execute(delete(realtime_pending).where(realtime_pending.c.id.in_(done)))
         return len(rows)
 
     async def _republish(self, rows: list[Any]) -> list[str]:

@@ -36,14 +36,14 @@ INSERT_MESSAGE_AND_EVENT = (
 )
 
 
-async def conversation(session: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
+async def conversation(conn: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
     query = select(conversations).where(conversations.c.id == conversation_id, conversations.c.account_id == account_id)
-    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
     return row
 
 
 async def open_conversation_of(
-    session: AsyncConnection, account_id: str, site_id: str, visitor_id: str
+    conn: AsyncConnection, account_id: str, site_id: str, visitor_id: str
 ) -> RowMapping | None:
     query = (
         select(conversations)
@@ -56,12 +56,12 @@ async def open_conversation_of(
         .order_by(conversations.c.created_at.desc())
         .limit(1)
     )
-    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
     return row
 
 
 async def conversations_in_state(
-    session: AsyncConnection, account_id: str, state: str, limit: int
+    conn: AsyncConnection, account_id: str, state: str, limit: int
 ) -> Sequence[RowMapping]:
     order = conversations.c.created_at.asc() if state == "waiting" else conversations.c.created_at.desc()
     query = (
@@ -70,19 +70,19 @@ async def conversations_in_state(
         .order_by(order)
         .limit(limit)
     )
-    return (await session.execute(query)).mappings().all()
+    return (await conn.execute(query)).mappings().all()
 
 
-async def message_by_client_id(session: AsyncConnection, conversation_id: str, client_msg_id: str) -> RowMapping | None:
+async def message_by_client_id(conn: AsyncConnection, conversation_id: str, client_msg_id: str) -> RowMapping | None:
     query = select(messages).where(
         messages.c.conversation_id == conversation_id, messages.c.client_msg_id == client_msg_id
     )
-    row: RowMapping | None = (await session.execute(query)).mappings().first()
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
     return row
 
 
 async def messages_after(
-    session: AsyncConnection, conversation_id: str, after_seq: int, limit: int
+    conn: AsyncConnection, conversation_id: str, after_seq: int, limit: int
 ) -> Sequence[RowMapping]:
     query = (
         select(messages)
@@ -90,54 +90,73 @@ async def messages_after(
         .order_by(messages.c.seq)
         .limit(limit)
     )
-    return (await session.execute(query)).mappings().all()
+    return (await conn.execute(query)).mappings().all()
 
 
-async def reserve_seq(session: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
+async def reserve_seq(conn: AsyncConnection, account_id: str, conversation_id: str) -> RowMapping | None:
     """Reserve the next sequence number and return the conversation with it (one round trip).
 
     The row lock orders concurrent writers of one conversation; a rollback gives the number back.
     """
     params = {"p_conversation_id": conversation_id, "p_account_id": account_id, "p_now": utcnow()}
-    row: RowMapping | None = (await session.execute(RESERVE_SEQ, params)).mappings().first()
+    row: RowMapping | None = (await conn.execute(RESERVE_SEQ, params)).mappings().first()
     return row
 
 
 async def insert_message(
-    session: AsyncConnection, values: dict[str, Any], event_row: dict[str, Any], frame_row: dict[str, Any]
+    conn: AsyncConnection, values: dict[str, Any], event_row: dict[str, Any], frame_row: dict[str, Any]
 ) -> None:
     """Insert a message, its event's outbox row (`outbox_row`) and its realtime frame's pending row
     (`realtime.Frame.row`); a duplicate raises IntegrityError."""
-    if session.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql":
         params = (
             {f"m_{k}": v for k, v in values.items()}
             | {f"o_{k}": v for k, v in event_row.items()}
             | {f"f_{k}": v for k, v in frame_row.items()}
         )
-        await session.execute(INSERT_MESSAGE_AND_EVENT, params)
+        await conn.execute(INSERT_MESSAGE_AND_EVENT, params)
     else:
-        await session.execute(INSERT_MESSAGE, values)
-        await session.execute(INSERT_EVENT, event_row)
-        await session.execute(INSERT_FRAME, frame_row)
+        await conn.execute(INSERT_MESSAGE, values)
+        await conn.execute(INSERT_EVENT, event_row)
+        await conn.execute(INSERT_FRAME, frame_row)
 
 
-async def change_conversation(session: AsyncConnection, conversation_id: str, values: dict[str, Any]) -> RowMapping:
-    query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
-    row: RowMapping = (await session.execute(query)).mappings().one()
+async def take_offer(
+    conn: AsyncConnection, account_id: str, conversation_id: str, user_id: str, values: dict[str, Any]
+) -> RowMapping | None:
+    """Change the conversation only while it is waiting and offered to this user; None when it is not."""
+    query = (
+        update(conversations)
+        .where(
+            conversations.c.id == conversation_id,
+            conversations.c.account_id == account_id,
+            conversations.c.state == "waiting",
+            conversations.c.offered_user_id == user_id,
+        )
+        .values(**values)
+        .returning(conversations)
+    )
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
     return row
 
 
-async def conversations_of_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> Sequence[RowMapping]:
+async def change_conversation(conn: AsyncConnection, conversation_id: str, values: dict[str, Any]) -> RowMapping:
+    query = update(conversations).where(conversations.c.id == conversation_id).values(**values).returning(conversations)
+    row: RowMapping = (await conn.execute(query)).mappings().one()
+    return row
+
+
+async def conversations_of_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> Sequence[RowMapping]:
     """Every conversation of a visitor in the account, oldest first."""
     query = (
         select(conversations)
         .where(conversations.c.account_id == account_id, conversations.c.visitor_id == visitor_id)
         .order_by(conversations.c.created_at, conversations.c.id)
     )
-    return (await session.execute(query)).mappings().all()
+    return (await conn.execute(query)).mappings().all()
 
 
-async def messages_of(session: AsyncConnection, account_id: str, conversation_ids: list[str]) -> Sequence[RowMapping]:
+async def messages_of(conn: AsyncConnection, account_id: str, conversation_ids: list[str]) -> Sequence[RowMapping]:
     """Every message of these conversations, by conversation and sequence number."""
     if not conversation_ids:
         return []
@@ -146,16 +165,16 @@ async def messages_of(session: AsyncConnection, account_id: str, conversation_id
         .where(messages.c.account_id == account_id, messages.c.conversation_id.in_(conversation_ids))
         .order_by(messages.c.conversation_id, messages.c.seq)
     )
-    return (await session.execute(query)).mappings().all()
+    return (await conn.execute(query)).mappings().all()
 
 
-async def erase_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> list[str]:
+async def erase_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> list[str]:
     """Delete a visitor's conversations in the account with their messages; returns the conversation ids."""
     owned = select(conversations.c.id).where(
         conversations.c.account_id == account_id, conversations.c.visitor_id == visitor_id
     )
-    ids = list(await session.scalars(owned))
+    ids = list(await conn.scalars(owned))
     if ids:
-        await session.execute(delete(messages).where(messages.c.conversation_id.in_(ids)))
-        await session.execute(delete(conversations).where(conversations.c.id.in_(ids)))
+        await conn.execute(delete(messages).where(messages.c.conversation_id.in_(ids)))
+        await conn.execute(delete(conversations).where(conversations.c.id.in_(ids)))
     return ids

@@ -32,6 +32,7 @@ NAMING_CONVENTION = {
 
 
 BUSY_TIMEOUT_SECONDS = 10.0
+POOL_SIZE = 20  # PostgreSQL connections per process, at most (each kept once opened)
 
 
 def new_metadata() -> MetaData:
@@ -89,7 +90,11 @@ class Database:
             # the most expensive part of a chat message. A connection the server closed is dropped at
             # checkout instead (`_drop_closed`, no round trip); one cut without notice fails its first use,
             # which makes SQLAlchemy discard the pool's connections.
-            kwargs.update(pool_size=10, max_overflow=20)
+            # No overflow: an overflow connection is closed when it comes back, so a service that fell behind
+            # opened a new one (a new server process, statements prepared again) for most of its transactions,
+            # and fell further behind (349 new connections in 20 s of bench/chat_latency.py on a busy
+            # machine). Past `POOL_SIZE` transactions at once, the next ones wait for a connection instead.
+            kwargs.update(pool_size=POOL_SIZE, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
@@ -159,12 +164,12 @@ def upsert_insert(connection: AsyncConnection, table: Table) -> postgresql.Inser
 
 
 async def account_row(
-    session: AsyncConnection, table: Table, account_id: str, row_id: str, missing: Exception
+    conn: AsyncConnection, table: Table, account_id: str, row_id: str, missing: Exception
 ) -> RowMapping:
     """The row of `table` with this id in this account; raises `missing` when there is none (a row of
     another account is not there either)."""
     query = select(table).where(table.c.id == row_id, table.c.account_id == account_id)
-    row = (await session.execute(query)).mappings().first()
+    row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise missing
     return row

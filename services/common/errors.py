@@ -12,6 +12,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 log = logging.getLogger("floorwalker.errors")
 
 
+# Answers to a request that can succeed later, as it is (service unavailable; rate limited, after `Retry-After`).
+RETRYABLE_STATUSES = (429, 503)
+
+
 class AppError(Exception):
     status_code = 400
     code = "bad_request"
@@ -31,6 +35,8 @@ class AppError(Exception):
         error: dict[str, Any] = {"code": self.code, "message": self.message}
         if self.details is not None:
             error["details"] = self.details
+        if self.status_code in RETRYABLE_STATUSES:
+            error["retryable"] = True
         return {"error": error}
 
 
@@ -106,6 +112,9 @@ class ErrorDetail(BaseModel):
     details: Any = Field(
         default=None, description="e.g. the fields of a 422 (`[{field, message, type}]`), `{retry_after}` of a 429."
     )
+    retryable: bool | None = Field(
+        default=None, description="`true` when the same request can succeed later (a 503; a 429 after `Retry-After`)."
+    )
 
 
 class ErrorBody(BaseModel):
@@ -124,7 +133,8 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "Body or message too large."},
     422: {
         "model": ErrorBody,
-        "description": "Invalid input (`validation_error` with the fields, `json_too_deep`, ...).",
+        "description": "Invalid input: `validation_error` (with the fields), `json_too_deep` (nested over 32 levels),"
+        " `invalid_characters` (NUL or a lone surrogate in any text).",
     },
     429: {"model": ErrorBody, "description": "Rate limited: see `Retry-After`."},
     503: {"model": ErrorBody, "description": "A service or Redis is unavailable: retry later."},
@@ -148,6 +158,8 @@ def error_response(status: int, code: str, message: str, details: Any = None) ->
     error: dict[str, Any] = {"code": code, "message": message}
     if details is not None:
         error["details"] = details
+    if status in RETRYABLE_STATUSES:
+        error["retryable"] = True
     return JSONResponse({"error": error}, status_code=status)
 
 
@@ -211,8 +223,10 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal_error", "Something went wrong on our side.")
+    """The last resort, outside every middleware (`failures.UnhandledErrors` answers inside them first)."""
+    from services.common.failures import unexpected_error_response  # it builds on this module
+
+    return unexpected_error_response(request, exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

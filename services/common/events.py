@@ -60,6 +60,10 @@ class ConversationStarted(EventPayload):
     visitor_id: str
     channel: Literal["web", "whatsapp"] = "web"
     started_at: datetime
+    # Started by accepting an invitation: which one, and its rule and variant (null for an operator's call).
+    invitation_id: str | None = None
+    rule_id: str | None = None
+    variant: str | None = None
 
 
 class ConversationAccepted(EventPayload):
@@ -108,6 +112,11 @@ class PageView(BaseModel):
     url: str
     title: str
     viewed_at: datetime
+    # What tracking made of the URL with the site's patterns (services/tracking/patterns.py); absent from
+    # older events (None: not known, or none).
+    section: str | None = None
+    product_sku: str | None = None
+    search_query: str | None = None
 
 
 class PageviewsRecorded(EventPayload):
@@ -200,6 +209,79 @@ class TrackBatchReceived(EventPayload):
         return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=payload)
 
 
+class OperatorPresenceChanged(EventPayload):
+    """One operator's presence as chat keeps it (ROUTE-2), in the envelope's account: published by chat through
+    its outbox whenever the status, the capacity, the load or the queues of the operator change (the newest
+    `at` wins). `available`: online with room for one more chat. What the rules take for "operators online"
+    and "an operator free in a queue"; the routing reads chat's own tables instead."""
+
+    TYPE = "operator.presence_changed"
+    user_id: str
+    status: str  # online | away | break | phone | offline
+    max_chats: int
+    active_chats: int
+    queue_ids: list[str]
+    at: datetime
+
+    @property
+    def available(self) -> bool:
+        return self.status == "online" and self.active_chats < self.max_chats
+
+
+class VisitorTagged(EventPayload):
+    """A rule's `tag_visitor` action fired (the rules service, straight on the bus): the visitor carries these
+    tags from now on (the rules keep them in the live state; tracking may store them on the visitor)."""
+
+    TYPE = "visitor.tagged"
+    site_id: str
+    visitor_id: str
+    tags: list[str]
+    rule_id: str
+    at: datetime
+
+
+class InvitationEvent(EventPayload):
+    """What happened to one invitation on the visitor's screen (the gateway, from the visitor's socket).
+
+    `rule_id` and `variant` are those of the rule that offered it; both null for an operator's call, which
+    names the operator (`operator_id`). Consumers count shows, acceptances and chats per rule and variant.
+    """
+
+    invitation_id: str
+    site_id: str
+    visitor_id: str
+    rule_id: str | None = None
+    variant: str | None = None
+    operator_id: str | None = None
+    at: datetime
+
+
+class InvitationShown(InvitationEvent):
+    """The widget showed it (the bubble, or the chat window it opened): once per invitation."""
+
+    TYPE = "invitation.shown"
+
+
+class InvitationAccepted(InvitationEvent):
+    """The visitor accepted it: `conversation_id` is the conversation it started (or the open one)."""
+
+    TYPE = "invitation.accepted"
+    conversation_id: str
+
+
+class InvitationClosed(InvitationEvent):
+    """The visitor closed it without accepting."""
+
+    TYPE = "invitation.closed"
+
+
+class InvitationExpired(InvitationEvent):
+    """Nobody answered it in its lifetime; `shown` says whether the widget had shown it."""
+
+    TYPE = "invitation.expired"
+    shown: bool
+
+
 PAYLOADS: dict[str, type[EventPayload]] = {
     cls.TYPE: cls
     for cls in (
@@ -215,5 +297,11 @@ PAYLOADS: dict[str, type[EventPayload]] = {
         SiteCreated,
         SiteUpdated,
         SiteDeleted,
+        InvitationShown,
+        InvitationAccepted,
+        InvitationClosed,
+        InvitationExpired,
+        OperatorPresenceChanged,
+        VisitorTagged,
     )
 }

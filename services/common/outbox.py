@@ -45,10 +45,10 @@ def processed_events_table(metadata: MetaData, service: str) -> Table:
     )
 
 
-async def add_event(session: AsyncConnection, table: Table, payload: EventPayload, account_id: str) -> Event:
+async def add_event(conn: AsyncConnection, table: Table, payload: EventPayload, account_id: str) -> Event:
     """Write an event in the caller's transaction; it is published after the commit."""
     event = payload.to_event(account_id)
-    await session.execute(_insert_into(table), outbox_row(event))
+    await conn.execute(_insert_into(table), outbox_row(event))
     return event
 
 
@@ -68,7 +68,7 @@ def _insert_into(table: Table) -> Insert:
 _INSERTS: dict[str, Insert] = {}
 
 
-async def add_events(session: AsyncConnection, table: Table, items: Sequence[tuple[EventPayload, str]]) -> None:
+async def add_events(conn: AsyncConnection, table: Table, items: Sequence[tuple[EventPayload, str]]) -> None:
     """Write many events (payload, account id) in the caller's transaction with one batched INSERT."""
     if not items:
         return
@@ -85,7 +85,7 @@ async def add_events(session: AsyncConnection, table: Table, items: Sequence[tup
                 "created_at": created_at,
             }
         )
-    await session.execute(insert(table), rows)
+    await conn.execute(insert(table), rows)
 
 
 class OutboxRelay:
@@ -152,19 +152,19 @@ class OutboxRelay:
             # publishing. The memory bus runs the other services' handlers inline: a relay holding its
             # database's write lock meanwhile, while another service's relay held that service's, made
             # each wait for the other until SQLite's busy timeout.
-            async with self.db.reading() as session:
-                rows = [(row_id, body) for row_id, body in await session.execute(query)]
+            async with self.db.reading() as conn:
+                rows = [(row_id, body) for row_id, body in await conn.execute(query)]
             published = await self._publish(rows)
             if published:
-                async with self.db.transaction() as session:
-                    await session.execute(delete(self.table).where(self.table.c.id.in_(published)))
+                async with self.db.transaction() as conn:
+                    await conn.execute(delete(self.table).where(self.table.c.id.in_(published)))
             return len(published)
-        async with self.db.transaction() as session:  # replicas share the outbox: each takes its own rows
-            locked = await session.execute(query.with_for_update(skip_locked=True))
+        async with self.db.transaction() as conn:  # replicas share the outbox: each takes its own rows
+            locked = await conn.execute(query.with_for_update(skip_locked=True))
             rows = [(row_id, body) for row_id, body in locked]
             published = await self._publish(rows)
             if published:
-                await session.execute(delete(self.table).where(self.table.c.id.in_(published)))
+                await conn.execute(delete(self.table).where(self.table.c.id.in_(published)))
             return len(published)
 
     async def _publish(self, rows: list[tuple[str, str]]) -> list[str]:
@@ -194,12 +194,12 @@ async def handle_once(
 ) -> bool:
     """Apply `effect` for an event id only once, atomically with recording it. Returns False if seen."""
     try:
-        async with db.transaction() as session:
-            await session.execute(insert(processed).values(event_id=event.id, processed_at=utcnow()))
-            await effect(session, event)
+        async with db.transaction() as conn:
+            await conn.execute(insert(processed).values(event_id=event.id, processed_at=utcnow()))
+            await effect(conn, event)
     except IntegrityError:
-        async with db.reading() as session:
-            seen = await session.scalar(select(processed.c.event_id).where(processed.c.event_id == event.id))
+        async with db.reading() as conn:
+            seen = await conn.scalar(select(processed.c.event_id).where(processed.c.event_id == event.id))
         if seen:
             return False
         raise
@@ -222,15 +222,15 @@ async def handle_batch_once(
     if not fresh:
         return []
     now = utcnow()
-    async with db.transaction() as session:
+    async with db.transaction() as conn:
         record = (
-            upsert_insert(session, processed)
+            upsert_insert(conn, processed)
             .values([{"event_id": event_id, "processed_at": now} for event_id in sorted(fresh)])
             .on_conflict_do_nothing(index_elements=[processed.c.event_id])
             .returning(processed.c.event_id)
         )
-        new_ids = set((await session.execute(record)).scalars())
+        new_ids = set((await conn.execute(record)).scalars())
         new = [event for event in fresh.values() if event.id in new_ids]
         if new:
-            await effect(session, new)
+            await effect(conn, new)
     return new

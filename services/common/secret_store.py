@@ -19,9 +19,9 @@ log = logging.getLogger("floorwalker.secrets")
 SECRET_NAMES = ("jwt_secret", "internal_secret")
 SECRETS_FILE = "secrets.json"
 MIN_LENGTH = 32
-# The development defaults Floorwalker once shipped with, and the placeholders of its example manifests:
-# they are public, so a token signed with one proves nothing.
-_PUBLIC_PREFIXES = ("dev-insecure-", "replace-with-", "change-me", "changeme")
+# The development defaults Floorwalker once shipped with (in its settings and in `scripts/stack.py`), and the
+# placeholders of its example manifests: they are public, so a token signed with one proves nothing.
+_PUBLIC_PREFIXES = ("dev-insecure-", "stack-local-", "replace-with-", "change-me", "changeme")
 
 
 def secret_problem(value: str) -> str | None:

@@ -5,9 +5,10 @@ database (migrated at start in the embedded mode), the bus, the outbox relay, er
 health, readiness and request metrics (served on the process's metrics port: `runner.serve`).
 """
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -17,12 +18,14 @@ from sqlalchemy import Table
 from services.common.bus import EventBus, EventHandler, bus_from_settings
 from services.common.db import Database
 from services.common.errors import install_error_handlers
+from services.common.failures import UnhandledErrors
 from services.common.migrate import upgrade_async
 from services.common.observability import MetricsMiddleware
 from services.common.outbox import OutboxRelay
 from services.common.settings import Settings
 from services.common.validation import InputGuard
 
+log = logging.getLogger("floorwalker.service")
 READY_WRITE_SECONDS = 1.5  # below the probes' timeout (the Kubernetes base gives 3 s)
 
 
@@ -39,7 +42,6 @@ class ServiceRuntime:
     db: Database
     bus: EventBus
     relay: OutboxRelay | None = None
-    extras: dict[str, Any] = field(default_factory=dict)
 
     def after_commit(self) -> None:
         """Wake the outbox relay: call after committing a transaction that wrote events."""
@@ -110,6 +112,7 @@ def create_service_app(
     for inner in reversed(middleware):
         app.add_middleware(inner)
     app.add_middleware(InputGuard)  # every body and query checked (`validation`) before any route runs
+    app.add_middleware(UnhandledErrors)  # 503 when the database is unavailable, else 500; counted by the metrics
     app.add_middleware(MetricsMiddleware, service=name)
     for router in routers:
         app.include_router(router)
@@ -126,9 +129,10 @@ def create_service_app(
         databases = [runtime.db, *getattr(request.app.state, "also_ready", ())]
         for db in databases:
             problem = await db.write_problem(READY_WRITE_SECONDS)
-            if problem is not None:
-                reason = f"database {db.engine.url.database or ''}: {problem}"
-                return JSONResponse({"status": "unavailable", "reason": reason}, status_code=503)
+            if problem is not None:  # the detail (which database, its error) is for the log, not for callers
+                log.warning("not ready: database %s: %s", db.engine.url.database or "", problem)
+                answer = {"status": "unavailable", "service": name, "reason": "database_not_writable"}
+                return JSONResponse(answer, status_code=503)
         return JSONResponse({"status": "ready", "service": name})
 
     return app

@@ -45,10 +45,18 @@ class Settings(BaseSettings):
     ws_frames_per_10s: int = Field(300, ge=0)  # frames of any type per socket (0: no limit)
     console_origins: str = ""
     live_idle_seconds: int = 300
+    invitation_ttl_seconds: int = Field(300, ge=1, le=86_400)  # an unanswered invitation expires after this
+    presence_grace_seconds: float = Field(60.0, gt=0)  # a console silent this long: its operator goes offline
+    presence_heartbeat_seconds: float = Field(15.0, gt=0)  # how often gateways report the operator sockets they hold
+    offer_timeout_seconds: float = Field(30.0, gt=0)  # an offered chat not accepted this long goes to the next operator
+    routing_webhook_timeout_seconds: float = Field(2.0, gt=0)  # a queue's external router must answer within this
+    routing_webhook_private_addresses: bool = False  # a queue's router may be on a private/loopback address
     outbox_poll_interval: float = 1.0
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
     demo_seed: bool = True
+    demo_traffic: bool = True  # embedded: simulated visitors walk the demo shop (`services/gateway/demo/traffic.py`)
+    demo_traffic_visitors: int = Field(6, ge=0, le=50)
     migrate_on_start: bool | None = None
     static_dir: Path = Path("clients")
     trusted_proxies: str = ""

@@ -6,7 +6,7 @@
 - Integers bounded: `MAX_INT` (what a JavaScript client and a BIGINT column both hold exactly): 422.
 - JSON: nested at most `MAX_JSON_DEPTH` levels, no NUL and no lone surrogate in any string (PostgreSQL
   cannot store them, and UTF-8 cannot carry a lone surrogate): 422. `InputGuard` checks every request
-  body of every service (and refuses `%00` in a query string); `load_json` and `check_json_value` check a
+  body a route of a service may read (POST, PUT, PATCH, DELETE; and refuses `%00` in a query string); `load_json` and `check_json_value` check a
   socket frame, before and after decoding.
 """
 
@@ -24,6 +24,7 @@ from services.common.errors import BadRequest, InvalidInput, PayloadTooLarge, ap
 MAX_JSON_DEPTH = 32
 MAX_INT = 2**53 - 1
 MAX_BODY_BYTES = 1_048_576  # the largest body any endpoint takes (the gateway's proxy has the same limit)
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # the methods whose body a route may read
 
 ID_PATTERN = (
     r"^(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -146,9 +147,9 @@ def _query_has_nul(query: bytes) -> bool:
 
 
 class InputGuard:
-    """Pure ASGI middleware of every service: reads a request's body (at most `MAX_BODY_BYTES`, else 413),
-    checks it with `check_json_bytes` and hands it on unchanged; a query string with a NUL is refused.
-    Errors are answered here, before any route runs."""
+    """Pure ASGI middleware of every service: reads a request's body (at most `MAX_BODY_BYTES`, else 413) when
+    its method may have one a route reads (`BODY_METHODS`), checks it with `check_json_bytes` and hands it
+    on unchanged; a query string with a NUL is refused. Errors are answered here, before any route runs."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -160,7 +161,7 @@ class InputGuard:
         try:
             if _query_has_nul(scope.get("query_string", b"")):
                 raise InvalidInput("A query parameter may not contain NUL.", code="invalid_characters")
-            if scope["method"] in ("GET", "HEAD", "OPTIONS") and not _declares_body(scope):
+            if scope["method"] not in BODY_METHODS:  # no route reads their body: routing answers (405 for TRACE)
                 await self.app(scope, receive, send)
                 return
             body, rest = await _read_body(receive)
@@ -178,10 +179,6 @@ class InputGuard:
             return rest if rest is not None else {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
-
-
-def _declares_body(scope: Scope) -> bool:
-    return any(name in (b"content-length", b"transfer-encoding") for name, _ in scope["headers"])
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:

@@ -19,20 +19,20 @@ from services.gateway.models import accounts, memberships, refresh_tokens, users
 from services.gateway.passwords import hash_password
 
 
-async def create_account(session: AsyncConnection, name: str, actor: audit.Actor = audit.SYSTEM) -> str:
+async def create_account(conn: AsyncConnection, name: str, actor: audit.Actor = audit.SYSTEM) -> str:
     account_id = new_id()
-    await session.execute(insert(accounts).values(id=account_id, name=name, created_at=utcnow()))
-    await audit.record(session, account_id, actor, "account.created", ("account", account_id), after={"name": name})
+    await conn.execute(insert(accounts).values(id=account_id, name=name, created_at=utcnow()))
+    await audit.record(conn, account_id, actor, "account.created", ("account", account_id), after={"name": name})
     return account_id
 
 
-async def user_by_email(session: AsyncConnection, email: str) -> RowMapping | None:
-    return (await session.execute(select(users).where(users.c.email == email.lower()))).mappings().first()
+async def user_by_email(conn: AsyncConnection, email: str) -> RowMapping | None:
+    return (await conn.execute(select(users).where(users.c.email == email.lower()))).mappings().first()
 
 
-async def create_user(session: AsyncConnection, email: str, name: str, password_hash: str) -> str:
+async def create_user(conn: AsyncConnection, email: str, name: str, password_hash: str) -> str:
     user_id = new_id()
-    await session.execute(
+    await conn.execute(
         insert(users).values(
             id=user_id, email=email.lower(), name=name, password_hash=password_hash, created_at=utcnow()
         )
@@ -40,39 +40,37 @@ async def create_user(session: AsyncConnection, email: str, name: str, password_
     return user_id
 
 
-async def is_member(session: AsyncConnection, account_id: str, user_id: str) -> bool:
+async def is_member(conn: AsyncConnection, account_id: str, user_id: str) -> bool:
     query = select(memberships.c.role).where(memberships.c.user_id == user_id, memberships.c.account_id == account_id)
-    return (await session.execute(query)).first() is not None
+    return (await conn.execute(query)).first() is not None
 
 
-async def add_member(session: AsyncConnection, account_id: str, user_id: str, role: str) -> None:
-    await session.execute(
+async def add_member(conn: AsyncConnection, account_id: str, user_id: str, role: str) -> None:
+    await conn.execute(
         insert(memberships).values(user_id=user_id, account_id=account_id, role=role, created_at=utcnow())
     )
 
 
-async def add_user(
-    session: AsyncConnection, account_id: str, email: str, password: str, name: str, role: str
-) -> UserOut:
+async def add_user(conn: AsyncConnection, account_id: str, email: str, password: str, name: str, role: str) -> UserOut:
     """A new user with a role in the account, at once: for the account's first admin and the demo seed only
     (`POST /users` invites). An e-mail already taken is a conflict."""
-    if await user_by_email(session, email) is not None:
+    if await user_by_email(conn, email) is not None:
         raise Conflict("This e-mail belongs to a user already.", code="user_exists")
-    user_id = await create_user(session, email, name, hash_password(password))
-    await add_member(session, account_id, user_id, role)
+    user_id = await create_user(conn, email, name, hash_password(password))
+    await add_member(conn, account_id, user_id, role)
     return UserOut.model_validate(
         {"id": user_id, "email": email.lower(), "name": name, "role": role, "account_id": account_id}
     )
 
 
-async def memberships_of(session: AsyncConnection, user_id: str) -> Sequence[RowMapping]:
+async def memberships_of(conn: AsyncConnection, user_id: str) -> Sequence[RowMapping]:
     query = (
         select(accounts.c.id, accounts.c.name, memberships.c.role)
         .join(memberships, memberships.c.account_id == accounts.c.id)
         .where(memberships.c.user_id == user_id)
         .order_by(memberships.c.created_at)
     )
-    return (await session.execute(query)).mappings().all()
+    return (await conn.execute(query)).mappings().all()
 
 
 def _members(account_id: str) -> Select[Any]:
@@ -83,29 +81,29 @@ def _members(account_id: str) -> Select[Any]:
     )
 
 
-async def account_users(session: AsyncConnection, account_id: str) -> list[UserOut]:
-    rows = (await session.execute(_members(account_id).order_by(users.c.email))).mappings()
+async def account_users(conn: AsyncConnection, account_id: str) -> list[UserOut]:
+    rows = (await conn.execute(_members(account_id).order_by(users.c.email))).mappings()
     return [UserOut.model_validate(dict(r)) for r in rows]
 
 
-async def account_user(session: AsyncConnection, account_id: str, user_id: str) -> UserOut:
+async def account_user(conn: AsyncConnection, account_id: str, user_id: str) -> UserOut:
     """A member of the account; anyone else (of another account, or nobody) is not found."""
-    row = (await session.execute(_members(account_id).where(users.c.id == user_id))).mappings().first()
+    row = (await conn.execute(_members(account_id).where(users.c.id == user_id))).mappings().first()
     if row is None:
         raise NotFound("No such user in this account.", code="user_not_found")
     return UserOut.model_validate(dict(row))
 
 
-async def _lock_account(session: AsyncConnection, account_id: str) -> None:
+async def _lock_account(conn: AsyncConnection, account_id: str) -> None:
     """Changes of one account's members, one at a time: a write to the account's row (a row lock on
     PostgreSQL, the write lock on SQLite), so two admins demoting each other cannot leave none."""
-    await session.execute(update(accounts).where(accounts.c.id == account_id).values(name=accounts.c.name))
+    await conn.execute(update(accounts).where(accounts.c.id == account_id).values(name=accounts.c.name))
 
 
-async def _check_not_last_admin(session: AsyncConnection, account_id: str, member: UserOut) -> None:
+async def _check_not_last_admin(conn: AsyncConnection, account_id: str, member: UserOut) -> None:
     if member.role != "admin":
         return
-    admins = await session.scalar(
+    admins = await conn.scalar(
         select(func.count())
         .select_from(memberships)
         .where(memberships.c.account_id == account_id, memberships.c.role == "admin")
@@ -114,22 +112,20 @@ async def _check_not_last_admin(session: AsyncConnection, account_id: str, membe
         raise Conflict("The account's last admin cannot be removed or demoted.", code="last_admin")
 
 
-async def change_role(
-    session: AsyncConnection, account_id: str, user_id: str, role: Role, actor: audit.Actor
-) -> UserOut:
-    await _lock_account(session, account_id)
-    member = await account_user(session, account_id, user_id)
+async def change_role(conn: AsyncConnection, account_id: str, user_id: str, role: Role, actor: audit.Actor) -> UserOut:
+    await _lock_account(conn, account_id)
+    member = await account_user(conn, account_id, user_id)
     if member.role == role:
         return member
     if role != "admin":
-        await _check_not_last_admin(session, account_id, member)
-    await session.execute(
+        await _check_not_last_admin(conn, account_id, member)
+    await conn.execute(
         update(memberships)
         .where(memberships.c.account_id == account_id, memberships.c.user_id == user_id)
         .values(role=role)
     )
     await audit.record(
-        session,
+        conn,
         account_id,
         actor,
         "membership.role_changed",
@@ -140,15 +136,15 @@ async def change_role(
     return member.model_copy(update={"role": role})
 
 
-async def remove_member(session: AsyncConnection, account_id: str, user_id: str, actor: audit.Actor) -> None:
+async def remove_member(conn: AsyncConnection, account_id: str, user_id: str, actor: audit.Actor) -> None:
     """The person leaves the account (their user stays); their sessions in it end."""
-    await _lock_account(session, account_id)
-    member = await account_user(session, account_id, user_id)
-    await _check_not_last_admin(session, account_id, member)
-    await session.execute(
+    await _lock_account(conn, account_id)
+    member = await account_user(conn, account_id, user_id)
+    await _check_not_last_admin(conn, account_id, member)
+    await conn.execute(
         delete(memberships).where(memberships.c.account_id == account_id, memberships.c.user_id == user_id)
     )
-    await session.execute(
+    await conn.execute(
         update(refresh_tokens)
         .where(
             refresh_tokens.c.user_id == user_id,
@@ -158,4 +154,4 @@ async def remove_member(session: AsyncConnection, account_id: str, user_id: str,
         .values(revoked_at=utcnow())
     )
     before = {"email": member.email, "name": member.name, "role": member.role}
-    await audit.record(session, account_id, actor, "membership.removed", ("membership", user_id), before=before)
+    await audit.record(conn, account_id, actor, "membership.removed", ("membership", user_id), before=before)

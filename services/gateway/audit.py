@@ -41,7 +41,7 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, An
 
 
 async def record(
-    session: AsyncConnection,
+    conn: AsyncConnection,
     account_id: str,
     actor: Actor,
     action: str,
@@ -51,7 +51,7 @@ async def record(
 ) -> None:
     """Add an entry in the caller's transaction (it is there exactly when the change is)."""
     entity_type, entity_id = entity
-    await session.execute(
+    await conn.execute(
         insert(audit_log).values(
             id=new_id(),
             account_id=account_id,
@@ -69,7 +69,7 @@ async def record(
 
 
 async def entries(
-    session: AsyncConnection,
+    conn: AsyncConnection,
     account_id: str,
     limit: int,
     before_id: str | None = None,
@@ -84,6 +84,6 @@ async def entries(
         query = query.where(audit_log.c.entity_type == entity_type)
     if entity_id:
         query = query.where(audit_log.c.entity_id == entity_id)
-    rows = (await session.execute(query.order_by(audit_log.c.id.desc()).limit(limit + 1))).mappings().all()
+    rows = (await conn.execute(query.order_by(audit_log.c.id.desc()).limit(limit + 1))).mappings().all()
     page = [AuditEntry.model_validate(dict(row)) for row in rows[:limit]]
     return AuditPage(entries=page, next_before=page[-1].id if len(rows) > limit else None)

@@ -8,6 +8,10 @@
   as a bad token or an event body that cannot be read, is not readable from the page).
 - A preflight carries no token, so it cannot name a site: for the visitor endpoints an origin allowed by
   any site (or the console) is let through, and the actual request's admission decides.
+- `POST /api/v1/widget/session` alone is let through from any origin (its preflight, for a POST of JSON): a
+  page whose origin the site does not allow may read the 403 `origin_not_allowed` refusal (the admission
+  calls `allow_refusal_reading`), so that the widget can say why it stays hidden and the browser logs no
+  CORS error. It never reads a session: a 2xx needs the site's allowed origins as before.
 Nothing else gets an `Access-Control-Allow-Origin`; no credentials (cookies) are ever allowed: the API
 authenticates with bearer tokens.
 """
@@ -23,23 +27,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from services.common.db import Database
 from services.common.errors import Forbidden, app_error_response
-from services.common.service import ServiceRuntime
 from services.common.settings import Settings
 from services.gateway.models import sites
 from services.gateway.sites import CACHE_SECONDS, EdgeSite
+from services.gateway.state import app_gateway_state
 
 # The endpoints the widget calls from its host page (the event endpoint is `visitor_edge.TRACK_EVENTS`).
+WIDGET_SESSION = "/api/v1/widget/session"
 VISITOR_PREFIXES = ("/api/v1/widget/", "/api/v1/conversations", "/api/v1/track/events")
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID"
 EXPOSE_HEADERS = "Retry-After, X-Request-ID"
 MAX_AGE = "600"
 STATE_KEY = "cors_origins"
+REFUSAL_KEY = "cors_refusal_origin"
+# What a page of any origin may send to `WIDGET_SESSION` (what the widget sends).
+REFUSAL_METHODS = "POST"
+REFUSAL_HEADERS = "Content-Type"
 
 
 def allow_site_origins(connection: HTTPConnection, site: EdgeSite) -> None:
     """The request was admitted for `site`: its allowed origins may read the answer."""
     setattr(connection.state, STATE_KEY, site.allowed_origins)
+
+
+def allow_refusal_reading(connection: HTTPConnection, origin: str) -> None:
+    """The widget session is refused to `origin`: the page may read that 403 (and nothing else of the answer)."""
+    setattr(connection.state, REFUSAL_KEY, origin.rstrip("/"))
 
 
 def is_visitor_endpoint(path: str) -> bool:
@@ -63,9 +77,13 @@ class SiteOrigins:
                     self._until = time.monotonic() + CACHE_SECONDS
         return origin in self._origins
 
+    def forget(self) -> None:
+        """Read the origins again at the next preflight (a site's allowed origins changed)."""
+        self._until = 0.0
+
     async def _load(self) -> frozenset[str]:
-        async with self.db.reading() as session:
-            rows: Iterable[list[str]] = (await session.execute(select(sites.c.allowed_origins))).scalars()
+        async with self.db.reading() as conn:
+            rows: Iterable[list[str]] = (await conn.execute(select(sites.c.allowed_origins))).scalars()
             return frozenset(origin.rstrip("/") for origins in rows for origin in origins or ())
 
 
@@ -111,7 +129,8 @@ class Cors:
             if message["type"] == "http.response.start":
                 message["headers"] = headers = list(message.get("headers", ()))
                 _vary_on_origin(headers)
-                if wanted in self.console or wanted in state.get(STATE_KEY, ()):
+                readable = wanted in self.console or wanted in state.get(STATE_KEY, ())
+                if readable or (message["status"] == 403 and state.get(REFUSAL_KEY) == wanted):
                     headers.append((b"access-control-allow-origin", origin.encode("latin-1")))
                     headers.append((b"access-control-expose-headers", EXPOSE_HEADERS.encode("latin-1")))
             await send(message)
@@ -122,8 +141,18 @@ class Cors:
         wanted = origin.rstrip("/")
         allowed = wanted in self.console
         if not allowed and is_visitor_endpoint(scope["path"]) and wanted != "null":
-            runtime: ServiceRuntime = scope["app"].state.runtime
-            allowed = await runtime.extras["site_origins"].allows(wanted)
+            allowed = await app_gateway_state(scope["app"]).site_origins.allows(wanted)
+        if not allowed and scope["path"] == WIDGET_SESSION and wanted != "null":
+            # any page may ask for a widget session, to read why it is refused
+            headers = {
+                "Access-Control-Allow-Origin": origin,
+                "Access-Control-Allow-Methods": REFUSAL_METHODS,
+                "Access-Control-Allow-Headers": REFUSAL_HEADERS,
+                "Access-Control-Max-Age": MAX_AGE,
+                "Vary": "Origin",
+            }
+            await Response(status_code=204, headers=headers)(scope, receive, send)
+            return
         if not allowed:
             refused = app_error_response(
                 Forbidden(f"Origin {origin} may not call {scope['path']}.", code="origin_not_allowed")

@@ -10,53 +10,119 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.websockets import WebSocket
 
 from services.common.bus import EventBus
+from services.common.tokens import Identity
 
 log = logging.getLogger("floorwalker.gateway.hub")
 QUEUE_LIMIT = 1000
+TRY_AGAIN_LATER = 1013
+SLOW_REASON = "client too slow; reconnect and resume"
+CLOSE_SECONDS = 5.0  # for the frames queued before a close, and for the close itself
 RESYNC_FRAME = json.dumps({"type": "resync", "reason": "realtime_gap"}, separators=(",", ":"))
+# Called once per process for each frame of its type relayed to sockets here (before they get it).
+FrameWatcher = Callable[[str, dict[str, Any], set["SocketClient"]], Awaitable[None]]
 
 
 class SocketClient:
-    def __init__(self, websocket: WebSocket) -> None:
+    """One socket's outgoing frames, sent in order by a writer task that exists only while there are frames to
+    send: an idle socket holds neither a task nor a queue (most visitor sockets are idle for hours).
+
+    At most `QUEUE_LIMIT` frames wait; one more means the client cannot keep up: its frames are dropped and it
+    is closed with 1013 (it reconnects and resumes by sequence number)."""
+
+    __slots__ = ("_closing", "_frames", "_stopped", "_writer", "gone", "identity", "overflowed", "websocket")
+
+    def __init__(self, websocket: WebSocket, identity: Identity | None = None) -> None:
         self.websocket = websocket
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue(QUEUE_LIMIT)
+        self.identity = identity  # who is on the socket
         self.overflowed = False
+        self.gone = False  # a send failed: the client is not there any more
+        self._frames: deque[str] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._stopped = False  # no frame is queued any more (closing, or the socket is gone)
+        self._closing: asyncio.Task[None] | None = None
+
+    @property
+    def queued(self) -> int:
+        return len(self._frames) if self._frames else 0
+
+    def room(self) -> int:
+        """How many more frames may be queued before the client counts as too slow."""
+        return QUEUE_LIMIT - self.queued
 
     def push_text(self, text: str) -> None:
-        try:
-            self.queue.put_nowait(text)
-        except asyncio.QueueFull:
+        if self._stopped:
+            return
+        frames = self._frames
+        if frames is None:
+            frames = self._frames = deque()
+        elif len(frames) >= QUEUE_LIMIT:
             self.overflowed = True
-            with contextlib.suppress(asyncio.QueueFull):
-                self.queue.put_nowait(None)
+            self.close_soon(TRY_AGAIN_LATER, SLOW_REASON, drain=False)
+            return
+        frames.append(text)
+        if self._writer is None:
+            self._writer = asyncio.create_task(self._write())
 
     def push(self, frame: dict[str, Any]) -> None:
         self.push_text(json.dumps(frame, separators=(",", ":")))
 
-    async def write_loop(self) -> None:
-        """Send queued frames until told to stop; a client that cannot keep up is closed (it resyncs)."""
-        while True:
-            text = await self.queue.get()
-            if text is None:
-                if self.overflowed:
-                    await self.websocket.close(code=1013, reason="client too slow; reconnect and resume")
-                return
-            await self.websocket.send_text(text)
+    async def _write(self) -> None:
+        try:
+            while self._frames:
+                await self.websocket.send_text(self._frames.popleft())
+        except Exception:  # the socket is gone: nobody to send the rest to
+            self._stopped = self.gone = True
+        finally:
+            self._writer = None
+            if not self._frames:
+                self._frames = None
+
+    async def drain(self, within: float) -> None:
+        """Wait (at most `within` seconds) until the frames queued so far are sent."""
+        writer = self._writer
+        if writer is not None:
+            await asyncio.wait({writer}, timeout=within)
 
     def stop(self) -> None:
-        with contextlib.suppress(asyncio.QueueFull):
-            self.queue.put_nowait(None)
+        """Queue nothing more."""
+        self._stopped = True
+
+    async def close(self, code: int, reason: str, *, drain: bool = True) -> None:
+        """Close the socket after the frames already queued (unless `drain` is False); never wait for ever."""
+        self.stop()
+        if drain:
+            await self.drain(CLOSE_SECONDS)
+        else:
+            self.discard()
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await self.websocket.close(code=code, reason=reason)
+
+    def close_soon(self, code: int, reason: str, *, drain: bool = True) -> None:
+        """`close` from code that cannot wait (a timer, the hub's delivery); the first such close wins."""
+        if self._closing is None:
+            self._closing = asyncio.create_task(self.close(code, reason, drain=drain))
+
+    def discard(self) -> None:
+        """Drop what is queued and stop the writer (the socket is finished)."""
+        self._stopped = True
+        self._frames = None
+        if self._writer is not None and self._writer is not asyncio.current_task():
+            self._writer.cancel()
 
 
 class Hub:
     def __init__(self, bus: EventBus) -> None:
         self.bus = bus
         self.channels: dict[str, set[SocketClient]] = {}
+        self.watchers: dict[str, FrameWatcher] = {}
         self._lock = asyncio.Lock()
         bus.on_realtime_gap(self.resync)
 
@@ -78,10 +144,20 @@ class Hub:
                 del self.channels[channel]
                 await self.bus.unsubscribe(channel, self._deliver)
 
+    def watch(self, frame_type: str, watcher: FrameWatcher) -> None:
+        """Let `watcher` see each frame of `frame_type` this process relays, with the sockets it goes to."""
+        self.watchers[frame_type] = watcher
+
     async def _deliver(self, channel: str, frame: dict[str, Any]) -> None:
         members = self.channels.get(channel)
         if not members:
             return
+        watcher = self.watchers.get(frame.get("type", ""))
+        if watcher is not None:
+            try:
+                await watcher(channel, frame, members)
+            except Exception:
+                log.exception("watching a %s frame on %s failed", frame.get("type"), channel)
         text = json.dumps(frame, separators=(",", ":"))
         for client in list(members):
             client.push_text(text)

@@ -32,13 +32,13 @@ def _pending() -> Any:
     return and_(invites.state == "pending", invites.expires_at > utcnow())
 
 
-async def _never_joined(session: AsyncConnection, user: RowMapping) -> bool:
+async def _never_joined(conn: AsyncConnection, user: RowMapping) -> bool:
     """A user who never logged in nor belongs anywhere: made by an invitation still waiting for them."""
-    return user["last_login_at"] is None and not await accts.memberships_of(session, user["id"])
+    return user["last_login_at"] is None and not await accts.memberships_of(conn, user["id"])
 
 
 async def invite(
-    session: AsyncConnection,
+    conn: AsyncConnection,
     account_id: str,
     email: str,
     name: str,
@@ -48,16 +48,16 @@ async def invite(
 ) -> InvitationOut:
     """Invite a person by e-mail (the caller hashed the password, whoever it is for: same time either way)."""
     email = email.lower()
-    existing = await accts.user_by_email(session, email)
+    existing = await accts.user_by_email(conn, email)
     if existing is None:
-        user_id, new_user = await accts.create_user(session, email, name, password_hash), True
+        user_id, new_user = await accts.create_user(conn, email, name, password_hash), True
     else:
         user_id = existing["id"]
-        if await accts.is_member(session, account_id, user_id):
+        if await accts.is_member(conn, account_id, user_id):
             raise Conflict("This person belongs to the account already.", code="user_exists")
-        new_user = await _never_joined(session, existing)
+        new_user = await _never_joined(conn, existing)
     waiting = select(invites.id).where(invites.account_id == account_id, invites.user_id == user_id, _pending())
-    if (await session.execute(waiting)).first() is not None:
+    if (await conn.execute(waiting)).first() is not None:
         raise Conflict("This person has a pending invitation already.", code="already_invited")
     now, invitation_id = utcnow(), new_id()
     values: dict[str, Any] = {
@@ -73,18 +73,18 @@ async def invite(
         "expires_at": now + INVITATION_TTL,
         "decided_at": None,
     }
-    await session.execute(insert(account_invitations).values(**values))
+    await conn.execute(insert(account_invitations).values(**values))
     after = {"email": email, "role": role}
-    await audit.record(session, account_id, actor, "invitation.created", ("invitation", invitation_id), after=after)
+    await audit.record(conn, account_id, actor, "invitation.created", ("invitation", invitation_id), after=after)
     return _out(values)
 
 
-async def pending_for_account(session: AsyncConnection, account_id: str) -> list[InvitationOut]:
+async def pending_for_account(conn: AsyncConnection, account_id: str) -> list[InvitationOut]:
     query = select(account_invitations).where(invites.account_id == account_id, _pending()).order_by(invites.id)
-    return [_out(row) for row in (await session.execute(query)).mappings()]
+    return [_out(row) for row in (await conn.execute(query)).mappings()]
 
 
-async def received(session: AsyncConnection, user_id: str) -> list[ReceivedInvitation]:
+async def received(conn: AsyncConnection, user_id: str) -> list[ReceivedInvitation]:
     inviter = users.alias("inviter")
     query = (
         select(account_invitations, accounts.c.name.label("account_name"), inviter.c.name.label("invited_by_name"))
@@ -103,18 +103,18 @@ async def received(session: AsyncConnection, user_id: str) -> list[ReceivedInvit
             created_at=row["created_at"],
             expires_at=row["expires_at"],
         )
-        for row in (await session.execute(query)).mappings()
+        for row in (await conn.execute(query)).mappings()
     ]
 
 
-async def _decide(session: AsyncConnection, row: RowMapping, state: str, actor: audit.Actor) -> None:
-    decided = await session.execute(
+async def _decide(conn: AsyncConnection, row: RowMapping, state: str, actor: audit.Actor) -> None:
+    decided = await conn.execute(
         update(account_invitations).where(invites.id == row["id"], _pending()).values(state=state, decided_at=utcnow())
     )
     if decided.rowcount != 1:  # decided before (perhaps just now, by a concurrent request), or expired
         raise Conflict("This invitation is no longer pending.", code="invitation_not_pending")
     await audit.record(
-        session,
+        conn,
         row["account_id"],
         actor,
         f"invitation.{state}",
@@ -124,52 +124,52 @@ async def _decide(session: AsyncConnection, row: RowMapping, state: str, actor: 
     )
 
 
-async def _addressed_to(session: AsyncConnection, user_id: str, invitation_id: str) -> RowMapping:
+async def _addressed_to(conn: AsyncConnection, user_id: str, invitation_id: str) -> RowMapping:
     query = select(account_invitations).where(invites.id == invitation_id, invites.user_id == user_id)
-    row = (await session.execute(query)).mappings().first()
+    row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound("No such invitation.", code="invitation_not_found")
     return row
 
 
-async def _join(session: AsyncConnection, row: RowMapping, actor: audit.Actor) -> None:
-    await _decide(session, row, "accepted", actor)
-    if not await accts.is_member(session, row["account_id"], row["user_id"]):
-        await accts.add_member(session, row["account_id"], row["user_id"], row["role"])
+async def _join(conn: AsyncConnection, row: RowMapping, actor: audit.Actor) -> None:
+    await _decide(conn, row, "accepted", actor)
+    if not await accts.is_member(conn, row["account_id"], row["user_id"]):
+        await accts.add_member(conn, row["account_id"], row["user_id"], row["role"])
 
 
-async def accept(session: AsyncConnection, user_id: str, invitation_id: str, actor: audit.Actor) -> AccountMembership:
-    row = await _addressed_to(session, user_id, invitation_id)
-    await _join(session, row, actor)
+async def accept(conn: AsyncConnection, user_id: str, invitation_id: str, actor: audit.Actor) -> AccountMembership:
+    row = await _addressed_to(conn, user_id, invitation_id)
+    await _join(conn, row, actor)
     query = (
         select(accounts.c.id, accounts.c.name, memberships.c.role)
         .join(memberships, memberships.c.account_id == accounts.c.id)
         .where(accounts.c.id == row["account_id"], memberships.c.user_id == user_id)
     )
-    return AccountMembership.model_validate(dict((await session.execute(query)).mappings().one()))
+    return AccountMembership.model_validate(dict((await conn.execute(query)).mappings().one()))
 
 
-async def decline(session: AsyncConnection, user_id: str, invitation_id: str, actor: audit.Actor) -> None:
-    await _decide(session, await _addressed_to(session, user_id, invitation_id), "declined", actor)
+async def decline(conn: AsyncConnection, user_id: str, invitation_id: str, actor: audit.Actor) -> None:
+    await _decide(conn, await _addressed_to(conn, user_id, invitation_id), "declined", actor)
 
 
-async def accept_on_first_login(session: AsyncConnection, user_id: str, actor: audit.Actor) -> None:
+async def accept_on_first_login(conn: AsyncConnection, user_id: str, actor: audit.Actor) -> None:
     """The invitations that made this user (or found them never logged in) are accepted by logging in."""
     query = select(account_invitations).where(invites.user_id == user_id, invites.new_user.is_(True), _pending())
-    for row in (await session.execute(query)).mappings().all():
-        await _join(session, row, actor)
+    for row in (await conn.execute(query)).mappings().all():
+        await _join(conn, row, actor)
 
 
-async def withdraw(session: AsyncConnection, account_id: str, invitation_id: str, actor: audit.Actor) -> None:
+async def withdraw(conn: AsyncConnection, account_id: str, invitation_id: str, actor: audit.Actor) -> None:
     """An admin takes an invitation back; a user made only for it (who never logged in) goes with it."""
     query = select(account_invitations).where(invites.id == invitation_id, invites.account_id == account_id)
-    row = (await session.execute(query)).mappings().first()
+    row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound("No such invitation.", code="invitation_not_found")
-    await _decide(session, row, "withdrawn", actor)
+    await _decide(conn, row, "withdrawn", actor)
     if not row["new_user"]:
         return
-    user = (await session.execute(select(users).where(users.c.id == row["user_id"]))).mappings().one()
+    user = (await conn.execute(select(users).where(users.c.id == row["user_id"]))).mappings().one()
     others = select(invites.id).where(invites.user_id == user["id"], _pending())
-    if await _never_joined(session, user) and (await session.execute(others)).first() is None:
-        await session.execute(delete(users).where(users.c.id == user["id"]))
+    if await _never_joined(conn, user) and (await conn.execute(others)).first() is None:
+        await conn.execute(delete(users).where(users.c.id == user["id"]))

@@ -7,7 +7,6 @@ gateway replicas) when distributed, in memory embedded.
 
 import hashlib
 
-from services.common.service import ServiceRuntime
 from services.gateway.edge import Edge
 from services.gateway.ratelimit import Limit
 
@@ -18,10 +17,9 @@ def _email_key(email: str) -> str:
     return hashlib.sha256(email.strip().lower().encode()).hexdigest()[:32]  # no address in Redis keys
 
 
-async def check(runtime: ServiceRuntime, email: str, ip: str | None) -> None:
+async def check(edge: Edge, email: str, ip: str | None) -> None:
     """Count one attempt at this e-mail's password from this address; raises 429 when over a limit."""
-    settings = runtime.settings
-    edge: Edge = runtime.extras["edge"]
+    settings = edge.settings
     limits = [
         Limit(f"login:e:{_email_key(email)}", settings.login_attempts_per_15min, WINDOW_SECONDS, "e-mail address")
     ]

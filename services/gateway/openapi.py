@@ -8,25 +8,24 @@ from fastapi import APIRouter, Request
 from fastapi.openapi.utils import get_openapi
 
 from services.common.errors import ERROR_RESPONSES, ErrorBody
-from services.common.service import ServiceRuntime
-from services.common.validation import ID_SHAPE
-from services.gateway.proxy import ServiceClients
+from services.common.validation import ID_SHAPE, KEY_SHAPE
 from services.gateway.routes_table import PARAMETER_SHAPES, ROUTES, SERVICES
+from services.gateway.state import gateway_state
+from services.gateway.token_first import needs_token
 
 router = APIRouter(include_in_schema=False)
 
 
 async def merged_openapi(request: Request) -> dict[str, Any]:
     app = request.app
-    runtime: ServiceRuntime = app.state.runtime
-    cached: dict[str, Any] | None = runtime.extras.get("openapi")
-    if cached is not None:
-        return cached
+    state = gateway_state(request)
+    if state.openapi is not None:
+        return state.openapi
     doc = get_openapi(
         title="Floorwalker API", version="1.0.0", routes=app.routes, description="The public API of Floorwalker."
     )
     doc.setdefault("components", {}).setdefault("schemas", {})
-    clients: ServiceClients = runtime.extras["clients"]
+    clients = state.clients
     complete = True
     for name in SERVICES:
         try:
@@ -36,8 +35,9 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
             continue
         _merge_service(doc, service_doc, name)
     _document_errors(doc)
+    _document_security(doc)
     if complete:
-        runtime.extras["openapi"] = doc
+        state.openapi = doc
     return doc
 
 
@@ -74,7 +74,26 @@ def _document_errors(doc: dict[str, Any]) -> None:
                 shape = PARAMETER_SHAPES.get(parameter["name"]) if parameter.get("in") == "path" else None
                 if shape is not None:
                     parameter["schema"] = {"type": "string", "pattern": shape.pattern}
-                    parameter["description"] = "A UUID." if shape is ID_SHAPE else "Letters, digits, `_`, `-` (1-64)."
+                    if shape is ID_SHAPE:
+                        parameter["description"] = "A UUID."
+                    elif shape is KEY_SHAPE:
+                        parameter["description"] = "Letters, digits, `_`, `-` (1-64)."
+
+
+def _document_security(doc: dict[str, Any]) -> None:
+    """The operations that need a bearer token (`token_first.needs_token`: all but a few) say so."""
+    doc["components"]["securitySchemes"] = {
+        "bearer": {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+            "description": "An operator's access token (`/auth/login`) or a visitor's token (`/widget/session`).",
+        }
+    }
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            if needs_token(method.upper(), path):
+                operation["security"] = [{"bearer": []}]
 
 
 @router.get("/api/openapi.json")

@@ -31,7 +31,7 @@ from services.common.validation import MAX_BODY_BYTES, check_json_value
 from services.gateway.routes_table import SERVICES, RouteMatch, match_call
 
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id")
+FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id", "retry-after")
 
 
 TIMEOUT_SECONDS = 30.0

@@ -17,22 +17,33 @@ class Limit:
     what: str  # for the error message: "address", "visitor", "site"
 
 
+# Each key (ARGV: its lifetime in seconds) counted up by one; a new counter gets its expiry. One command for
+# all the counters of a request: the busiest endpoint pays one small script call, not a pipeline of 6.
+COUNT_SCRIPT = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local count = redis.call('INCR', key)
+  if count == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+  counts[i] = count
+end
+return counts
+"""
+
+
 class RateLimiter:
     def __init__(self, redis_url: str | None, prefix: str) -> None:
         self.redis: Redis | None = Redis.from_url(redis_url) if redis_url else None
+        self._count_script = self.redis.register_script(COUNT_SCRIPT) if self.redis is not None else None
         self.prefix = prefix
         self._counts: dict[str, int] = {}
         self._pruned_at = 0.0
 
     async def _count(self, names: list[tuple[str, float]]) -> list[int]:
         """Add one to each counter (one round trip in Redis) and return the new counts."""
-        if self.redis is not None:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for name, window in names:
-                    pipe.incr(name)
-                    pipe.expire(name, math.ceil(window) + 1)
-                replies = await pipe.execute()
-            return [int(count) for count in replies[::2]]
+        if self._count_script is not None:
+            keys = [name for name, _ in names]
+            lifetimes = [math.ceil(window) + 1 for _, window in names]
+            return [int(count) for count in await self._count_script(keys=keys, args=lifetimes)]
         now = time.time()
         if now - self._pruned_at > 60:  # drop the counters of windows that ended
             self._counts = {k: v for k, v in self._counts.items() if float(k.rsplit(":", 1)[1]) > now}

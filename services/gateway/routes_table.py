@@ -19,14 +19,21 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.errors import MethodNotAllowed, NotFound, app_error_response
 from services.common.validation import ID_SHAPE, KEY_SHAPE
+from services.gateway.site_addresses import DOMAIN_PATTERN
 
-# Every path parameter's shape: the ids the gateway and the services make are UUIDs; site ids are
-# checked as keys (the services' tests and older data name sites freely). Of the wrong shape: 404.
+# Every path parameter's shape, of the proxied routes and of the gateway's own (`token_first` checks
+# those at the edge too): the ids the gateway and the services make are UUIDs; site ids are checked as
+# keys (the services' tests and older data name sites freely). Of the wrong shape: 404.
 PARAMETER_SHAPES: dict[str, re.Pattern[str]] = {
     "conversation_id": ID_SHAPE,
     "visitor_id": ID_SHAPE,
     "contact_id": ID_SHAPE,
     "site_id": KEY_SHAPE,
+    "user_id": ID_SHAPE,
+    "invitation_id": ID_SHAPE,
+    "rule_id": ID_SHAPE,
+    "queue_id": ID_SHAPE,
+    "domain": re.compile(DOMAIN_PATTERN),  # one of a site's domains: a host name or an IP address
 }
 _PARAMETER = re.compile(r"^\{([a-z_]+)\}$")
 # A segment no declared path has: a decoded `/` or `\`, a control character or NUL. Dot segments too.
@@ -48,7 +55,7 @@ class Route:
         params = tuple(name[1] if (name := _PARAMETER.match(segment)) else None for segment in segments)
         for param in params:
             if param is not None and param not in PARAMETER_SHAPES:
-                raise ValueError(f"{self.template}: no shape declared for {{{param}}}")
+                raise ValueError(f"{self.template}: no shape declared for {{{param}}} (PARAMETER_SHAPES)")
         object.__setattr__(self, "segments", segments)
         object.__setattr__(self, "params", params)
 
@@ -64,6 +71,19 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/conversations/{conversation_id}/close", "chat"),
     Route("GET", "/api/v1/conversations/{conversation_id}/messages", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    Route("POST", "/internal/v1/conversations/invited", "chat", public=False),  # an accepted invitation's
+    Route("GET", "/api/v1/queues", "chat"),
+    Route("POST", "/api/v1/queues", "chat"),
+    Route("GET", "/api/v1/queues/{queue_id}", "chat"),
+    Route("PUT", "/api/v1/queues/{queue_id}", "chat"),
+    Route("DELETE", "/api/v1/queues/{queue_id}", "chat"),
+    Route("GET", "/api/v1/me/presence", "chat"),
+    Route("PUT", "/api/v1/me/presence", "chat"),
+    Route("GET", "/api/v1/presence", "chat"),
+    Route("PUT", "/api/v1/presence/settings", "chat"),
+    Route("PUT", "/api/v1/operators/{user_id}/presence", "chat"),
+    Route("PUT", "/api/v1/operators/{user_id}/capacity", "chat"),
+    Route("POST", "/internal/v1/presence/heartbeat", "chat", public=False),  # operator sockets a gateway holds
     # tracking (`POST /api/v1/track/events` is answered by the gateway itself: `track_ingest`)
     Route("GET", "/api/v1/visitors/live", "tracking"),
     Route("GET", "/api/v1/visitors/{visitor_id}", "tracking"),
@@ -76,6 +96,15 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/internal/v1/track/identify", "tracking", public=False),
     # rules
     Route("GET", "/api/v1/rules/visitor-stats/{visitor_id}", "rules"),
+    Route("GET", "/api/v1/sites/{site_id}/rules", "rules"),
+    Route("POST", "/api/v1/sites/{site_id}/rules", "rules"),
+    Route("GET", "/api/v1/rules/{rule_id}", "rules"),
+    Route("PUT", "/api/v1/rules/{rule_id}", "rules"),
+    Route("PATCH", "/api/v1/rules/{rule_id}", "rules"),
+    Route("DELETE", "/api/v1/rules/{rule_id}", "rules"),
+    Route("POST", "/api/v1/rules/{rule_id}/move", "rules"),
+    Route("POST", "/api/v1/sites/{site_id}/rules/preview", "rules"),
+    Route("GET", "/api/v1/rules/{rule_id}/explain/{visitor_id}", "rules"),
     # reporting
     Route("GET", "/api/v1/reports/summary", "reporting"),
 )

@@ -73,12 +73,12 @@ class SiteDirectory:
         hit = self._cache.get(cache_key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
-        async with self.runtime.db.reading() as session:
+        async with self.runtime.db.reading() as conn:
             try:
                 row = (
-                    await site_admin.site_by_key(session, by_key)
+                    await site_admin.site_by_key(conn, by_key)
                     if by_key
-                    else await site_admin.site_by_id(session, by_id or "")
+                    else await site_admin.site_by_id(conn, by_id or "")
                 )
             except NotFound:
                 row = None

@@ -7,13 +7,15 @@ sending the same frame again later can succeed (`service_unavailable`, `rate_lim
 `internal_error` and refusals of the frame itself are not.
 """
 
+import logging
 from collections.abc import Mapping
 from typing import Any
 
-from services.common.errors import AppError, BadRequest, InvalidInput
+from services.common.errors import RETRYABLE_STATUSES, AppError, BadRequest, InvalidInput
+from services.common.failures import unavailable
 from services.common.validation import load_json
 
-RETRYABLE_STATUSES = (429, 503)
+log = logging.getLogger("floorwalker.gateway.sockets")
 
 
 class FrameError(AppError):
@@ -57,6 +59,17 @@ def app_error_frame(exc: AppError, client_msg_id: Any = None) -> dict[str, Any]:
 
 def internal_error_frame(client_msg_id: Any = None) -> dict[str, Any]:
     return error_frame("internal_error", "Something went wrong on our side.", client_msg_id=client_msg_id)
+
+
+def failure_frame(exc: Exception, frame_type: str, client_msg_id: Any = None) -> dict[str, Any]:
+    """The error frame of a failure no handler expected, logged: `service_unavailable` (retryable) when a
+    database or Redis is unavailable (`failures.unavailable`, as a REST answer's 503), else `internal_error`."""
+    if unavailable(exc):
+        log.warning("socket frame %s: unavailable (%s: %s)", frame_type, type(exc).__name__, str(exc)[:500])
+        message = "The service is unavailable for a moment: try again."
+        return error_frame("service_unavailable", message, retryable=True, client_msg_id=client_msg_id)
+    log.error("socket frame %s failed", frame_type, exc_info=exc)
+    return internal_error_frame(client_msg_id)
 
 
 def service_error(body: Any, status: int) -> AppError:

@@ -2,8 +2,9 @@
 
 A socket authenticates in its first frame (`socket_auth`), gets `auth.ok`, and only then joins its channel:
 realtime frames from the bus go to the client through its bounded outgoing queue (`hub.SocketClient`); the
-client sends `message.send`, `resume`, `auth.refresh` and `ping` frames. A socket whose token expires without
-a refresh is closed (1008).
+client sends `message.send`, `resume`, `auth.refresh` and `ping` frames, and a visitor's widget its answers to
+invitations (`invitation.shown`, `.accept`, `.close`: `engage.desk`). A socket whose token expires without a
+refresh is closed (1008).
 
 What one client cannot do to the others:
 - send faster than its limits (`socket_limits`): `rate_limited` error frames, then close 1008;
@@ -19,40 +20,39 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Coroutine, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from services.common.errors import AppError, Unauthorized
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
 from services.common.validation import MAX_INT
-from services.gateway.edge import Edge
-from services.gateway.hub import Hub, SocketClient
-from services.gateway.proxy import ServiceClients
+from services.gateway.engage.desk import VISITOR_FRAMES
+from services.gateway.hub import CLOSE_SECONDS, SLOW_REASON, TRY_AGAIN_LATER, SocketClient
 from services.gateway.sites import SiteDirectory, origin_allowed
 from services.gateway.socket_auth import SocketKind, SocketRefused, console_origin, first_frame_identity
 from services.gateway.socket_frames import (
     FrameError,
     app_error_frame,
     error_frame,
-    internal_error_frame,
+    failure_frame,
     read_frame,
     service_error,
 )
 from services.gateway.socket_limits import Abusive, RateLimited, SocketLimits
+from services.gateway.state import gateway_state
 
 router = APIRouter()
 log = logging.getLogger("floorwalker.gateway.sockets")
 POLICY = 1008
-TRY_AGAIN_LATER = 1013
 RESUME_PAGE = 500
 FRAME_ROOM = 16  # free places the outgoing queue needs before the next frame is read (its answers fit)
 SLOW_CLIENT_SECONDS = 10.0  # how long a client may leave its outgoing queue full
 ROOM_POLL_SECONDS = 0.05
-CLOSE_SECONDS = 5.0  # for the frames queued before a close, and for the close itself
 MESSAGES = "/api/v1/conversations/{conversation_id}/messages"
 _finishing: set[asyncio.Task[None]] = set()  # frames under way whose socket is gone
 
@@ -63,19 +63,31 @@ class Close:
     reason: str
 
 
-SLOW = Close(TRY_AGAIN_LATER, "client too slow; reconnect and resume")
+SLOW = Close(TRY_AGAIN_LATER, SLOW_REASON)
 
 
 class SlowClient(Exception):
     """The client left its outgoing queue full for `SLOW_CLIENT_SECONDS`."""
 
 
-@dataclass
+@dataclass(slots=True)
 class SocketSession:
     identity: Identity
     expires_at: int
     client: SocketClient
     limits: SocketLimits
+    expiry: asyncio.TimerHandle | None = field(default=None)  # closes the socket when its token expires
+
+    def watch_expiry(self) -> None:
+        """(Re)arm the timer that closes the socket (1008) when its token expires: a timer, not a task per socket."""
+        self.unwatch()
+        delay = max(0.0, self.expires_at - time.time())
+        self.expiry = asyncio.get_running_loop().call_later(delay, self.client.close_soon, POLICY, "token expired")
+
+    def unwatch(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
 
 
 def _runtime(websocket: WebSocket) -> ServiceRuntime:
@@ -104,7 +116,14 @@ async def operator_socket(websocket: WebSocket) -> None:
     admitted = await _authenticated(websocket, runtime, "operator")
     if admitted is not None:
         identity, expires_at = admitted
-        await _serve(websocket, runtime, identity, expires_at, f"account:{identity.account_id}")
+        consoles = gateway_state(websocket).consoles
+        if consoles is not None:  # chat's presence: this console is there while the socket is
+            consoles.join(identity)
+        try:
+            await _serve(websocket, runtime, identity, expires_at, f"account:{identity.account_id}")
+        finally:
+            if consoles is not None:
+                consoles.leave(identity)
 
 
 async def _authenticated(
@@ -114,7 +133,7 @@ async def _authenticated(
     try:
         identity, expires_at = await first_frame_identity(websocket, runtime.settings, kind)
         if kind == "visitor":
-            await _check_site(runtime, identity, websocket.headers.get("origin"))
+            await _check_site(gateway_state(websocket).sites, identity, websocket.headers.get("origin"))
     except SocketRefused as exc:
         log.info("%s socket refused: %s", kind, exc.reason)
         with contextlib.suppress(Exception):
@@ -123,11 +142,17 @@ async def _authenticated(
         return None
     except WebSocketDisconnect:
         return None
+    except Exception as exc:  # its site could not be read (the database unavailable): retryable, else a bug
+        frame = failure_frame(exc, "auth")
+        with contextlib.suppress(Exception):
+            async with asyncio.timeout(CLOSE_SECONDS):
+                await websocket.send_json(frame)
+                await websocket.close(code=TRY_AGAIN_LATER if frame["retryable"] else 1011, reason=frame["code"])
+        return None
     return identity, expires_at
 
 
-async def _check_site(runtime: ServiceRuntime, identity: Identity, origin: str | None) -> None:
-    directory: SiteDirectory = runtime.extras["sites"]
+async def _check_site(directory: SiteDirectory, identity: Identity, origin: str | None) -> None:
     site = await directory.by_id(identity.site_id or "")
     if site is None or site.account_id != identity.account_id:
         raise SocketRefused("unknown site")
@@ -138,63 +163,35 @@ async def _check_site(runtime: ServiceRuntime, identity: Identity, origin: str |
 async def _serve(
     websocket: WebSocket, runtime: ServiceRuntime, identity: Identity, expires_at: int, channel: str
 ) -> None:
-    hub: Hub = runtime.extras["hub"]
-    edge: Edge = runtime.extras["edge"]
+    state = gateway_state(websocket)
+    hub, edge = state.hub, state.edge
     visitor_id = identity.visitor_id if identity.kind == "visitor" else None
-    client = SocketClient(websocket)
+    client = SocketClient(websocket, identity)
     session = SocketSession(identity, expires_at, client, SocketLimits(runtime.settings, edge.limiter, visitor_id))
     client.push({"type": "auth.ok", "expires_at": expires_at})
     await hub.join(channel, client)
-    writer = asyncio.create_task(client.write_loop())
-    watchdog = asyncio.create_task(_expire(session))
-    receiver = asyncio.create_task(_receive(websocket, runtime, session))
-    tasks = (writer, watchdog, receiver)
+    session.watch_expiry()
+    if visitor_id is not None:
+        with contextlib.suppress(Exception):  # their pending invitations; a failure here is not the socket's
+            await state.invitations.greet(client, identity)
     try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        closing = _close_of(done)
+        # The socket's own task reads its frames; its writer runs only while frames wait (`SocketClient`),
+        # and a timer closes it when its token expires: an idle socket costs one suspended task.
+        closing = await _receive(websocket, runtime, session)
         if closing is not None:
-            await _close(websocket, client, writer, closing)
+            log.info("closing socket: %d %s", closing.code, closing.reason)
+            await client.close(closing.code, closing.reason, drain=closing is not SLOW)
     finally:
+        session.unwatch()
         await hub.leave(channel, client)
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-
-
-def _close_of(done: Iterable[asyncio.Task[Any]]) -> Close | None:
-    for task in done:
-        if not task.cancelled() and task.exception() is None and isinstance(task.result(), Close):
-            result: Close = task.result()
-            return result
-    return None
-
-
-async def _close(websocket: WebSocket, client: SocketClient, writer: asyncio.Task[None], closing: Close) -> None:
-    """Close after the frames already queued (a slow client's are not waited for); never wait for ever."""
-    log.info("closing socket: %d %s", closing.code, closing.reason)
-    if closing is not SLOW:
-        client.stop()
-        await asyncio.wait({writer}, timeout=CLOSE_SECONDS)
-    with contextlib.suppress(Exception):
-        async with asyncio.timeout(CLOSE_SECONDS):
-            await websocket.close(code=closing.code, reason=closing.reason)
-
-
-async def _expire(session: SocketSession) -> Close:
-    while True:
-        remaining = session.expires_at - time.time()
-        if remaining <= 0:
-            return Close(POLICY, "token expired")
-        await asyncio.sleep(min(remaining, 30))
+        client.discard()
 
 
 async def _room(client: SocketClient, needed: int) -> bool:
     """Wait, reading nothing more from the socket, until the client's outgoing queue has `needed` free places;
     False if it still has not after `SLOW_CLIENT_SECONDS` (or frames for it were dropped already)."""
     deadline: float | None = None
-    while client.queue.maxsize - client.queue.qsize() < needed and not client.overflowed:
+    while client.room() < needed and not client.overflowed:
         now = time.monotonic()
         deadline = deadline or now + SLOW_CLIENT_SECONDS
         if now >= deadline:
@@ -207,7 +204,7 @@ async def _receive(websocket: WebSocket, runtime: ServiceRuntime, session: Socke
     """Read and handle the client's frames one at a time; the close to give, or None when the client left."""
     client = session.client
     with contextlib.suppress(WebSocketDisconnect):
-        while True:
+        while not client.gone:  # the frames it sent before it went are not worked on
             if not await _room(client, FRAME_ROOM):
                 return SLOW
             message = await websocket.receive()
@@ -269,19 +266,31 @@ async def _handle(runtime: ServiceRuntime, session: SocketSession, frame: dict[s
             _refresh(runtime, session, frame)
         elif kind == "ping":
             session.client.push({"type": "pong"})
+        elif kind in VISITOR_FRAMES and session.identity.kind == "visitor":
+            await _answer_invitation(session, frame)
         else:
             raise FrameError(f"Unknown frame type {str(kind)[:40]!r}.", code="unknown_frame")
     except SlowClient:
         raise
     except AppError as exc:
         session.client.push(app_error_frame(exc, client_msg_id))
-    except Exception:
-        log.exception("socket frame %s failed", str(kind)[:40])
-        session.client.push(internal_error_frame(client_msg_id))
+    except Exception as exc:  # a database or Redis unavailable: retryable `service_unavailable`
+        session.client.push(failure_frame(exc, str(kind)[:40], client_msg_id))
+
+
+async def _answer_invitation(session: SocketSession, frame: dict[str, Any]) -> None:
+    """`invitation.shown`, `.accept` or `.close` (`engage.desk`); an error frame names the invitation."""
+    try:
+        await gateway_state(session.client.websocket).invitations.answer(session.identity, frame, session.client)
+    except Exception as exc:
+        kind = str(frame.get("type"))[:40]
+        error = app_error_frame(exc) if isinstance(exc, AppError) else failure_frame(exc, kind)
+        invitation_id = frame.get("invitation_id")
+        session.client.push({**error, "invitation_id": invitation_id if isinstance(invitation_id, str) else None})
 
 
 async def _send_message(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
-    clients: ServiceClients = runtime.extras["clients"]
+    clients = gateway_state(session.client.websocket).clients
     conversation_id, client_msg_id, text = frame.get("conversation_id"), frame.get("client_msg_id"), frame.get("text")
     if not isinstance(conversation_id, str) or not isinstance(client_msg_id, str) or not isinstance(text, str):
         raise FrameError("message.send needs conversation_id, client_msg_id and text.", code="invalid_frame")
@@ -298,7 +307,7 @@ async def _send_message(runtime: ServiceRuntime, session: SocketSession, frame: 
 async def _resume(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
     """Send every message after `after_seq`, then `resume.done` with the last sequence number; a page at a
     time, each once the client's outgoing queue has room for it."""
-    clients: ServiceClients = runtime.extras["clients"]
+    clients = gateway_state(session.client.websocket).clients
     conversation_id = frame.get("conversation_id")
     after = frame.get("after_seq", 0)
     if not isinstance(conversation_id, str) or type(after) is not int or not 0 <= after <= MAX_INT:
@@ -338,4 +347,32 @@ def _refresh(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, A
     if not same:
         raise Unauthorized("The new token is for someone else.", code="identity_mismatch")
     session.identity, session.expires_at = identity, expires_at
+    session.client.identity = identity
+    session.watch_expiry()
     session.client.push({"type": "auth.ok", "expires_at": expires_at})
+
+
+SOCKET_HANDLERS: dict[str, Callable[[WebSocket], Awaitable[None]]] = {
+    "/ws/visitor": visitor_socket,
+    "/ws/operator": operator_socket,
+}
+
+
+class SocketFastPath:
+    """Pure ASGI middleware, the gateway's outermost: the two socket paths go straight to their handlers.
+
+    A socket lives as long as its tab, and every layer it passed through stays suspended under it for that
+    long: FastAPI's routing (its scope copy, three exit stacks, the dependency machinery) and the HTTP
+    middlewares, none of which does anything for a socket. Skipping them is a third of an idle socket's
+    memory (`bench/idle_sockets.py`). Any other socket path goes on to the app (and is refused there)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            handler = SOCKET_HANDLERS.get(scope["path"])
+            if handler is not None:
+                await handler(WebSocket(scope, receive, send))
+                return
+        await self.app(scope, receive, send)

@@ -24,6 +24,7 @@ from services.common.errors import ServiceUnavailable, known_error_response
 from services.common.events import TrackBatchReceived
 from services.common.service import ServiceRuntime
 from services.common.track_events import Accepted, check_events, read_batch, read_body
+from services.gateway.state import gateway_state
 from services.gateway.visitor_edge import TRACK_EVENTS, admitted_visitor, not_tracked
 
 TRACKING_GROUP = "tracking"  # a service's consumer group bears its name (`create_service_app`)
@@ -38,7 +39,7 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
     received_at = utcnow()
     valid, rejected = check_events(batch.events, received_at)
     if valid:
-        await runtime.extras["backlog"].check()
+        await gateway_state(request).backlog.check()
         kept = [index for index, _, _ in valid]
         accepted = TrackBatchReceived.of(visitor, request.headers.get("user-agent"), received_at, batch.events, kept)
         try:

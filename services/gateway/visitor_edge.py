@@ -4,12 +4,13 @@ list, rate limits, robots (no chat), and whether their events may be tracked at 
 from fastapi import Request
 
 from services.common.errors import Forbidden, Unauthorized
+from services.common.identity import check_role
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
 from services.gateway.auth import authenticate
 from services.gateway.cors import allow_site_origins
-from services.gateway.edge import Edge
-from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
+from services.gateway.sites import EdgeSite, check_origin
+from services.gateway.state import gateway_state
 
 TRACK_EVENTS = "/api/v1/track/events"
 
@@ -25,8 +26,8 @@ def caller(request: Request, runtime: ServiceRuntime, body_token: str | None = N
 
 async def admit_visitor(request: Request, runtime: ServiceRuntime, visitor: Identity) -> tuple[Identity, EdgeSite]:
     """The visitor (with their address) and their site, or the error that stops them here."""
-    directory: SiteDirectory = runtime.extras["sites"]
-    edge: Edge = runtime.extras["edge"]
+    state = gateway_state(request)
+    directory, edge = state.sites, state.edge
     site = await directory.by_id(visitor.site_id or "")
     if site is None or site.account_id != visitor.account_id:
         raise Unauthorized("The visitor token names an unknown site.", code="invalid_token")
@@ -49,9 +50,7 @@ async def admitted_visitor(
     identity = caller(request, runtime, body_token)
     if identity is None:
         raise Unauthorized("A visitor token is required.", code="not_authenticated")
-    if identity.kind != "visitor":
-        raise Forbidden("Only visitors may do this.", code="visitors_only")
-    return await admit_visitor(request, runtime, identity)
+    return await admit_visitor(request, runtime, check_role(identity, ("visitor",)))
 
 
 def not_tracked(request: Request, site: EdgeSite, visitor: Identity) -> str | None:

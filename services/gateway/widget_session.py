@@ -19,10 +19,10 @@ from services.gateway.api.schemas import (
     WidgetSession,
     WidgetSessionRequest,
 )
-from services.gateway.cors import allow_site_origins
+from services.gateway.cors import allow_refusal_reading, allow_site_origins
 from services.gateway.edge import Edge
 from services.gateway.proxy import ServiceClients, UpstreamResponse
-from services.gateway.sites import EdgeSite, SiteDirectory, check_origin
+from services.gateway.sites import EdgeSite, SiteDirectory, check_origin, origin_allowed
 
 
 def _previous(token: str | None, site: EdgeSite, secret: str) -> Identity | None:
@@ -66,7 +66,10 @@ async def open_session(
     ip = edge.address(request)
     await edge.limit_address(ip)
     site = await directory.by_key(body.site_key)
-    check_origin(site, request.headers.get("origin"))
+    origin = request.headers.get("origin")
+    if origin and not origin_allowed(site, origin):
+        allow_refusal_reading(request, origin)  # the page may read why it gets no session (CORS), only that
+    check_origin(site, origin)
     allow_site_origins(request, site)  # the page may read the answer (CORS)
     robot = edge.robot(request)
     edge.check_blocked(site, request, ip, robot)

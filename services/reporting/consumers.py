@@ -64,7 +64,7 @@ class CountEvents(BatchEventHandler):
         if not counted:
             return
 
-        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+        async def effect(conn: AsyncConnection, new: list[Event]) -> None:
             sums: dict[tuple[str, date], dict[str, float]] = defaultdict(lambda: defaultdict(int))
             for event in new:
                 for day, adds in counted[event.id]:
@@ -72,7 +72,7 @@ class CountEvents(BatchEventHandler):
                     for name, value in adds.items():
                         day_sums[name] += value
             for (account_id, day), adds in sorted(sums.items()):  # one lock order for concurrent consumers
-                await add_to_day(session, account_id, day, dict(adds))
+                await add_to_day(conn, account_id, day, dict(adds))
 
         await handle_batch_once(self.runtime.db, processed, [e for e in events if e.id in counted], effect)
 

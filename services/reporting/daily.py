@@ -53,13 +53,13 @@ def increments(payload: EventPayload) -> list[tuple[datetime, dict[str, float]]]
     raise ValueError(f"reporting does not count {payload.TYPE}")
 
 
-async def add_to_day(session: AsyncConnection, account_id: str, day: date, adds: dict[str, float]) -> None:
+async def add_to_day(conn: AsyncConnection, account_id: str, day: date, adds: dict[str, float]) -> None:
     """Add to an account's counters of one day, creating the day's row the first time."""
     row: dict[str, Any] = dict.fromkeys(COUNTERS, 0) | {"total_wait_seconds": 0.0} | adds
-    new = upsert_insert(session, report_daily).values(account_id=account_id, day=day, **row)
+    new = upsert_insert(conn, report_daily).values(account_id=account_id, day=day, **row)
     totals = {name: report_daily.c[name] + new.excluded[name] for name in adds}
     key = [report_daily.c.account_id, report_daily.c.day]
-    await session.execute(new.on_conflict_do_update(index_elements=key, set_=totals))
+    await conn.execute(new.on_conflict_do_update(index_elements=key, set_=totals))
 
 
 def _with_average(values: dict[str, Any]) -> dict[str, Any]:
@@ -84,8 +84,8 @@ async def summary(runtime: ServiceRuntime, operator: Identity, start: date | Non
     query = select(report_daily).where(
         report_daily.c.account_id == operator.account_id, report_daily.c.day >= start, report_daily.c.day <= end
     )
-    async with runtime.db.reading() as session:
-        stored = {r["day"]: r for r in (await session.execute(query)).mappings()}
+    async with runtime.db.reading() as conn:
+        stored = {r["day"]: r for r in (await conn.execute(query)).mappings()}
     days: list[DayCounters] = []
     totals: dict[str, Any] = dict.fromkeys(SUMS, 0)
     for offset in range((end - start).days + 1):

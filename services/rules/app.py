@@ -4,8 +4,20 @@ from services.common.bus import EventBus
 from services.common.service import create_service_app
 from services.common.settings import Settings, get_settings
 from services.rules.api.routes import router
-from services.rules.consumers import CONSUMERS
+from services.rules.consumers import consumers
+from services.rules.live import LiveRules
 
 
 def create_app(settings: Settings | None = None, bus: EventBus | None = None) -> FastAPI:
-    return create_service_app("rules", settings or get_settings(), routers=[router], consumers=CONSUMERS, bus=bus)
+    live = LiveRules()  # the rules in real time (`live.py`): fed by the consumers, timers run while the app does
+    app = create_service_app(
+        "rules",
+        settings or get_settings(),
+        routers=[router],
+        consumers=consumers(live),
+        bus=bus,
+        on_start=[live.start],
+        on_stop=[live.stop],
+    )
+    app.state.live_rules = live
+    return app

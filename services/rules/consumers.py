@@ -1,6 +1,9 @@
 """Events the rules service consumes (consumer group `rules`), each applied at most once.
 
-The page views read together are applied in one transaction (in stream order).
+The page views read together are applied in one transaction (in stream order); once it is committed the
+new ones go to the live rules (`live.py`), as do the invitations closed and the chats started or closed. Chat's
+`operator.presence_changed` is kept in the presence read model (`presence.py`) and re-evaluates the account's
+live visitors.
 """
 
 import logging
@@ -10,10 +13,24 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.bus import BatchEventHandler
-from services.common.events import Event, PageView, PageviewRecorded, PageviewsRecorded, VisitorErased
+from services.common.events import (
+    ConversationClosed,
+    ConversationStarted,
+    Event,
+    InvitationClosed,
+    OperatorPresenceChanged,
+    PageView,
+    PageviewRecorded,
+    PageviewsRecorded,
+    VisitorErased,
+    payloads,
+)
 from services.common.outbox import handle_batch_once
 from services.common.service import Consumer, ServiceRuntime
+from services.rules.live import LiveRules
 from services.rules.models import processed
+from services.rules.presence import record_presence
+from services.rules.sites import SITE_EVENTS, SITES
 from services.rules.visitor_stats import count_pageview, forget_visitor
 
 log = logging.getLogger("floorwalker.rules")
@@ -22,8 +39,9 @@ log = logging.getLogger("floorwalker.rules")
 class CountPageviews(BatchEventHandler):
     """Page views counted per visitor; an erased visitor's counts are deleted."""
 
-    def __init__(self, runtime: ServiceRuntime) -> None:
+    def __init__(self, runtime: ServiceRuntime, live: LiveRules | None = None) -> None:
         self.runtime = runtime
+        self.live = live
 
     async def handle_batch(self, events: Sequence[Event]) -> None:
         views: dict[str, list[PageviewRecorded | PageView]] = {}
@@ -43,16 +61,106 @@ class CountPageviews(BatchEventHandler):
         if not views and not erased:
             return
 
-        async def effect(session: AsyncConnection, new: list[Event]) -> None:
+        applied: list[Event] = []
+
+        async def effect(conn: AsyncConnection, new: list[Event]) -> None:
+            applied[:] = new
             for event in new:
                 if event.id in erased:
-                    await forget_visitor(session, event.account_id, erased[event.id])
+                    await forget_visitor(conn, event.account_id, erased[event.id])
                     continue
                 for view in views[event.id]:
-                    await count_pageview(session, event.account_id, view)
+                    await count_pageview(conn, event.account_id, view)
 
         known = [e for e in events if e.id in views or e.id in erased]
         await handle_batch_once(self.runtime.db, processed, known, effect)
+        if self.live is not None:
+            try:
+                await self._go_live(applied, views, erased)
+            except Exception:  # the counts are committed; the next page view or timer evaluates again
+                log.warning("evaluating the live rules failed", exc_info=True)
+
+    async def _go_live(
+        self, applied: list[Event], views: dict[str, list[PageviewRecorded | PageView]], erased: dict[str, str]
+    ) -> None:
+        assert self.live is not None
+        for event in applied:
+            if event.id in erased:
+                await self.live.forget(erased[event.id])
+                continue
+            site_id = event.payload.get("site_id")
+            pages = [_page(view) for view in views[event.id]]
+            if isinstance(site_id, str):
+                await self.live.page_views(event.account_id, site_id, pages)
 
 
-CONSUMERS = [Consumer([PageviewRecorded.TYPE, PageviewsRecorded.TYPE, VisitorErased.TYPE], CountPageviews)]
+def _page(view: PageviewRecorded | PageView) -> PageView:
+    if isinstance(view, PageView):
+        return view
+    return PageView.model_validate(view.model_dump(include=set(PageView.model_fields)))
+
+
+class LiveAnswers:
+    """What the live rules need besides page views: a closed invitation (not again this visit), a chat started
+    or closed (never while chatting; the conversations' visitors in the shared visitor store)."""
+
+    def __init__(self, live: LiveRules) -> None:
+        self.live = live
+
+    async def __call__(self, event: Event) -> None:
+        try:
+            if event.type == InvitationClosed.TYPE:
+                closed = InvitationClosed.model_validate(event.payload)
+                await self.live.closed(closed.visitor_id, closed.rule_id)
+            elif event.type == ConversationStarted.TYPE:
+                started = ConversationStarted.model_validate(event.payload)
+                await self.live.store.chat_started(started.conversation_id, started.visitor_id)
+                await self.live.chatting(started.visitor_id, "active")
+            elif event.type == ConversationClosed.TYPE:
+                ended = ConversationClosed.model_validate(event.payload)
+                visitor_id = await self.live.store.chat_ended(ended.conversation_id)
+                if visitor_id is not None:
+                    await self.live.chatting(visitor_id, "none")
+        except ValidationError:
+            log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+
+
+LIVE_ANSWERS = [InvitationClosed.TYPE, ConversationStarted.TYPE, ConversationClosed.TYPE]
+
+
+class RecordPresence(BatchEventHandler):
+    """Chat's operator presence into the read model (the newest `at` wins, so a redelivery changes nothing),
+    then the accounts whose presence changed are evaluated again."""
+
+    def __init__(self, runtime: ServiceRuntime, live: LiveRules | None = None) -> None:
+        self.runtime = runtime
+        self.live = live
+
+    async def handle_batch(self, events: Sequence[Event]) -> None:
+        changes = payloads(events, OperatorPresenceChanged, log)
+        if not changes:
+            return
+        accounts = {event.account_id: event for event in events if event.id in changes}
+        async with self.runtime.db.transaction() as conn:
+            for event in events:
+                if event.id in changes:
+                    await record_presence(conn, event.account_id, changes[event.id])
+        if self.live is None:
+            return
+        for account_id in accounts:
+            try:
+                await self.live.presence_changed(account_id)
+            except Exception:  # recorded; the next page view or timer evaluates with it
+                log.warning("re-evaluating the live visitors of %s failed", account_id, exc_info=True)
+
+
+def consumers(live: LiveRules) -> list[Consumer]:
+    return [
+        Consumer(
+            [PageviewRecorded.TYPE, PageviewsRecorded.TYPE, VisitorErased.TYPE],
+            lambda runtime: CountPageviews(runtime, live),
+        ),
+        Consumer(LIVE_ANSWERS, lambda runtime: LiveAnswers(live)),
+        Consumer([OperatorPresenceChanged.TYPE], lambda runtime: RecordPresence(runtime, live)),
+        Consumer(list(SITE_EVENTS), SITES.handler),  # the sites read model (`sites.py`)
+    ]

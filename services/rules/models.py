@@ -1,9 +1,11 @@
-"""Tables owned by the rules service (invitation rules and segments will live here)."""
+"""Tables owned by the rules service: invitation rules, the sites they belong to (a read model of the
+gateway's), and what the rules know of each visitor."""
 
-from sqlalchemy import Column, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
 
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import processed_events_table
+from services.common.sites import sites_table
 
 metadata = new_metadata()
 
@@ -18,6 +20,45 @@ visitor_stats = Table(
     # When the page of `last_url` was viewed: a late (redelivered) older page view must not replace it.
     Column("last_viewed_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# The gateway's sites as the rules know them (`site.created/updated/deleted`; services/common/sites.py).
+rules_sites = sites_table(metadata, "rules")
+
+# Invitation rules: per site, in `position` order (0, 1, ... with no gaps). `definition` is the rule's
+# validated JSON without its name and `enabled` (`engine.RuleDefinition`), in the JSON format `format`;
+# `version` counts the edits of the rule (1 when created).
+rules = Table(
+    "rules",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("site_id", String(36), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("enabled", Boolean, nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("format", Integer, nullable=False, server_default="1"),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    Index("ix_rules_site_position", "site_id", "position"),
+    Index("ix_rules_account", "account_id"),
+)
+
+# Operator presence as chat publishes it (`operator.presence_changed`; `presence.py`): one row per operator, the
+# newest `at` wins. "Operators online" and "an operator free in a queue" in the rules' conditions.
+operator_presence = Table(
+    "rules_operator_presence",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("user_id", String(64), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("max_chats", Integer, nullable=False),
+    Column("active_chats", Integer, nullable=False),
+    Column("queue_ids", JSON, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
 )
 
 processed = processed_events_table(metadata, "rules")

@@ -12,10 +12,10 @@ from services.rules.api.schemas import VisitorStats
 from services.rules.models import visitor_stats
 
 
-async def count_pageview(session: AsyncConnection, account_id: str, view: PageviewRecorded | PageView) -> None:
+async def count_pageview(conn: AsyncConnection, account_id: str, view: PageviewRecorded | PageView) -> None:
     """Add one page view to the visitor's stats; `last_url` only moves to a page viewed later."""
     stats = visitor_stats.c
-    new = upsert_insert(session, visitor_stats).values(
+    new = upsert_insert(conn, visitor_stats).values(
         visitor_id=view.visitor_id,
         account_id=account_id,
         pageviews=1,
@@ -24,7 +24,7 @@ async def count_pageview(session: AsyncConnection, account_id: str, view: Pagevi
         updated_at=utcnow(),
     )
     later = or_(stats.last_viewed_at.is_(None), new.excluded.last_viewed_at >= stats.last_viewed_at)
-    await session.execute(
+    await conn.execute(
         new.on_conflict_do_update(
             index_elements=[stats.visitor_id],
             set_={
@@ -37,18 +37,18 @@ async def count_pageview(session: AsyncConnection, account_id: str, view: Pagevi
     )
 
 
-async def forget_visitor(session: AsyncConnection, account_id: str, visitor_id: str) -> None:
+async def forget_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> None:
     """Data protection: the visitor was erased at tracking, so what rules know of them goes too."""
     stats = visitor_stats.c
-    await session.execute(delete(visitor_stats).where(stats.visitor_id == visitor_id, stats.account_id == account_id))
+    await conn.execute(delete(visitor_stats).where(stats.visitor_id == visitor_id, stats.account_id == account_id))
 
 
 async def stats_of(runtime: ServiceRuntime, operator: Identity, visitor_id: str) -> VisitorStats:
     query = select(visitor_stats).where(
         visitor_stats.c.visitor_id == visitor_id, visitor_stats.c.account_id == operator.account_id
     )
-    async with runtime.db.reading() as session:
-        row = (await session.execute(query)).mappings().first()
+    async with runtime.db.reading() as conn:
+        row = (await conn.execute(query)).mappings().first()
     if row is None:
         raise NotFound("Nothing is known of this visitor.", code="visitor_not_found")
     return VisitorStats(visitor_id=row["visitor_id"], pageviews=row["pageviews"], last_url=row["last_url"])

@@ -12,6 +12,7 @@ from sqlalchemy import JSON, Boolean, Column, Float, ForeignKey, Index, Integer,
 
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_table, processed_events_table
+from services.common.sites import sites_table
 
 metadata = new_metadata()
 
@@ -149,19 +150,7 @@ site_settings = Table(
 # The gateway's sites as tracking knows them (read model of `site.created/updated/deleted`): a site id is
 # acted on only for the account it belongs to here. A deleted site stays as a tombstone, so that a late
 # `site.updated` does not bring it back; `changed_at` is the time of the newest event applied.
-tracking_sites = Table(
-    "tracking_sites",
-    metadata,
-    Column("site_id", String(36), primary_key=True),
-    Column("account_id", String(36), nullable=False),
-    Column("site_key", String(64), nullable=True),
-    Column("name", String(200), nullable=True),
-    Column("domains", JSON, nullable=True),
-    Column("allowed_origins", JSON, nullable=True),
-    Column("deleted", Boolean, nullable=False, server_default="0"),
-    Column("changed_at", UTCDateTime, nullable=True),
-    Index("ix_tracking_sites_account", "account_id"),
-)
+tracking_sites = sites_table(metadata, "tracking")  # services/common/sites.py
 
 outbox = outbox_table(metadata, "tracking")
 processed_events = processed_events_table(metadata, "tracking")

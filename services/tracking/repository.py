@@ -1,15 +1,15 @@
 """Every query of the tracking service: Core statements on the caller's connection (`conn`).
 
 The callers own the transaction (`Database.transaction()` / `reading()`); nothing here commits. Grouped by
-what they read or write: the sites read model, site settings, the ingest batch, the chat state, visitors
-as operators read them, contacts and erasure, retention.
+what they read or write: site settings, the ingest batch, the chat state, visitors as operators read them,
+contacts and erasure, retention. The sites read model's queries are `services/common/sites.py`'s.
 """
 
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, String, Table, and_, bindparam, case, delete, func, or_, select, tuple_
+from sqlalchemy import RowMapping, Select, String, Table, and_, bindparam, case, delete, func, select, tuple_
 from sqlalchemy import insert as insert_into
 from sqlalchemy import update as update_of
 from sqlalchemy.dialects.postgresql import ARRAY
@@ -22,51 +22,9 @@ from services.tracking.models import (
     products_viewed,
     searches,
     site_settings,
-    tracking_sites,
     visitors,
     visits,
 )
-
-# --- sites: the read model of the gateway's site events ------------------------------------------------
-
-
-async def site_owner(conn: AsyncConnection, site_id: str) -> str | None:
-    """The account a site belongs to, or None when tracking does not know it (or it was deleted)."""
-    query = select(tracking_sites.c.account_id).where(
-        tracking_sites.c.site_id == site_id, tracking_sites.c.deleted.is_(False)
-    )
-    owner: str | None = await conn.scalar(query)
-    return owner
-
-
-async def site_owners(conn: AsyncConnection, site_ids: Iterable[str]) -> dict[str, str]:
-    """`site_owner` of many sites at once: {site id: account id} of those known."""
-    wanted = sorted(set(site_ids))
-    if not wanted:
-        return {}
-    query = select(tracking_sites.c.site_id, tracking_sites.c.account_id).where(
-        tracking_sites.c.site_id.in_(wanted), tracking_sites.c.deleted.is_(False)
-    )
-    return {site_id: account_id for site_id, account_id in await conn.execute(query)}
-
-
-async def save_site(conn: AsyncConnection, state: dict[str, Any]) -> bool:
-    """Store a site's state (`site_id, account_id, site_key, name, domains, allowed_origins, deleted,
-    changed_at`) unless what is stored is newer or a deletion (events of several streams may arrive out
-    of order). Returns True when it was stored."""
-    changes = {k: v for k, v in state.items() if k != "site_id"}
-    statement = upsert_insert(conn, tracking_sites).values(**state)
-    stored = tracking_sites.c
-    statement = statement.on_conflict_do_update(
-        index_elements=[stored.site_id],
-        set_=changes,
-        where=and_(
-            stored.deleted.is_(False), or_(stored.changed_at.is_(None), stored.changed_at <= state["changed_at"])
-        ),
-    )
-    result = await conn.execute(statement)
-    return bool(result.rowcount)
-
 
 # --- site settings (sections, product and search patterns, retention) ------------------------------------
 

@@ -10,6 +10,7 @@ import json
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, cast
 
@@ -25,9 +26,15 @@ from services.common.db import Database, utcnow
 from services.common.errors import ServiceUnavailable
 from services.common.events import Event, TrackBatchReceived
 from services.common.outbox import OutboxRelay, outbox_table
+from services.common.service import ServiceRuntime
 from services.common.settings import Settings
+from services.common.tokens import Identity
 from services.gateway.app import create_app as create_gateway
+from services.gateway.engage.contract import Invitation
+from services.gateway.engage.desk import InvitationDesk
+from services.gateway.engage.store import RedisInvitations
 from services.gateway.hub import Hub, SocketClient
+from services.gateway.proxy import ServiceClients
 from services.gateway.track_ingest import TRACKING_GROUP, TrackingBacklog
 from tests.chat_client import SITE_KEY
 from tests.helpers import BROWSER_UA, create_pg_database, drop_pg_database, eventually, free_port, live_server, pg_url
@@ -154,16 +161,28 @@ async def test_the_relay_keeps_every_row_it_could_not_publish_and_publishes_it_o
     await db.dispose()
 
 
+class _Recorder:
+    """Stands for a websocket: keeps what the client's writer sends it."""
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    async def send_text(self, text: str) -> None:
+        self.sent.append(text)
+
+
 def _socket() -> SocketClient:
-    return SocketClient(cast(WebSocket, None))  # only its queue is read here: nothing is written to a socket
+    return SocketClient(cast(WebSocket, _Recorder()))
+
+
+def _got(client: SocketClient) -> bool:
+    return bool(cast(_Recorder, client.websocket).sent)
 
 
 def _frames(client: SocketClient) -> list[dict[str, Any]]:
-    frames = []
-    while not client.queue.empty():
-        text = client.queue.get_nowait()
-        assert text is not None
-        frames.append(json.loads(text))
+    sent = cast(_Recorder, client.websocket).sent
+    frames = [json.loads(text) for text in sent]
+    sent.clear()
     return frames
 
 
@@ -177,13 +196,13 @@ async def test_after_redis_restarted_the_hub_subscribes_again_and_tells_every_so
     await hub.join("visitor:v1", both)
     await hub.join("account:a1", both)
     await bus.publish("account:a1", {"type": "ping", "n": 1})
-    assert await eventually(lambda: not operator.queue.empty() and not both.queue.empty())
+    assert await eventually(lambda: _got(operator) and _got(both))
     assert _frames(operator) == _frames(both) == [{"type": "ping", "n": 1}]
 
     redis_server.kill()
     redis_server.start()
     started = time.monotonic()
-    assert await eventually(lambda: all(not c.queue.empty() for c in (visitor, operator, both)), RECOVERY_SECONDS)
+    assert await eventually(lambda: all(_got(c) for c in (visitor, operator, both)), RECOVERY_SECONDS)
     assert time.monotonic() - started < RECOVERY_SECONDS
     resync = {"type": "resync", "reason": "realtime_gap"}
     assert _frames(visitor) == _frames(operator) == _frames(both) == [resync]  # once per socket
@@ -191,7 +210,7 @@ async def test_after_redis_restarted_the_hub_subscribes_again_and_tells_every_so
     publisher = Redis.from_url(redis_server.url)  # frames published now reach the sockets again
     try:
         await publisher.publish(bus.channel("visitor:v1"), json.dumps({"type": "ping", "n": 2}))
-        assert await eventually(lambda: not visitor.queue.empty() and not both.queue.empty())
+        assert await eventually(lambda: _got(visitor) and _got(both))
         assert _frames(visitor) == _frames(both) == [{"type": "ping", "n": 2}]
     finally:
         await publisher.aclose()
@@ -208,10 +227,10 @@ async def test_a_socket_joining_while_redis_is_away_is_subscribed_once_it_is_bac
     async with asyncio.timeout(5):
         await hub.join("visitor:v2", late)  # does not fail: remembered, and subscribed when Redis is back
     redis_server.start()
-    assert await eventually(lambda: not late.queue.empty(), RECOVERY_SECONDS)
+    assert await eventually(lambda: _got(late), RECOVERY_SECONDS)
     assert _frames(late) == [{"type": "resync", "reason": "realtime_gap"}]
     await bus.publish("visitor:v2", {"type": "ping"})
-    assert await eventually(lambda: not late.queue.empty())
+    assert await eventually(lambda: _got(late))
     assert _frames(late) == [{"type": "ping"}]
 
 
@@ -285,3 +304,50 @@ async def test_the_gateway_answers_503_retryable_for_page_views_while_tracking_h
                 return (await client.post("/api/v1/track/events", json=body, headers=headers)).status_code == 202
 
             assert await eventually(accepted, seconds=3)
+
+
+async def test_after_redis_restarted_an_open_visitor_socket_gets_its_pending_invitations_again(
+    bus: RedisBus, redis_server: RedisServer
+) -> None:
+    """An invitation published while the gateway's subscription was down never reached the tab: after the gap
+    the tab gets `resync` and then every invitation still waiting for its answer (and no other visitor's)."""
+    hub = Hub(bus)
+    store = RedisInvitations(redis_server.url, "fwtest")
+    runtime = ServiceRuntime("gateway", Settings(), db=cast(Database, None), bus=bus)
+    desk = InvitationDesk(runtime, hub, cast(ServiceClients, None), store)
+    try:
+        visitor = Identity(kind="visitor", account_id="a1", site_id="s1", visitor_id="v1")
+        tab, other_tab, operator = _socket(), _socket(), _socket()
+        tab.identity = visitor
+        other_tab.identity = Identity(kind="visitor", account_id="a1", site_id="s1", visitor_id="v2")
+        await hub.join("visitor:v1", tab)
+        await hub.join("visitor:v2", other_tab)
+        await hub.join("account:a1", operator)
+        now = utcnow()
+        invitation = Invitation(
+            invitation_id="inv-1",
+            account_id="a1",
+            site_id="s1",
+            visitor_id="v1",
+            rule_id="rule-1",
+            variant="b",
+            text="Need a hand with the laptops?",
+            offered_at=now,
+            expires_at=now + timedelta(minutes=2),
+        )
+
+        redis_server.kill()
+        await store.redis.aclose()  # (its connection died with the server)
+        redis_server.start()
+        await store.add(invitation)  # offered while this gateway's subscription was still down: frame lost
+        assert await eventually(lambda: _got(tab) and _got(operator), RECOVERY_SECONDS)
+        await asyncio.sleep(0.2)
+        frames = _frames(tab)
+        assert frames[0] == {"type": "resync", "reason": "realtime_gap"}
+        assert [(f["type"], f["invitation_id"], f["rule_id"], f["variant"]) for f in frames[1:]] == [
+            ("invitation", "inv-1", "rule-1", "b")
+        ]
+        assert _frames(other_tab) == [{"type": "resync", "reason": "realtime_gap"}]  # not someone else's
+        assert _frames(operator) == [{"type": "resync", "reason": "realtime_gap"}]
+    finally:
+        await desk.stop()  # (closes the store)

@@ -14,8 +14,9 @@ import jwt
 import pytest
 from pydantic import ValidationError
 
+from scripts.stack import Stack
 from services.common.errors import Unauthorized
-from services.common.secret_store import data_folder_secrets
+from services.common.secret_store import data_folder_secrets, secret_problem
 from services.common.settings import Settings
 from services.common.tokens import (
     Identity,
@@ -111,7 +112,13 @@ def test_nothing_is_signed_or_verified_with_an_empty_public_or_short_secret(secr
 
 @pytest.mark.parametrize(
     "value",
-    [OLD_DEV_SECRET, "dev-insecure-internal-secret-for-local-use-only", "replace-with-64-random-hex", "tiny-value"],
+    [
+        OLD_DEV_SECRET,
+        "dev-insecure-internal-secret-for-local-use-only",
+        "stack-local-jwt-secret-0123456789abcdef",  # what `scripts/stack.py` used to set
+        "replace-with-64-random-hex",
+        "tiny-value",
+    ],
 )
 @pytest.mark.parametrize("mode", ["embedded", "distributed"])
 def test_settings_refuse_development_and_short_secrets_in_every_mode(mode: str, value: str, tmp_path: Path) -> None:
@@ -159,3 +166,18 @@ def test_the_distributed_mode_does_not_start_without_secrets(tmp_path: Path, mon
         unset.check_production_secrets()
     assert not os.listdir(tmp_path)  # no data-folder secrets when distributed
     Settings(fw_mode="distributed", jwt_secret="j" * 40, internal_secret="i" * 40).check_production_secrets()
+
+
+def test_each_local_stack_makes_its_own_random_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`scripts/stack.py` (`make up`, the stack tests, the benches) set fixed, public values before."""
+    for name in ("JWT_SECRET", "INTERNAL_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    one, other = Stack(), Stack()
+    envs = [one.env("gateway"), one.env("chat"), other.env("gateway")]
+    for env in envs:
+        assert secret_problem(env["JWT_SECRET"]) is None and secret_problem(env["INTERNAL_SECRET"]) is None
+        assert env["JWT_SECRET"] != env["INTERNAL_SECRET"]
+    assert envs[0]["JWT_SECRET"] == envs[1]["JWT_SECRET"]  # one stack's processes share them
+    assert envs[0]["JWT_SECRET"] != envs[2]["JWT_SECRET"] and envs[0]["INTERNAL_SECRET"] != envs[2]["INTERNAL_SECRET"]
+    monkeypatch.setenv("JWT_SECRET", "s" * 40)
+    assert Stack().env("tracking")["JWT_SECRET"] == "s" * 40  # a value set in the environment is kept

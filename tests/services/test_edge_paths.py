@@ -12,10 +12,12 @@ from fastapi.responses import JSONResponse
 from services.common.bus import MemoryBus
 from services.common.ids import new_id
 from services.common.settings import Settings
+from services.common.validation import ID_SHAPE
 from services.gateway.app import create_app as create_gateway
 from services.gateway.demo.seed import DEMO_ADMIN, DEMO_PASSWORD
 from services.gateway.proxy import ServiceClients, Upstream, UpstreamResponse
-from services.gateway.routes_table import ROUTES, SERVICES, Route
+from services.gateway.routes_table import PARAMETER_SHAPES, ROUTES, SERVICES, Route
+from services.gateway.token_first import own_routes
 from tests.helpers import BROWSER_UA, eventually, free_port, live_server, visitor
 
 Seen = list[tuple[str, str, bytes, bytes]]  # method, path, raw path, query string as a service got them
@@ -74,7 +76,8 @@ def recorder(seen: Seen) -> FastAPI:
 
 def sample(route: Route, site_id: str) -> tuple[list[str], dict[str, str]]:
     """The route's segments filled with valid values, and the values by parameter."""
-    values = {"site_id": site_id, "conversation_id": new_id(), "visitor_id": new_id(), "contact_id": new_id()}
+    values = {"site_id": site_id, "domain": "shop.example"}  # every other parameter is an id (a UUID)
+    values.update({name: new_id() for name, shape in PARAMETER_SHAPES.items() if shape is ID_SHAPE})
     params = {name[1:-1]: values[name[1:-1]] for name in route.segments if name.startswith("{")}
     return [values[s[1:-1]] if s.startswith("{") else s for s in route.segments], params
 
@@ -97,7 +100,7 @@ async def gateway(settings: Settings, seen: Seen) -> AsyncIterator[tuple[Upstrea
             client = Upstream(base)
             try:
                 # The demo seed stores the demo site's tracking settings through the table: wait for it.
-                assert await eventually(lambda: any(m == "PUT" for m, *_ in seen), 10)
+                assert await eventually(lambda: any(m == "PUT" for m, *_ in seen), 30)
                 headers = {"content-type": "application/json", "user-agent": BROWSER_UA, "origin": base}
                 login = await client.request(
                     "POST", "/api/v1/auth/login", json={"email": DEMO_ADMIN, "password": DEMO_PASSWORD}, headers=headers
@@ -204,3 +207,34 @@ async def test_both_transports_send_a_service_the_same_request_for_every_declare
         finally:
             await embedded.aclose()
             await distributed.aclose()
+
+
+async def test_the_gateways_own_path_parameters_have_their_shapes_checked_at_the_edge(settings: Settings) -> None:
+    """Each path parameter of the gateway's own operations has a declared shape (`PARAMETER_SHAPES`, as the
+    proxied routes' have; `own_routes` refuses a route without), which the OpenAPI document shows and the edge
+    checks before anything else: another shape is 404 `<name>_not_found`, with a token and without."""
+    own = [route for route in own_routes(create_gateway(settings)) if any(route.params)]
+    assert {name for route in own for name in route.params if name} >= {"site_id", "user_id", "invitation_id"}
+    seen: Seen = []
+    async with gateway(settings, seen) as (client, headers, site_id):
+        doc = (await client.request("GET", "/api/openapi.json", headers=headers)).json()
+        anonymous = {k: v for k, v in headers.items() if k != "authorization"}
+        for route in own:
+            declared = {
+                p["name"]: p["schema"].get("pattern")
+                for p in doc["paths"][route.template][route.method.lower()]["parameters"]
+                if p["in"] == "path"
+            }
+            for position, name in enumerate(route.params):
+                if name is None:
+                    continue
+                assert declared[name] == PARAMETER_SHAPES[name].pattern, (route.template, name)
+                for bad in ("x!y", "%C3%A9t%C3%A9", "a%20b"):
+                    segments, _ = sample(route, site_id)
+                    segments[position] = bad
+                    target = "/" + "/".join(segments)
+                    for caller in (headers, anonymous):
+                        answer = await client.request(route.method, target, content=b"{}", headers=caller)
+                        assert answer.status_code == 404, (route.method, target, answer.status_code, answer.text)
+                        assert answer.json()["error"]["code"] == f"{name.removesuffix('_id')}_not_found", target
+        assert seen == []

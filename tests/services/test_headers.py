@@ -73,7 +73,7 @@ async def test_pages_and_api_answers_carry_security_headers(tmp_path: Path) -> N
         shop = await client.get("/demo/")
         assert shop.status_code == 200
         [widget] = re.findall(r'<script src="([^"]+)"', shop.text)
-        assert widget == f"{BASE}/widget.js"  # the same origin, which the shop's policy allows
+        assert widget == "/widget.js"  # the same origin, which the shop's policy allows
         policy = csp(shop)
         assert policy["script-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
         assert "'unsafe-inline'" in policy["style-src"]  # the page's own and the widget's shadow-root styles
@@ -92,6 +92,56 @@ async def test_pages_and_api_answers_carry_security_headers(tmp_path: Path) -> N
 
         forged = await client.get("/demo/", headers={"host": "x; script-src *"})
         assert csp(forged)["connect-src"] == "'self'" and csp(forged)["script-src"] == "'self'"
+
+
+async def test_errors_carry_the_security_headers_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A 500 used to be answered by Starlette's last-resort handler, outside every middleware: no headers."""
+    async with gateway(embedded(tmp_path, demo_seed=False)) as client:
+
+        async def broken() -> None:
+            raise RuntimeError("a bug, with a secret detail")
+
+        client.app.add_api_route("/broken", broken)  # type: ignore[attr-defined]
+        answers = {
+            "unhandled error": await client.get("/broken"),
+            "no such page": await client.get("/nothing/here"),
+            "no such API": await client.get("/api/v1/nothing"),
+            "refused segment": await client.get("/api/v1/conversations/%2e%2e/messages"),
+            "id of the wrong shape": await client.get("/api/v1/conversations/not-an-id"),
+            "method of another route": await client.put("/api/v1/auth/login"),
+            "proxied route, other method": await client.patch("/api/v1/conversations"),
+            "not authenticated": await client.get("/api/v1/conversations"),
+            "malformed body": await client.post("/api/v1/auth/login", content=b"{", headers=JSON),
+            "invalid body": await client.post("/api/v1/auth/login", json={"email": 1}),
+            "forged token": await client.get("/api/v1/reports/summary", headers=FORGED),
+        }
+    expected = {
+        "unhandled error": 500,
+        "no such page": 404,
+        "no such API": 404,
+        "refused segment": 404,
+        "id of the wrong shape": 404,
+        "method of another route": 405,
+        "proxied route, other method": 405,
+        "not authenticated": 401,
+        "malformed body": 400,
+        "invalid body": 422,
+        "forged token": 401,
+    }
+    assert {name: answer.status_code for name, answer in answers.items()} == expected
+    for name, answer in answers.items():
+        assert answer.headers["content-type"] == "application/json", name
+        assert csp(answer) == {"default-src": "'none'", "frame-ancestors": "'none'", "base-uri": "'none'"}, name
+        assert answer.headers["x-content-type-options"] == "nosniff", name
+        assert answer.headers["x-frame-options"] == "DENY" and answer.headers["referrer-policy"] == "no-referrer"
+    assert answers["unhandled error"].json() == {
+        "error": {"code": "internal_error", "message": "Something went wrong on our side."}
+    }
+    assert [r for r in caplog.records if r.getMessage() == "unhandled error on GET /broken" and r.exc_info]
+
+
+JSON = {"content-type": "application/json"}
+FORGED = {"authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJhY2Nlc3MifQ.forged"}
 
 
 @pytest.mark.parametrize(
@@ -115,6 +165,26 @@ async def test_hsts_only_when_the_client_came_over_https(
         answer = await client.get("/healthz", headers=headers)
     assert answer.status_code == 200
     assert answer.headers.get("strict-transport-security") == expected
+
+
+@pytest.mark.parametrize(("peer", "secure"), [("10.1.2.3", True), ("192.0.2.1", False)])
+async def test_the_demo_shop_behind_a_tls_proxy_has_no_plain_http_url(tmp_path: Path, peer: str, secure: bool) -> None:
+    """Behind a proxy that terminates TLS the gateway is reached over plain HTTP: the shop's URLs are relative
+    (a URL built from the request was `http://`, blocked in an `https://` page), and only a trusted proxy's
+    `X-Forwarded-Proto` makes the socket source `wss:`."""
+    settings = embedded(tmp_path, demo_seed=False, trusted_proxies="10.0.0.0/8")
+    app = create_gateway(settings, MemoryBus(), {})
+    transport = httpx.ASGITransport(app=app, client=(peer, 40000))
+    headers = {"host": "shop.example", "x-forwarded-proto": "https", "x-forwarded-for": "203.0.113.9"}
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.example", headers=headers) as client:
+        pages = [await client.get(path) for path in ("/demo/", "/demo/tv/", "/demo/tv/oled-55", "/demo/search?q=tv")]
+        wrong_shape = await client.get("/demo/tv/x!y")
+    for page in pages:
+        assert page.status_code == 200
+        assert "http://" not in page.text and "https://" not in page.text
+        assert re.findall(r'<script src="([^"]+)"', page.text) == ["/widget.js"]
+        assert csp(page)["connect-src"] == ("'self' wss://shop.example" if secure else "'self' ws://shop.example")
+    assert wrong_shape.status_code == 404
 
 
 async def add_site(client: httpx.AsyncClient, admin: dict[str, str], origin: str) -> str:
@@ -184,14 +254,13 @@ async def test_cors_lets_the_console_call_everything_and_a_site_only_its_visitor
         assert foreign.status_code == 403 and foreign.json()["error"]["code"] == "origin_not_allowed"
         assert allowed(foreign) is None
         stranger = await client.post("/api/v1/widget/session", json={"site_key": shop_key}, headers={"origin": OTHER})
-        assert stranger.status_code == 403 and allowed(stranger) is None
+        assert stranger.status_code == 403 and "visitor_token" not in stranger.json()
+        assert allowed(stranger) == OTHER  # only why (see the test below)
 
-        # Nobody's origin: nothing anywhere.
-        for path in ("/api/v1/widget/session", "/api/v1/track/events", "/api/v1/sites", "/api/v1/auth/login"):
+        # Nobody's origin: nothing anywhere (but why the widget session is refused, below).
+        for path in ("/api/v1/track/events", "/api/v1/sites", "/api/v1/auth/login"):
             refused = await preflight(client, path, EVIL)
             assert refused.status_code == 403 and allowed(refused) is None, path
-        evil = await client.post("/api/v1/widget/session", json={"site_key": SITE_KEY}, headers={"origin": EVIL})
-        assert evil.status_code == 403 and allowed(evil) is None
         assert allowed(await client.get("/api/v1/sites", headers={**admin, "origin": EVIL})) is None
 
         # The console's origins: the whole API.
@@ -199,6 +268,54 @@ async def test_cors_lets_the_console_call_everything_and_a_site_only_its_visitor
             listed = await client.get("/api/v1/sites", headers={**admin, "origin": console})
             assert listed.status_code == 200 and allowed(listed) == console
             assert allowed(await preflight(client, "/api/v1/users", console)) == console
+
+
+async def test_any_origin_reads_why_it_gets_no_widget_session_and_nothing_else(settings: Settings) -> None:
+    async with gateway(settings) as client:
+        admin = {"authorization": f"Bearer {(await login(client))['access_token']}"}
+        shop_key = await add_site(client, admin, SHOP)
+        visitor_token = (
+            await client.post("/api/v1/widget/session", json={"site_key": shop_key}, headers={"origin": SHOP})
+        ).json()["visitor_token"]
+
+        # A page the site does not allow may ask, and reads the refusal: no CORS error, the widget says why.
+        asked = await preflight(client, "/api/v1/widget/session", EVIL)
+        assert asked.status_code == 204 and allowed(asked) == EVIL
+        assert asked.headers["access-control-allow-methods"] == "POST"
+        assert asked.headers["access-control-allow-headers"] == "Content-Type"
+        assert "access-control-allow-credentials" not in asked.headers and "Origin" in asked.headers["vary"]
+        for key in (shop_key, SITE_KEY):
+            refused = await client.post("/api/v1/widget/session", json={"site_key": key}, headers={"origin": EVIL})
+            assert refused.status_code == 403 and allowed(refused) == EVIL
+            assert refused.json()["error"]["code"] == "origin_not_allowed"
+            assert "visitor_token" not in refused.json()  # no session
+            assert "access-control-allow-credentials" not in refused.headers
+        # ...and only that refusal: an unknown site, the rest of the API, a visitor's own calls stay unreadable.
+        unknown = await client.post("/api/v1/widget/session", json={"site_key": "nope"}, headers={"origin": EVIL})
+        assert unknown.status_code == 404 and allowed(unknown) is None
+        for path in (
+            "/api/v1/widget/identify",
+            "/api/v1/widget/consent",
+            "/api/v1/track/events",
+            "/api/v1/conversations",
+            "/api/v1/sites",
+            "/api/v1/auth/login",
+            "/api/v1/widget/session/",
+        ):
+            refused = await preflight(client, path, EVIL)
+            assert refused.status_code == 403 and allowed(refused) is None, path
+        visitor = {"authorization": f"Bearer {visitor_token}", "origin": EVIL}
+        page = {"events": [{"type": "pageview", "page_id": "page-0001", "url": f"{SHOP}/tv"}]}
+        assert allowed(await client.post("/api/v1/track/events", json=page, headers=visitor)) is None
+        assert allowed(await client.post("/api/v1/conversations", json={"text": "Hi"}, headers=visitor)) is None
+        assert allowed(await client.get("/api/v1/sites", headers={**admin, "origin": EVIL})) is None
+        login_from_evil = await client.post(
+            "/api/v1/auth/login", json={"email": "x@example.com", "password": "wrong"}, headers={"origin": EVIL}
+        )
+        assert allowed(login_from_evil) is None
+        # The shop's own pages still get their session, readable there only.
+        own = await client.post("/api/v1/widget/session", json={"site_key": shop_key}, headers={"origin": SHOP})
+        assert own.status_code == 200 and allowed(own) == SHOP
 
 
 async def test_metrics_are_served_on_their_own_port_and_not_on_the_public_one(tmp_path: Path) -> None:

@@ -125,7 +125,7 @@ async def test_another_account_cannot_reach_a_sites_settings_through_an_encoded_
             answer = await client.get(f"/api/v1/track/settings/{site_id}", headers=owner)
             return answer.status_code == 200 and answer.json()["retention_days"] == 365
 
-        assert await eventually(seeded, 10)
+        assert await eventually(seeded, 30)
         before = await client.get(f"/api/v1/track/settings/{site_id}", headers=owner)
         intruder = await other_account_admin(client)
         for path in (

@@ -40,7 +40,10 @@ A_IDS = {
     "contact_id": "contact",
     "user_id": "user",
     "invitation_id": "invitation",
+    "rule_id": "rule",
+    "queue_id": "queue",
     "entity_id": "site",  # the audit log of one entity
+    "domain": "domain",  # one of A's site's domains
 }
 # The request bodies of the operations that need one (valid ones: A's own call with it succeeds).
 BODIES: dict[tuple[str, str], dict[str, Any]] = {
@@ -48,6 +51,29 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/track/settings/{site_id}"): {"sections": [], "products": [], "searches": [], "retention_days": 1},
     ("POST", "/api/v1/conversations/{conversation_id}/messages"): {"client_msg_id": "intruder-1", "text": "Hi from B"},
     ("PATCH", "/api/v1/users/{user_id}"): {"role": "admin"},
+    ("POST", "/api/v1/sites/{site_id}/rules"): {
+        "name": "Intruder's rule",
+        "conditions": {"type": "time_on_page", "seconds": 1},
+        "actions": [{"type": "open_chat"}],
+    },
+    ("PUT", "/api/v1/rules/{rule_id}"): {
+        "name": "Taken over",
+        "conditions": {"type": "pages_viewed", "value": 1},
+        "actions": [{"type": "show_invitation", "text": "Visit attacker.example"}],
+    },
+    ("PATCH", "/api/v1/rules/{rule_id}"): {"enabled": False},
+    ("POST", "/api/v1/rules/{rule_id}/move"): {"position": 0},
+    ("POST", "/api/v1/sites/{site_id}/rules/preview"): {
+        "name": "Intruder's preview",
+        "conditions": {"type": "pages_viewed", "value": 1},
+        "actions": [{"type": "open_chat"}],
+    },
+    ("POST", "/api/v1/sites/{site_id}/origins"): {"origin": "https://attacker.example"},
+    ("DELETE", "/api/v1/sites/{site_id}/origins"): {"origin": "https://attacker.example"},  # A's control added it
+    ("POST", "/api/v1/sites/{site_id}/domains"): {"domain": "attacker.example"},
+    ("PUT", "/api/v1/queues/{queue_id}"): {"name": "Taken over", "welcome_message": "Visit attacker.example"},
+    ("PUT", "/api/v1/operators/{user_id}/presence"): {"status": "phone"},
+    ("PUT", "/api/v1/operators/{user_id}/capacity"): {"max_chats": 1},
 }
 # Operations left out of the matrix, with the reason.
 EXEMPT: dict[tuple[str, str], str] = {}
@@ -159,6 +185,8 @@ async def build_world(client: httpx.AsyncClient) -> World:
 
     a = world.headers["a_admin"]
     site_id = (await client.get("/api/v1/sites", headers=a)).json()["sites"][0]["id"]
+    domain = await client.post(f"/api/v1/sites/{site_id}/domains", json={"domain": "a-shop.example"}, headers=a)
+    assert domain.status_code == 201, domain.text
     invitation = await client.post(
         "/api/v1/users",
         json={"email": "carol@c.example", "password": PASSWORD, "name": "Carol", "role": "supervisor"},
@@ -181,9 +209,28 @@ async def build_world(client: httpx.AsyncClient) -> World:
         answers = [await client.get(f"/api/v1/visitors/{v}", headers=a) for v in (a1, a2)]
         return all(answer.status_code == 200 for answer in answers)
 
-    assert await eventually(stored, 10), "tracking never stored A's visitors"
+    assert await eventually(stored, 30), "tracking never stored A's visitors"
     contact = (await client.get(f"/api/v1/visitors/{a2}", headers=a)).json()["contact"]
     assert contact, "the identified visitor has no contact"
+    secret_rule = {
+        "name": "A's secret rule",
+        "conditions": {"type": "current_url", "op": "contains", "value": "secret-pricing"},
+        "actions": [{"type": "show_invitation", "text": "A's private offer"}],
+    }
+    rule: dict[str, Any] = {}
+
+    async def rule_made() -> bool:  # once the rules service has heard of A's site
+        nonlocal rule
+        made = await client.post(f"/api/v1/sites/{site_id}/rules", json=secret_rule, headers=a)
+        rule = made.json() if made.status_code == 201 else {}
+        return bool(rule)
+
+    assert await eventually(rule_made, 30), "the rules service never heard of A's site"
+    olga_headers = bearer(olga["access_token"])
+    assert (await client.get("/api/v1/me/presence", headers=olga_headers)).status_code == 200  # chat knows her
+    queue = {"name": "A's secret queue", "members": [{"user_id": olga["user"]["id"], "priority": 1}]}
+    made_queue = await client.post("/api/v1/queues", json=queue, headers=a)
+    assert made_queue.status_code == 201, made_queue.text
     world.ids = {
         "site": site_id,
         "conversation": conversation_id,
@@ -191,6 +238,9 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "contact": contact["contact_id"],
         "user": olga["user"]["id"],
         "invitation": invitation.json()["id"],
+        "rule": rule["id"],
+        "queue": made_queue.json()["id"],
+        "domain": "a-shop.example",
     }
     world.visitor_ids = {**world.ids, "visitor": a2}
     world.private = {
@@ -203,6 +253,9 @@ async def build_world(client: httpx.AsyncClient) -> World:
         f"secret-{a2}",
         "olga@demo.example",
         "carol@c.example",
+        "secret-pricing",
+        "A's private offer",
+        "A's secret queue",
     }
     return world
 
@@ -270,10 +323,11 @@ async def gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def control_order(op: Operation) -> tuple[bool, bool, bool]:
-    """A's own calls: what ends a thing (closing, declining) after the rest, deletions last, the site's last of all."""
+def control_order(op: Operation) -> tuple[bool, bool, bool, bool]:
+    """A's own calls: what ends a thing (closing, declining) after the rest, deletions last, the site's last of all
+    (after its origins' and domains')."""
     ends = op.method == "POST" and op.path.endswith(("/close", "/decline"))
-    return op.method == "DELETE", "site_id" in op.path_ids, ends
+    return op.method == "DELETE", "site_id" in op.path_ids, ends, op.key == ("DELETE", "/api/v1/sites/{site_id}")
 
 
 def uncovered(ops: list[Operation]) -> list[str]:

@@ -428,7 +428,7 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
     async def probe(event: Event) -> None:
         received.append(event)
 
-    async with floor(settings, robot_burst_pages=5, robot_burst_seconds=10) as place:
+    async with floor(settings, robot_burst_pages=5, robot_burst_seconds=3600) as place:
         shop = await place.account()
         crawler = await place.visitor(shop, user_agent=GOOGLEBOT)
         scraper = await place.visitor(shop)

@@ -11,6 +11,7 @@ from services.tracking.api.schemas import TrackingSettings
 from services.tracking.enrichment import Place
 from services.tracking.ingest.plan import (
     NO_PAGE_VIEW,
+    PAGES_PER_EVENT,
     UNKNOWN_PAGE,
     UNKNOWN_SITE,
     VISITOR_OF_ANOTHER_SITE,
@@ -173,3 +174,20 @@ def test_attributes_merge_and_a_null_removes_one() -> None:
     plan = plan_of(batch)
     assert plan.visitors["v-1"]["attributes"] == {"cart_value": 25.5}
     assert plan.changes.updated == {"v-1"}
+
+
+def test_a_page_view_reported_late_is_stored_but_leaves_the_visitor_where_they_are_now() -> None:
+    newer, older = (EVENT.validate_python(pageview(p)) for p in ("/tv/", "/"))
+    late = Submission(GUEST, "Firefox", NOW, [(0, newer, NOW + timedelta(seconds=30)), (1, older, NOW)])
+    plan = plan_of([late])
+    assert [p["url"] for p in plan.new_page_rows()] == ["https://shop.example/tv/", "https://shop.example/"]
+    visitor = plan.visitors["v-1"]
+    assert visitor["current_url"] == "https://shop.example/tv/" and visitor["current_section"] == "TV"
+    assert visitor["last_seen_at"] == NOW + timedelta(seconds=30) and visitor["pages_viewed"] == 2
+
+
+def test_page_views_are_announced_at_most_500_to_an_event() -> None:
+    batch = [submission(*(pageview(f"/p{i}") for i in range(PAGES_PER_EVENT + 1)))]
+    plan = plan_of(batch, robot_pages=10_000)
+    sizes = [len(e.page_views) for e, _ in plan.events if isinstance(e, PageviewsRecorded)]
+    assert sizes == [PAGES_PER_EVENT, 1] and len(plan.new_page_rows()) == PAGES_PER_EVENT + 1

@@ -290,7 +290,8 @@ async def _accepted(client: httpx.AsyncClient, base: str, token: str) -> bool:
 async def test_a_signed_identity_makes_a_verified_contact_and_a_bad_one_is_refused(settings: Settings) -> None:
     async with edge(settings) as (base, client):
         staff, site_id = await admin(client)
-        secret = (await client.get(f"/api/v1/sites/{site_id}", headers=staff)).json()["secret"]
+        assert (await client.get(f"/api/v1/sites/{site_id}", headers=staff)).json()["secret"] is None
+        secret = (await client.post(f"/api/v1/sites/{site_id}/secret", headers=staff)).json()["secret"]
         assert secret and len(secret) >= 32
         token = (await session(client))["visitor_token"]
         await client.post("/api/v1/track/events", json={"events": [page(base, "/")]}, headers=bearer(token))

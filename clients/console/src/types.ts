@@ -41,6 +41,37 @@ export interface Conversation {
   closed_at: string | null;
   last_seq: number;
   last_message_at: string | null;
+  /** Started by accepting an invitation: which one, and its rule and variant (null: an operator's call). */
+  invitation_id?: string | null;
+  rule_id?: string | null;
+  variant?: string | null;
+  /** Routing: the queue it waits in, and the operator it is offered to now (until `offer_expires_at`). */
+  queue_id?: string | null;
+  offered_user_id?: string | null;
+  offer_expires_at?: string | null;
+}
+
+/** Where an invitation to a visitor is (`invitation.state` frames). */
+export type InvitationState = "offered" | "shown" | "accepted" | "closed" | "expired";
+
+export interface InvitationNote {
+  invitation_id: string;
+  visitor_id: string;
+  rule_id: string | null;
+  variant: string | null;
+  operator_id: string | null;
+  state: InvitationState;
+  conversation_id: string | null;
+}
+
+/** `POST /api/v1/visitors/{visitor_id}/invitations`: an operator calls a visitor. */
+export interface InvitationOut {
+  invitation_id: string;
+  visitor_id: string;
+  site_id: string;
+  text: string;
+  auto_open: boolean;
+  expires_at: string;
 }
 
 export type SenderType = "visitor" | "operator" | "system";
@@ -244,9 +275,11 @@ export type ServerFrame =
   | { type: "message.created"; message: Message }
   | { type: "message.ack"; client_msg_id: string; message: Message }
   | { type: "conversation.updated"; conversation: Conversation }
+  | { type: "conversation.offered"; user_id: string; expires_at: string; conversation: Conversation }
   | { type: "conversation.removed"; conversation_id: string }
   | { type: "visitor.updated"; visitor: LiveVisitor }
   | { type: "visitor.left"; visitor_id: string }
+  | ({ type: "invitation.state" } & InvitationNote)
   | { type: "resume.done"; conversation_id: string; last_seq: number }
   | { type: "auth.ok"; expires_at: number }
   /** The server may have missed realtime frames: resume everything held and refetch the lists. */

@@ -16,6 +16,40 @@ beforeEach(() => {
 afterEach(cleanup);
 
 describe("operator console", () => {
+  it("shows which waiting chat routing offers to this operator, and beeps for theirs only", async () => {
+    const { fetch } = routedFetch((r) => {
+      if (r.path === "/api/v1/auth/login") return json(tokens("acc-1"));
+      if (r.path === "/api/v1/conversations?state=waiting" || r.path === "/api/v1/conversations?state=active")
+        return json({ conversations: [] });
+      if (r.path === "/api/v1/visitors/live") return json({ visitors: [] });
+      return undefined;
+    });
+    const api = new ApiClient({ fetch, store: storageSessionStore(null) });
+    const notifier = { beep: vi.fn(), title: vi.fn() };
+    const user = userEvent.setup();
+    render(<App api={api} controllerOptions={{ notifier, socket: { createSocket: (url) => new FakeSocket(url) } }} />);
+    await user.type(q('[data-fw="login-email"]') as HTMLElement, "olga@demo.example");
+    await user.type(q('[data-fw="login-password"]') as HTMLElement, "floorwalker");
+    await user.click(q('[data-fw="login-submit"]') as HTMLElement);
+    await waitFor(() => expect(FakeSocket.latest()).toBeTruthy());
+    act(() => FakeSocket.latest().open());
+    const expires = new Date(Date.now() + 30_000).toISOString();
+    const offer = (id: string, to: string) => ({
+      type: "conversation.offered",
+      user_id: to,
+      expires_at: expires,
+      conversation: conversation({ id, offered_user_id: to, offer_expires_at: expires }),
+    });
+    act(() => FakeSocket.latest().receive(offer("c-mine", "u1")));
+    act(() => FakeSocket.latest().receive(offer("c-theirs", "u2")));
+    await waitFor(() => expect(all('[data-fw="waiting-list"] [data-fw="conversation-item"]')).toHaveLength(2));
+    const note = (id: string) =>
+      q(`[data-fw="conversation-item"][data-conversation-id="${id}"] [data-fw="offer"]`)?.textContent;
+    expect(note("c-mine")).toContain("offered to you");
+    expect(note("c-theirs")).toContain("offered to a colleague");
+    expect(notifier.beep).toHaveBeenCalledTimes(1);
+  });
+
   it("logs in, shows the waiting conversation, accepts it and replies over the socket", async () => {
     const waiting = conversation({ id: "c1", created_at: new Date(Date.now() - 95_000).toISOString(), last_seq: 1 });
     let state: "waiting" | "active" = "waiting";

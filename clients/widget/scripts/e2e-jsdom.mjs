@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
-const { JSDOM, CookieJar, VirtualConsole } = require("jsdom");
+const { JSDOM, CookieJar, ResourceLoader, VirtualConsole } = require("jsdom");
+// A browser's user agent: jsdom's own (or Node's fetch) is taken for a robot, which gets no launcher.
+const BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36";
 const GATEWAY = (process.argv[2] || process.env.FW_GATEWAY || "http://127.0.0.1:8000").replace(/\/$/, "");
 const SITE = "demo-shop";
 const jar = new CookieJar();
@@ -40,7 +42,7 @@ async function openPage(path, storage = {}) {
   console.on("jsdomError", (error) => process.stderr.write(`jsdom: ${error.message}\n`));
   const dom = await JSDOM.fromURL(GATEWAY + path, {
     runScripts: "dangerously",
-    resources: "usable",
+    resources: new ResourceLoader({ userAgent: BROWSER_UA }),
     cookieJar: jar,
     pretendToBeVisual: true,
     virtualConsole: console,
@@ -49,7 +51,7 @@ async function openPage(path, storage = {}) {
       window.TextEncoder = TextEncoder;
       // jsdom has no fetch: use Node's, with the Origin header a browser would send.
       window.fetch = (url, { keepalive: _keepalive, ...init } = {}) =>
-        fetch(url, { ...init, headers: { ...(init.headers || {}), Origin: window.location.origin } });
+        fetch(url, { ...init, headers: { ...(init.headers || {}), Origin: window.location.origin, "User-Agent": BROWSER_UA } });
       const Native = window.WebSocket;
       window.WebSocket = function (url) {
         const socket = new Native(url);
@@ -79,7 +81,8 @@ async function openPage(path, storage = {}) {
 
 const evil = 'Hello <img src=x onerror="alert(1)">';
 let page = await openPage("/demo/");
-assert.ok(page.root().querySelector("style").textContent.startsWith(":host { all: initial; }"));
+// jsdom has no constructable stylesheets: the fallback <style> (browsers adopt a stylesheet instead)
+assert.ok(page.root().querySelector("style").textContent.startsWith(":host{all:initial!important;display:block!important"));
 page.$("launcher").click();
 await until("the chat panel", () => page.$("panel"));
 page.write(evil);

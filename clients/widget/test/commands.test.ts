@@ -2,8 +2,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { boot } from "../src/loader/boot";
 import type { ChatHandle, FloorwalkerChatApi } from "../src/shared/types";
+import { chatApi } from "../src/chat/bundle";
 import { FAKE_TIMERS, settle } from "./helpers";
-import { embed, forgetListenerRecording, gateway, load, newPage, recordListeners } from "./page";
+import { embed, forgetListenerRecording, gateway, load, newPage, recordListeners, serveChatBundle } from "./page";
 
 /** The snippet a site pastes before the widget's script tag. */
 const STUB = "window.Floorwalker=window.Floorwalker||function(){(Floorwalker.q=Floorwalker.q||[]).push(arguments)}";
@@ -16,6 +17,7 @@ describe("Floorwalker(...) host API", () => {
     vi.useFakeTimers(FAKE_TIMERS as never);
     recordListeners();
     newPage();
+    serveChatBundle(); // identify, set, track and consent are checked and sent by the chat bundle
     localStorage.clear();
     warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
   });
@@ -117,6 +119,25 @@ describe("Floorwalker(...) host API", () => {
     expect(server.calls.filter((c) => /identify|consent/.test(c.url))).toEqual([]);
   });
 
+  it("loads the chat bundle for the first command that sends something, never for open and close", async () => {
+    newPage(); // widget-chat.js not served: it loads when the test says so
+    const chatScripts = () => document.querySelectorAll<HTMLScriptElement>('script[src$="/widget-chat.js"]');
+    const server = await load();
+    fw("close");
+    await settle();
+    expect(chatScripts()).toHaveLength(0);
+    fw("set", { plan: "pro" });
+    fw("track", "search", { query: "tv" });
+    await settle();
+    expect(chatScripts()).toHaveLength(1);
+    window.FloorwalkerChat = chatApi;
+    chatScripts()[0].dispatchEvent(new Event("load"));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(server.events().map((e) => e.type)).toEqual(["pageview", "attributes", "search"]); // in order
+    fw("track", "search", {}); // the bundle is there: checked at once
+    expect(warn).toHaveBeenCalledWith("Floorwalker: track: needs query");
+  });
+
   it("opens and collapses the chat panel", async () => {
     await load();
     const handle: ChatHandle = { open: vi.fn(), minimise: vi.fn(), toggle: vi.fn(), destroy: vi.fn() };
@@ -141,20 +162,24 @@ describe("Floorwalker(...) host API", () => {
     await settle();
     expect(document.querySelector('script[src$="/widget-chat.js"]')).toBeNull();
     expect(server.calls[0].url).toContain("/widget/session");
+    expect(warn).toHaveBeenCalledTimes(1); // one clear line in the host page's console, not one per call
+    expect(String(warn.mock.calls[0][0])).toMatch(/^Floorwalker: this browser was taken for a robot/);
   });
 
-  it("shows the launcher to a person", async () => {
+  it("shows the launcher to a person, without a warning", async () => {
     await load(gateway({ robot: false }));
     expect(launcher()).not.toBeNull();
+    expect(warn).not.toHaveBeenCalled();
   });
 
-  it("accepts calls silently when the widget could not start", async () => {
+  it("accepts calls silently when the widget could not start, after one warning that says why", async () => {
     new Function(STUB)();
     fw("identify", { user_id: "u-1" });
     const server = await load(gateway({ sessionStatus: 403 }));
     expect(() => fw("track", "search", { query: "tv" })).not.toThrow();
     await vi.advanceTimersByTimeAsync(2000);
     expect(server.calls).toHaveLength(1);
-    expect(warn).not.toHaveBeenCalled();
+    expect(warn).toHaveBeenCalledTimes(1); // the refusal, not one per call
+    expect(String(warn.mock.calls[0][0])).toMatch(/^Floorwalker: the chat widget is not shown: .*site /);
   });
 });

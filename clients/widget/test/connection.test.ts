@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { Connection, type ConnectionOptions, visitorSocketUrl } from "../src/chat/connection";
+import { type Connection, type ConnectionOptions, createConnection, visitorSocketUrl } from "../src/chat/connection";
 import { FAKE_TIMERS, FakeSocket } from "./helpers";
 
 const started: Connection[] = [];
@@ -7,7 +7,7 @@ const started: Connection[] = [];
 function connection(overrides: Partial<ConnectionOptions> = {}) {
   const opened = vi.fn();
   const frames: unknown[] = [];
-  const conn = new Connection({
+  const conn = createConnection({
     url: () => "wss://gw.example/ws/visitor",
     token: () => "t",
     factory: FakeSocket.factory,

@@ -9,6 +9,12 @@ const shadow = () => host()!.shadowRoot!;
 const launcher = () => shadow().querySelector<HTMLButtonElement>('[data-fw="launcher"]')!;
 const chatScripts = () => [...document.querySelectorAll<HTMLScriptElement>('script[src$="/widget-chat.js"]')];
 
+/** The CSS text a shadow root adopted. */
+function shadowCss(root: ShadowRoot): string {
+  const adopted = (root.adoptedStyleSheets || []).flatMap((sheet) => [...sheet.cssRules].map((rule) => rule.cssText));
+  return [...adopted, ...[...root.querySelectorAll("style")].map((style) => style.textContent)].join("\n");
+}
+
 describe("loader", () => {
   beforeEach(() => {
     vi.useFakeTimers(FAKE_TIMERS as never);
@@ -114,8 +120,9 @@ describe("loader", () => {
   it("draws an isolated launcher in an open shadow root with the site's look", async () => {
     await load(gateway({ site: { ...site, widget: { color: "#10b981", position: "left", title: "Ask us" } } }));
     expect(host()!.parentElement).toBe(document.body);
-    const style = shadow().querySelector("style")!;
-    expect(style.textContent!.startsWith(":host { all: initial; }")).toBe(true);
+    expect(host()!.localName).toBe("floorwalker-widget"); // no host page rule for div or button matches it
+    const css = shadowCss(shadow());
+    expect(css).toMatch(/:host\s*\{\s*all:\s*initial\s*!important;\s*display:\s*block\s*!important/);
     expect(launcher().textContent).toContain("Ask us");
     const frame = launcher().parentElement!;
     expect(frame.classList.contains("left")).toBe(true);

@@ -3,10 +3,11 @@
  * loader's globals, history hooks and window/document listeners removed; storage and cookies kept).
  */
 import { vi } from "vitest";
+import { chatApi } from "../src/chat/bundle";
 import { boot } from "../src/loader/boot";
 import { resetChatUiLoader } from "../src/loader/lazy";
-import type { PublicSite, TrackingSettings } from "../src/shared/types";
-import { type Call, fakeFetch } from "./helpers";
+import type { FloorwalkerChatApi, PublicSite, TrackingSettings } from "../src/shared/types";
+import { type Call, FakeSocket, fakeFetch } from "./helpers";
 
 export const site: PublicSite = { id: "s1", name: "Shop", widget: { color: "#10b981", position: "right", title: "Ask us", greeting: "Hi" } };
 export const START_URL = "https://shop.example/products/tv?ref=ad";
@@ -98,8 +99,28 @@ export function forgetListenerRecording(): void {
   });
 }
 
+let serving: MutationObserver | null = null;
+
+/**
+ * Serves widget-chat.js: a chat script the loader injects "loads" (defines `window.FloorwalkerChat` as the real
+ * bundle does, unless a test put its own there) a moment later. Until the next newPage().
+ */
+export function serveChatBundle(api: FloorwalkerChatApi = chatApi): void {
+  serving?.disconnect();
+  serving = new MutationObserver(() => {
+    for (const script of document.querySelectorAll<HTMLScriptElement>('script[src$="/widget-chat.js"]:not([data-served])')) {
+      script.dataset.served = "";
+      window.FloorwalkerChat = window.FloorwalkerChat || api;
+      script.dispatchEvent(new Event("load"));
+    }
+  });
+  serving.observe(document.head, { childList: true });
+}
+
 /** A new page view of the same site: the page's globals and listeners are gone, storage and cookies stay. */
 export function newPage(): void {
+  serving?.disconnect();
+  serving = null;
   delete window.__floorwalker;
   delete window.FloorwalkerChat;
   delete window.Floorwalker;
@@ -111,12 +132,14 @@ export function newPage(): void {
   for (const [target, type, listener, options] of added.splice(0)) target.removeEventListener(type, listener, options);
   document.head.innerHTML = "";
   document.body.innerHTML = "";
+  FakeSocket.all = [];
 }
 
 export type Gateway = ReturnType<typeof gateway>;
 
 export async function load(server: Gateway = gateway()): Promise<Gateway> {
   vi.stubGlobal("fetch", server.fetch);
+  vi.stubGlobal("WebSocket", FakeSocket); // the loader's live socket: scripted, never a real connection
   embed();
   boot();
   await window.__floorwalker?.ready;

@@ -38,9 +38,10 @@ function fakeServer(initial: { current?: Conversation; messages?: Message[] } = 
 let ids = 0;
 const sessions: ChatSession[] = [];
 
-function makeSession(fetch: typeof globalThis.fetch, onIncoming?: (m: Message) => void) {
+function makeSession(fetch: typeof globalThis.fetch, onIncoming?: (m: Message) => void, onlySaved?: boolean) {
   const session = new ChatSession({
     siteKey: "k",
+    onlySaved,
     storage: localStorage,
     api: new ChatApi("https://gw.example", () => "tok", fetch),
     socketUrl: () => "wss://gw.example/ws/visitor",
@@ -68,6 +69,18 @@ describe("ChatSession", () => {
   afterEach(() => {
     for (const session of sessions.splice(0)) session.destroy();
     vi.useRealTimers();
+  });
+
+  it("with onlySaved, never asks for an open conversation this browser did not save (no 404 in the host's devtools)", async () => {
+    const server = fakeServer();
+    const session = makeSession(server.fetch, undefined, true);
+    await session.start();
+    expect(paths(server.calls)).toEqual([]);
+    session.destroy();
+    localStorage.setItem("fw:conv:k", JSON.stringify({ conversation_id: "c1", last_seq: 0, open: true }));
+    const again = fakeServer();
+    await makeSession(again.fetch, undefined, true).start();
+    expect(paths(again.calls)[0]).toBe("GET /api/v1/conversations/current");
   });
 
   it("lets the visitor write first: the first message creates the conversation, then its messages are loaded", async () => {

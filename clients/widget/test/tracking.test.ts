@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { TrackingSettings } from "../src/shared/types";
 import { FAKE_TIMERS } from "./helpers";
-import { blobText, forgetListenerRecording, gateway, load, newPage, recordListeners, resetVisibility, setVisibility, START_URL, type TrackedEvent } from "./page";
+import { blobText, forgetListenerRecording, gateway, load, newPage, recordListeners, serveChatBundle, resetVisibility, setVisibility, START_URL, type TrackedEvent } from "./page";
 
 const TRACK_URL = "https://gw.example/api/v1/track/events";
 const tracking = (overrides: Partial<TrackingSettings> = {}): TrackingSettings => ({
@@ -26,6 +26,7 @@ describe("tracking", () => {
     vi.useFakeTimers(FAKE_TIMERS as never);
     recordListeners();
     newPage();
+    serveChatBundle(); // identify, set, track and consent are checked and sent by the chat bundle
     localStorage.clear();
     beacons.length = 0;
     stubNavigator(

@@ -16,8 +16,7 @@ from services.chat.api.schemas import (
     VisitorConversations,
 )
 from services.chat.realtime import PendingFrames
-from services.common.errors import Forbidden
-from services.common.identity import AnyCaller, Operator, Visitor
+from services.common.identity import Admin, AnyCaller, Operator, Visitor
 from services.common.service import Runtime
 from services.common.validation import PathKey, QueryKey, SeqNumber
 
@@ -42,7 +41,7 @@ async def start_conversation(
     body: StartConversation, visitor: Visitor, runtime: Runtime, frames: Frames, response: Response
 ) -> ConversationOut:
     """Open the visitor's conversation, optionally with a first message; returns the open one if it exists."""
-    conversation, created = await convs.start(runtime, frames, visitor, body.text, body.client_msg_id)
+    conversation, created = await convs.start(runtime, frames, visitor, body.text, body.client_msg_id, body.queue_id)
     if not created:
         response.status_code = 200
     return conversation
@@ -66,14 +65,12 @@ async def list_conversations(
 
 
 @router.get("/export", response_model=VisitorConversations)
-async def export_conversations(operator: Operator, runtime: Runtime, visitor_id: QueryKey) -> VisitorConversations:
+async def export_conversations(admin: Admin, runtime: Runtime, visitor_id: QueryKey) -> VisitorConversations:
     """Admins: every conversation of a visitor in the account, each with all its messages (data protection).
 
     Declared before `/{conversation_id}`, which would otherwise take the path.
     """
-    if operator.role != "admin":
-        raise Forbidden("Only admins may do this.", code="admins_only")
-    exported = await convs.export_of_visitor(runtime, operator, visitor_id)
+    exported = await convs.export_of_visitor(runtime, admin, visitor_id)
     return VisitorConversations(visitor_id=visitor_id, conversations=exported)
 
 
@@ -86,7 +83,9 @@ async def get_conversation(conversation_id: PathKey, caller: AnyCaller, runtime:
 async def accept_conversation(
     conversation_id: PathKey, operator: Operator, runtime: Runtime, frames: Frames
 ) -> ConversationOut:
-    """Take a waiting conversation: it becomes active and assigned to the caller."""
+    """Take a waiting conversation: it becomes active and assigned to the caller. One offered to another operator
+    is 409 `offered_to_another` (supervisors and admins may take it); a routed one beyond the caller's capacity
+    is 409 `at_capacity`."""
     return await convs.accept(runtime, frames, operator, conversation_id)
 
 

@@ -16,6 +16,25 @@ class Strict(BaseModel):
 class StartConversation(Strict):
     text: str | None = Field(default=None, min_length=1)
     client_msg_id: str | None = Field(default=None, min_length=1, max_length=64)
+    queue_id: str | None = Field(
+        default=None, min_length=1, max_length=36, description="The queue (topic) chosen; none: the account's first."
+    )
+
+
+class InvitingOperator(Strict):
+    id: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+
+
+class StartInvited(Strict):
+    """The gateway, for a visitor who accepted an invitation: the conversation it starts."""
+
+    invitation_id: str = Field(min_length=1, max_length=64)
+    rule_id: str | None = Field(default=None, max_length=64)
+    variant: str | None = Field(default=None, max_length=64)
+    text: str = Field(min_length=1, description="The invitation's text: the conversation's first message.")
+    operator: InvitingOperator | None = Field(default=None, description="Who invited (the message's sender).")
+    assign: bool = Field(default=False, description="The conversation is the operator's at once (their call).")
 
 
 class PostMessage(Strict):
@@ -37,6 +56,12 @@ class ConversationOut(BaseModel):
     closed_at: datetime | None
     last_seq: int
     last_message_at: datetime | None
+    invitation_id: str | None = Field(default=None, description="The invitation it was started from, if any.")
+    rule_id: str | None = Field(default=None, description="That invitation's rule (null: an operator's call).")
+    variant: str | None = Field(default=None, description="That invitation's variant of its rule.")
+    queue_id: str | None = Field(default=None, description="The queue it was routed to (null: no queues).")
+    offered_user_id: str | None = Field(default=None, description="The operator it is offered to now (waiting).")
+    offer_expires_at: datetime | None = Field(default=None, description="When that offer goes to the next operator.")
 
 
 class MessageOut(BaseModel):

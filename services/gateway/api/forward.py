@@ -11,19 +11,21 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.openapi.utils import get_openapi
 
 from services.common.errors import MethodNotAllowed, NotFound
-from services.common.service import Runtime, ServiceRuntime
+from services.common.service import Runtime
 from services.common.tokens import Identity
 from services.gateway.routes_table import RouteMatch, match_public
+from services.gateway.sites import SiteDirectory
+from services.gateway.state import gateway_state
 from services.gateway.visitor_edge import admit_visitor, caller
 
 router = APIRouter()
 
 
-async def _check_site_of_account(runtime: ServiceRuntime, identity: Identity, match: RouteMatch) -> None:
+async def _check_site_of_account(sites: SiteDirectory, identity: Identity, match: RouteMatch) -> None:
     """A site-scoped route names a site of the caller's account (by the matched, decoded parameter)."""
     site_id = match.params.get("site_id")
     if site_id is not None:
-        site = await runtime.extras["sites"].by_id(site_id)
+        site = await sites.by_id(site_id)
         if site is None or site.account_id != identity.account_id:
             raise NotFound("No such site.", code="site_not_found")
 
@@ -60,9 +62,10 @@ def _declared(request: Request) -> RouteMatch:
 async def forward(request: Request, runtime: Runtime) -> Response:
     match = _declared(request)
     identity = caller(request, runtime)
+    state = gateway_state(request)
     if identity is not None and identity.kind == "visitor":
         identity, _ = await admit_visitor(request, runtime, identity)
     elif identity is not None:
-        await _check_site_of_account(runtime, identity, match)
-    response: Response = await runtime.extras["clients"].forward(request, identity, match)
+        await _check_site_of_account(state.sites, identity, match)
+    response: Response = await state.clients.forward(request, identity, match)
     return response

@@ -2,10 +2,12 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from services.common.errors import Forbidden
+from services.common.identity import ADMINS_ONLY
 from services.common.service import Runtime
+from services.common.tokens import Identity
 from services.common.track_events import Accepted, TrackBatch
 from services.common.validation import PathKey
 from services.gateway import accounts as accts
@@ -30,21 +32,26 @@ from services.gateway.api.schemas import (
     WidgetSession,
     WidgetSessionRequest,
 )
+from services.gateway.api.site_lists import forget_site_caches
+from services.gateway.api.site_lists import router as site_lists_router
 from services.gateway.api.team import router as team_router
 from services.gateway.passwords import hash_password_async
+from services.gateway.state import gateway_state
 from services.gateway.track_ingest import accept_events
 from services.gateway.visitor_edge import admitted_visitor
 from services.gateway.widget_session import grant_consent, identify, open_session
 
 router = APIRouter(prefix="/api/v1")
+# The exports answer an operator or supervisor `admins_only` (a visitor `insufficient_role`, like elsewhere here).
+ExportAdmin = Annotated[Identity, Depends(auth.user_with("admin", wrong_role=ADMINS_ONLY))]
 
 
 @router.post("/auth/login", response_model=TokenPair, tags=["auth"])
 async def login(body: LoginRequest, request: Request, runtime: Runtime) -> TokenPair:
     """Log in with e-mail and password: a short-lived access token and a refresh token (a new session).
     Attempts are limited per e-mail and per address (429 with `Retry-After`)."""
-    ip = runtime.extras["edge"].address(request)
-    return await auth.login(runtime, body.email, body.password, body.account_id, ip)
+    edge = gateway_state(request).edge
+    return await auth.login(runtime, edge, body.email, body.password, body.account_id, edge.address(request))
 
 
 @router.post("/auth/refresh", response_model=TokenPair, tags=["auth"])
@@ -62,21 +69,25 @@ async def logout(request: Request, runtime: Runtime, body: LogoutRequest | None 
 
 
 @router.post("/auth/password", status_code=204, response_class=Response, tags=["auth"])
-async def change_password(body: ChangePassword, request: Request, runtime: Runtime) -> Response:
+async def change_password(identity: auth.User, body: ChangePassword, request: Request, runtime: Runtime) -> Response:
     """Change one's password (the current one is required); every other session of the user ends."""
-    identity = auth.require_user(request, runtime)
-    ip = runtime.extras["edge"].address(request)
+    edge = gateway_state(request).edge
     await auth.change_password(
-        runtime, identity, auth.bearer(request) or "", body.current_password, body.new_password, ip
+        runtime,
+        edge,
+        identity,
+        auth.bearer(request) or "",
+        body.current_password,
+        body.new_password,
+        edge.address(request),
     )
     return Response(status_code=204)
 
 
 @router.get("/auth/me", response_model=UserOut, tags=["auth"])
-async def me(request: Request, runtime: Runtime) -> UserOut:
-    identity = auth.require_user(request, runtime)
-    async with runtime.db.reading() as session:
-        return await accts.account_user(session, identity.account_id, identity.user_id or "")
+async def me(identity: auth.User, runtime: Runtime) -> UserOut:
+    async with runtime.db.reading() as conn:
+        return await accts.account_user(conn, identity.account_id, identity.user_id or "")
 
 
 @router.post("/accounts", response_model=AccountOut, status_code=201, tags=["admin"])
@@ -89,10 +100,10 @@ async def create_account(
     if not expected or x_admin_key != expected:
         raise Forbidden("A valid X-Admin-Key header is required.", code="admin_key_required")
     password_hash = await hash_password_async(body.admin_password)
-    async with runtime.db.transaction() as session:
-        account_id = await accts.create_account(session, body.name, audit.INSTALLATION)
+    async with runtime.db.transaction() as conn:
+        account_id = await accts.create_account(conn, body.name, audit.INSTALLATION)
         await invitations.invite(
-            session, account_id, body.admin_email, body.admin_name, password_hash, "admin", audit.INSTALLATION
+            conn, account_id, body.admin_email, body.admin_name, password_hash, "admin", audit.INSTALLATION
         )
     return AccountOut(id=account_id, name=body.name)
 
@@ -101,68 +112,68 @@ router.include_router(team_router)
 
 
 @router.get("/sites", response_model=SiteList, tags=["admin"])
-async def list_sites(request: Request, runtime: Runtime) -> SiteList:
-    identity = auth.require_user(request, runtime)
-    async with runtime.db.reading() as session:
-        sites = await site_admin.account_sites(session, identity.account_id, runtime.settings.public_url)
+async def list_sites(identity: auth.User, runtime: Runtime) -> SiteList:
+    async with runtime.db.reading() as conn:
+        sites = await site_admin.account_sites(conn, identity.account_id, runtime.settings.public_url)
     return SiteList(sites=sites)
 
 
 @router.post("/sites", response_model=SiteOut, status_code=201, tags=["admin"])
-async def create_site(body: CreateSite, request: Request, runtime: Runtime) -> SiteOut:
+async def create_site(identity: auth.Admin, body: CreateSite, runtime: Runtime) -> SiteOut:
     """Register a website: its allowed origins, widget look, and the one-line embed snippet."""
-    identity = auth.require_user(request, runtime, ("admin",))
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction() as conn:
         site = await site_admin.create_site(
-            session, identity.account_id, body, runtime.settings.public_url, audit.Actor.of(identity)
+            conn, identity.account_id, body, runtime.settings.public_url, audit.Actor.of(identity)
         )
     runtime.after_commit()
     return site
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
-async def read_site(site_id: PathKey, request: Request, runtime: Runtime) -> SiteOut:
-    """One site with its privacy and blocking settings; admins also see the site secret."""
-    identity = auth.require_user(request, runtime)
-    async with runtime.db.reading() as session:
-        row = await site_admin.account_site(session, identity.account_id, site_id)
-    return site_admin.site_out(row, runtime.settings.public_url, with_secret=identity.role == "admin")
+async def read_site(identity: auth.User, site_id: PathKey, runtime: Runtime) -> SiteOut:
+    """One site with its privacy and blocking settings (never its secret: see the rotation)."""
+    async with runtime.db.reading() as conn:
+        row = await site_admin.account_site(conn, identity.account_id, site_id)
+    return site_admin.site_out(row, runtime.settings.public_url)
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, tags=["admin"])
-async def update_site(site_id: PathKey, body: UpdateSite, request: Request, runtime: Runtime) -> SiteOut:
+async def update_site(
+    identity: auth.Admin, site_id: PathKey, body: UpdateSite, request: Request, runtime: Runtime
+) -> SiteOut:
     """Change a site: origins, widget look, privacy (identity verification, consent, DNT), block list."""
-    identity = auth.require_user(request, runtime, ("admin",))
-    async with runtime.db.transaction() as session:
+    async with runtime.db.transaction() as conn:
         site = await site_admin.update_site(
-            session, identity.account_id, site_id, body, runtime.settings.public_url, audit.Actor.of(identity)
+            conn, identity.account_id, site_id, body, runtime.settings.public_url, audit.Actor.of(identity)
         )
     runtime.after_commit()
-    runtime.extras["sites"].forget()
+    forget_site_caches(gateway_state(request))
     return site
 
 
 @router.delete("/sites/{site_id}", status_code=204, response_class=Response, tags=["admin"])
-async def delete_site(site_id: PathKey, request: Request, runtime: Runtime) -> Response:
+async def delete_site(identity: auth.Admin, site_id: PathKey, request: Request, runtime: Runtime) -> Response:
     """Delete a site (admins): its widget stops at once; the services forget it (`site.deleted`)."""
-    identity = auth.require_user(request, runtime, ("admin",))
-    async with runtime.db.transaction() as session:
-        await site_admin.delete_site(session, identity.account_id, site_id, audit.Actor.of(identity))
+    async with runtime.db.transaction() as conn:
+        await site_admin.delete_site(conn, identity.account_id, site_id, audit.Actor.of(identity))
     runtime.after_commit()
-    runtime.extras["sites"].forget()
+    forget_site_caches(gateway_state(request))
     return Response(status_code=204)
 
 
 @router.post("/sites/{site_id}/secret", response_model=SiteOut, tags=["admin"])
-async def rotate_site_secret(site_id: PathKey, request: Request, runtime: Runtime) -> SiteOut:
-    """A new site secret: identities signed with the old one are refused from now on."""
-    identity = auth.require_user(request, runtime, ("admin",))
-    async with runtime.db.transaction() as session:
+async def rotate_site_secret(identity: auth.Admin, site_id: PathKey, request: Request, runtime: Runtime) -> SiteOut:
+    """A new site secret (admins; audited as `site.secret_rotated`): the only answer besides the site's
+    creation that holds the secret. Identities signed with the old one are refused from now on."""
+    async with runtime.db.transaction() as conn:
         site = await site_admin.rotate_secret(
-            session, identity.account_id, site_id, runtime.settings.public_url, audit.Actor.of(identity)
+            conn, identity.account_id, site_id, runtime.settings.public_url, audit.Actor.of(identity)
         )
-    runtime.extras["sites"].forget()
+    gateway_state(request).sites.forget()
     return site
+
+
+router.include_router(site_lists_router)
 
 
 @router.post(
@@ -187,7 +198,8 @@ async def track_events(request: Request, runtime: Runtime) -> Response:
 @router.post("/widget/session", response_model=WidgetSession, tags=["widget"])
 async def widget_session(body: WidgetSessionRequest, request: Request, runtime: Runtime) -> WidgetSession:
     """A visitor's token for a site; the request must come from one of the site's allowed origins."""
-    return await open_session(runtime, runtime.extras["sites"], runtime.extras["edge"], request, body)
+    state = gateway_state(request)
+    return await open_session(runtime, state.sites, state.edge, request, body)
 
 
 @router.post("/widget/consent", response_model=ConsentOut, tags=["widget"])
@@ -201,20 +213,18 @@ async def widget_consent(body: ConsentRequest, request: Request, runtime: Runtim
 async def widget_identify(body: IdentifyRequest, request: Request, runtime: Runtime) -> Response:
     """The host site's logged-in user, signed by the site's backend: `hex(HMAC-SHA256(site secret, user_id))`."""
     visitor, site = await admitted_visitor(request, runtime)
-    upstream = await identify(site, runtime.extras["clients"], visitor, body)
+    upstream = await identify(site, gateway_state(request).clients, visitor, body)
     return Response(upstream.content, status_code=upstream.status_code, media_type="application/json")
 
 
 # Data protection: these two take precedence over the forwarding to tracking (whose DELETEs stay forwarded).
 @router.get("/visitors/{visitor_id}/export", tags=["data protection"])
-async def export_visitor(visitor_id: str, request: Request, runtime: Runtime) -> Response:
+async def export_visitor(identity: ExportAdmin, visitor_id: str, request: Request) -> Response:
     """Admins: everything stored about a visitor: tracking data, and conversations with their messages."""
-    identity = auth.require_user(request, runtime)
-    return await privacy.export(runtime.extras["clients"], identity, "visitors", visitor_id)
+    return await privacy.export(gateway_state(request).clients, identity, "visitors", visitor_id)
 
 
 @router.get("/contacts/{contact_id}/export", tags=["data protection"])
-async def export_contact(contact_id: str, request: Request, runtime: Runtime) -> Response:
+async def export_contact(identity: ExportAdmin, contact_id: str, request: Request) -> Response:
     """Admins: everything stored about a contact and all its visitors, conversations included."""
-    identity = auth.require_user(request, runtime)
-    return await privacy.export(runtime.extras["clients"], identity, "contacts", contact_id)
+    return await privacy.export(gateway_state(request).clients, identity, "contacts", contact_id)

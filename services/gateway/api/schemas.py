@@ -3,9 +3,11 @@
 import ipaddress
 import re
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+from services.gateway.site_addresses import MAX_DOMAIN_LENGTH, MAX_ORIGIN_LENGTH, normalize_domain, normalize_origin
 
 Role = Literal["operator", "supervisor", "admin"]
 
@@ -194,10 +196,23 @@ class SiteBlocking(BaseModel):
         return [v.strip().lower() for v in values]
 
 
+MAX_SITE_ORIGINS = MAX_SITE_DOMAINS = 50
+Origin = Annotated[
+    str,
+    Field(max_length=MAX_ORIGIN_LENGTH, description="scheme://host[:port], no path", examples=["https://shop.example"]),
+    AfterValidator(normalize_origin),
+]
+Domain = Annotated[
+    str,
+    Field(max_length=MAX_DOMAIN_LENGTH, description="A host name or IP address", examples=["shop.example"]),
+    AfterValidator(normalize_domain),
+]
+
+
 class CreateSite(Strict):
     name: str = Field(min_length=1, max_length=200)
-    domains: list[str] = Field(default_factory=list, max_length=50)
-    allowed_origins: list[HttpUrl] = Field(min_length=1, max_length=50)
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_SITE_DOMAINS)
+    allowed_origins: list[Origin] = Field(min_length=1, max_length=MAX_SITE_ORIGINS)
     widget: WidgetLook = Field(default_factory=WidgetLook)
     privacy: SitePrivacy = Field(default_factory=SitePrivacy)
     blocking: SiteBlocking = Field(default_factory=SiteBlocking)
@@ -207,8 +222,8 @@ class UpdateSite(Strict):
     """Only the fields sent change."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    domains: list[str] | None = Field(default=None, max_length=50)
-    allowed_origins: list[HttpUrl] | None = Field(default=None, min_length=1, max_length=50)
+    domains: list[Domain] | None = Field(default=None, max_length=MAX_SITE_DOMAINS)
+    allowed_origins: list[Origin] | None = Field(default=None, min_length=1, max_length=MAX_SITE_ORIGINS)
     widget: WidgetLook | None = None
     privacy: SitePrivacy | None = None
     blocking: SiteBlocking | None = None
@@ -224,12 +239,24 @@ class SiteOut(BaseModel):
     widget: WidgetLook
     privacy: SitePrivacy
     blocking: SiteBlocking
-    embed_snippet: str
-    secret: str | None = Field(default=None, description="Shown to admins only: signs `identify` calls (HMAC-SHA256).")
+    embed_snippet: str = Field(description="The tag to paste into every page of the site, before `</body>`.")
+    secret: str | None = Field(
+        default=None,
+        description="Signs `identify` calls (HMAC-SHA256). Only in the answers to `POST /sites` and to the "
+        "rotation (`POST /sites/{site_id}/secret`); null everywhere else.",
+    )
 
 
 class SiteList(BaseModel):
     sites: list[SiteOut]
+
+
+class SiteOriginIn(Strict):
+    origin: Origin
+
+
+class SiteDomainIn(Strict):
+    domain: Domain
 
 
 class WidgetSessionRequest(Strict):

@@ -1,11 +1,17 @@
-"""The demo shop: plain server-rendered pages that embed the widget with the one-line snippet."""
+"""The demo shop: plain server-rendered pages that embed the widget with the one-line snippet.
+
+Every URL of a page is relative to the origin it was served from (the widget's script: `/widget.js`): behind
+a proxy that terminates TLS, the gateway sees plain HTTP and its own host, and a URL built from the request
+(`request.base_url`) was `http://...` in an `https://` page (mixed content: the browser blocks the widget).
+"""
 
 from html import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from services.common.errors import NotFound
+from services.common.validation import PathKey
 from services.gateway.demo.catalogue import SECTIONS, Product, find, search
 
 DEMO_SITE_KEY = "demo-shop"
@@ -22,8 +28,7 @@ button{background:#b91c1c;color:white;border:0;padding:8px 12px}
 """
 
 
-def _layout(request: Request, title: str, body: str) -> HTMLResponse:
-    base = str(request.base_url).rstrip("/")
+def _layout(title: str, body: str) -> HTMLResponse:
     nav = " ".join(f'<a href="/demo/{key}/">{escape(name)}</a>' for key, (name, _) in SECTIONS.items())
     html = f"""<!doctype html>
 <html lang="pt-BR"><head><meta charset="utf-8"><title>{escape(title)} · Loja Demo</title>
@@ -31,7 +36,7 @@ def _layout(request: Request, title: str, body: str) -> HTMLResponse:
 <body><header><strong><a href="/demo/">Loja Demo</a></strong>{nav}
 <form action="/demo/search"><input name="q" placeholder="Search products" aria-label="Search"></form></header>
 <main>{body}</main>
-<script src="{base}/widget.js" data-site="{DEMO_SITE_KEY}" async></script>
+<script src="/widget.js" data-site="{DEMO_SITE_KEY}" async></script>
 </body></html>"""
     return HTMLResponse(html)
 
@@ -49,32 +54,31 @@ def _cards(items: list[tuple[str, Product]]) -> str:
 
 
 @router.get("/")
-async def home(request: Request) -> HTMLResponse:
+async def home() -> HTMLResponse:
     featured = [(section, products[0]) for section, (_, products) in SECTIONS.items()]
     return _layout(
-        request,
         "Home",
         "<h1>Welcome to the demo shop</h1><p>Browse a little: someone may say hello.</p>" + _cards(featured),
     )
 
 
 @router.get("/search")
-async def search_page(request: Request, q: str = "") -> HTMLResponse:
+async def search_page(q: str = "") -> HTMLResponse:
     found = search(q)
     body = f"<h1>Search: {escape(q)}</h1>" + (_cards(found) if found else "<p>Nothing found.</p>")
-    return _layout(request, f"Search {q}", body)
+    return _layout(f"Search {q}", body)
 
 
 @router.get("/{section}/")
-async def section_page(request: Request, section: str) -> HTMLResponse:
+async def section_page(section: PathKey) -> HTMLResponse:
     if section not in SECTIONS:
         raise NotFound("No such section.")
     name, products = SECTIONS[section]
-    return _layout(request, name, f"<h1>{escape(name)}</h1>" + _cards([(section, p) for p in products]))
+    return _layout(name, f"<h1>{escape(name)}</h1>" + _cards([(section, p) for p in products]))
 
 
 @router.get("/{section}/{slug}")
-async def product_page(request: Request, section: str, slug: str) -> HTMLResponse:
+async def product_page(section: PathKey, slug: PathKey) -> HTMLResponse:
     product = find(section, slug)
     if product is None:
         raise NotFound("No such product.")
@@ -82,4 +86,4 @@ async def product_page(request: Request, section: str, slug: str) -> HTMLRespons
         f"<h1>{escape(product.name)}</h1><p>{escape(product.blurb)}</p>"
         f'<p class="price">{escape(product.price)}</p><button type="button">Add to cart</button>'
     )
-    return _layout(request, product.name, body)
+    return _layout(product.name, body)

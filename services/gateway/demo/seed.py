@@ -16,6 +16,7 @@ from services.gateway.api.schemas import CreateSite, WidgetLook
 from services.gateway.demo.catalogue import SECTIONS
 from services.gateway.demo.pages import DEMO_SITE_KEY
 from services.gateway.models import sites
+from services.gateway.proxy import ServiceClients
 
 log = logging.getLogger("floorwalker.demo")
 DEMO_PASSWORD = "floorwalker"
@@ -32,16 +33,17 @@ def demo_origins(public_url: str) -> list[str]:
     return sorted(origins)
 
 
-async def seed_demo(runtime: ServiceRuntime) -> None:
-    async with runtime.db.reading() as session:
-        if await session.scalar(select(sites.c.id).where(sites.c.site_key == DEMO_SITE_KEY)):
-            return
+async def seed_demo(runtime: ServiceRuntime, clients: ServiceClients) -> asyncio.Task[None] | None:
+    """The demo data, unless there; returns the task storing the demo shop's tracking settings."""
+    async with runtime.db.reading() as conn:
+        if await conn.scalar(select(sites.c.id).where(sites.c.site_key == DEMO_SITE_KEY)):
+            return None
     try:
-        async with runtime.db.transaction() as session:
-            account_id = await accts.create_account(session, "Demo Shop")
-            await accts.add_user(session, account_id, DEMO_ADMIN, DEMO_PASSWORD, "Ana Admin", "admin")
+        async with runtime.db.transaction() as conn:
+            account_id = await accts.create_account(conn, "Demo Shop")
+            await accts.add_user(conn, account_id, DEMO_ADMIN, DEMO_PASSWORD, "Ana Admin", "admin")
             for email, name in DEMO_OPERATORS:
-                await accts.add_user(session, account_id, email, DEMO_PASSWORD, name, "operator")
+                await accts.add_user(conn, account_id, email, DEMO_PASSWORD, name, "operator")
             body = CreateSite(
                 name="Demo shop",
                 domains=["127.0.0.1", "localhost"],
@@ -49,15 +51,19 @@ async def seed_demo(runtime: ServiceRuntime) -> None:
                 widget=WidgetLook(title="Chat with us", greeting="Olá! Can we help you find something?"),
             )
             site = await site_admin.create_site(
-                session, account_id, body, runtime.settings.public_url, audit.SYSTEM, site_key=DEMO_SITE_KEY
+                conn, account_id, body, runtime.settings.public_url, audit.SYSTEM, site_key=DEMO_SITE_KEY
             )
     except (IntegrityError, Conflict):
         log.info("demo data was created by another process")
-        return
-    runtime.after_commit()  # publishes the demo site's `site.created`
+        return None
+    if runtime.relay is not None:  # its `site.created` now, so tracking knows the shop before its first visitor
+        try:
+            await runtime.relay.flush()
+        except Exception:
+            log.warning("the demo site's events could not be published now; the relay will", exc_info=True)
     log.info("demo account created: %s / %s", DEMO_ADMIN, DEMO_PASSWORD)
     admin = Identity(kind="user", account_id=account_id, user_id="demo-seed", role="admin")
-    runtime.extras["demo_seed"] = asyncio.create_task(_seed_tracking(runtime, admin, site.id))
+    return asyncio.create_task(_seed_tracking(clients, admin, site.id))
 
 
 def demo_tracking_settings() -> dict[str, Any]:
@@ -70,11 +76,11 @@ def demo_tracking_settings() -> dict[str, Any]:
     }
 
 
-async def _seed_tracking(runtime: ServiceRuntime, admin: Identity, site_id: str) -> None:
+async def _seed_tracking(clients: ServiceClients, admin: Identity, site_id: str) -> None:
     """Through the tracking API (it owns these settings); in the distributed mode it may start after us."""
     for _ in range(60):
         try:
-            answer = await runtime.extras["clients"].call(
+            answer = await clients.call(
                 "PUT", f"/api/v1/track/settings/{site_id}", admin, json=demo_tracking_settings()
             )
             if answer.status_code == 200:

@@ -1,17 +1,94 @@
-"""HTTP endpoints of the rules service (reached through the gateway under /api/v1/rules)."""
+"""HTTP endpoints of the rules service (reached through the gateway): invitation rules per site, their live
+preview and explanation (`preview.py`), and the page views counted per visitor. Operators read rules;
+supervisors and admins edit, preview and explain them."""
 
-from fastapi import APIRouter
+from typing import Annotated
 
-from services.common.identity import Operator
+from fastapi import APIRouter, Depends, Response
+
+from services.common.identity import Operator, RoleRequired
 from services.common.service import Runtime
+from services.common.tokens import Identity
 from services.common.validation import PathKey
-from services.rules.api.schemas import VisitorStats
+from services.rules import preview, rulebook
+from services.rules.api.schemas import (
+    Explained,
+    MoveRule,
+    PreviewOut,
+    RuleList,
+    RuleOut,
+    RulePatch,
+    RuleReplace,
+    VisitorStats,
+)
+from services.rules.engine.actions import RuleDefinition
+from services.rules.live import LiveRules
 from services.rules.visitor_stats import stats_of
 
-router = APIRouter(prefix="/api/v1/rules", tags=["rules"])
+router = APIRouter(prefix="/api/v1", tags=["rules"])
+Editor = Annotated[Identity, Depends(RoleRequired("supervisor", "admin"))]
+Live = Annotated[LiveRules, Depends(preview.live_rules)]
 
 
-@router.get("/visitor-stats/{visitor_id}", response_model=VisitorStats)
+@router.get("/rules/visitor-stats/{visitor_id}", response_model=VisitorStats)
 async def visitor_stats(visitor_id: PathKey, operator: Operator, runtime: Runtime) -> VisitorStats:
     """Page views the rules have counted for a visitor of the caller's account (from `pageview.recorded`)."""
     return await stats_of(runtime, operator, visitor_id)
+
+
+@router.get("/sites/{site_id}/rules", response_model=RuleList)
+async def list_rules(site_id: PathKey, operator: Operator, runtime: Runtime) -> RuleList:
+    """A site's invitation rules, in the order they are evaluated."""
+    return RuleList(rules=await rulebook.list_rules(runtime, operator, site_id))
+
+
+@router.post("/sites/{site_id}/rules", response_model=RuleOut, status_code=201)
+async def create_rule(site_id: PathKey, body: RuleDefinition, editor: Editor, runtime: Runtime) -> RuleOut:
+    """A new rule, last in the site's order (supervisors and admins)."""
+    return await rulebook.create_rule(runtime, editor, site_id, body)
+
+
+@router.get("/rules/{rule_id}", response_model=RuleOut)
+async def get_rule(rule_id: PathKey, operator: Operator, runtime: Runtime) -> RuleOut:
+    return await rulebook.get_rule(runtime, operator, rule_id)
+
+
+@router.put("/rules/{rule_id}", response_model=RuleOut)
+async def replace_rule(rule_id: PathKey, body: RuleReplace, editor: Editor, runtime: Runtime) -> RuleOut:
+    """A rule's whole new definition; its version goes up by one."""
+    return await rulebook.replace_rule(runtime, editor, rule_id, body)
+
+
+@router.patch("/rules/{rule_id}", response_model=RuleOut)
+async def patch_rule(rule_id: PathKey, body: RulePatch, editor: Editor, runtime: Runtime) -> RuleOut:
+    """Change some of a rule's fields (say `enabled`); the rule as changed must still be valid."""
+    return await rulebook.patch_rule(runtime, editor, rule_id, body)
+
+
+@router.delete("/rules/{rule_id}", status_code=204, response_class=Response)
+async def delete_rule(rule_id: PathKey, editor: Editor, runtime: Runtime) -> Response:
+    """Delete a rule: it never fires again; the site's later rules move up one place."""
+    await rulebook.delete_rule(runtime, editor, rule_id)
+    return Response(status_code=204)
+
+
+@router.post("/rules/{rule_id}/move", response_model=RuleList)
+async def move_rule(rule_id: PathKey, body: MoveRule, editor: Editor, runtime: Runtime) -> RuleList:
+    """Put a rule at another place in its site's order; answers the site's rules in their new order."""
+    return RuleList(rules=await rulebook.move_rule(runtime, editor, rule_id, body.position))
+
+
+@router.post("/sites/{site_id}/rules/preview", response_model=PreviewOut)
+async def preview_rule(
+    site_id: PathKey, body: RuleDefinition, editor: Editor, runtime: Runtime, live: Live
+) -> PreviewOut:
+    """Which of the site's live visitors this rule definition (saved or not) matches now."""
+    return await preview.preview(runtime, live, editor, site_id, body)
+
+
+@router.get("/rules/{rule_id}/explain/{visitor_id}", response_model=Explained)
+async def explain_rule(
+    rule_id: PathKey, visitor_id: PathKey, editor: Editor, runtime: Runtime, live: Live
+) -> Explained:
+    """Why a live visitor does or does not match the rule now: its tree with each condition's value."""
+    return await preview.explain(runtime, live, editor, rule_id, visitor_id)

@@ -7,9 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from services.common.errors import Forbidden
-from services.common.identity import Operator, Visitor
-from services.common.tokens import Identity
+from services.common.identity import Admin, Operator, Visitor
 from services.common.validation import PathKey, QueryKey
 from services.tracking import visitors
 from services.tracking.api.schemas import IdentifyOut, IdentifyRequest, LiveVisitors, TrackingSettings, VisitorDetail
@@ -17,12 +15,6 @@ from services.tracking.tracker import TrackerDep
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
 internal = APIRouter(prefix="/internal/v1", include_in_schema=False)
-
-
-def _admin(operator: Identity) -> Identity:
-    if operator.role != "admin":
-        raise Forbidden("Only admins may do this.", code="admins_only")
-    return operator
 
 
 @router.get("/visitors/live", response_model=LiveVisitors)
@@ -39,26 +31,26 @@ async def visitor_detail(visitor_id: PathKey, operator: Operator, tracker: Track
 
 
 @router.get("/visitors/{visitor_id}/export")
-async def export_visitor(visitor_id: PathKey, operator: Operator, tracker: TrackerDep) -> dict[str, Any]:
+async def export_visitor(visitor_id: PathKey, admin: Admin, tracker: TrackerDep) -> dict[str, Any]:
     """Everything tracking stores about one visitor (data protection requests)."""
-    return await visitors.export_visitor(tracker.runtime, _admin(operator), visitor_id)
+    return await visitors.export_visitor(tracker.runtime, admin, visitor_id)
 
 
 @router.delete("/visitors/{visitor_id}", status_code=204)
-async def delete_visitor(visitor_id: PathKey, operator: Operator, tracker: TrackerDep) -> Response:
+async def delete_visitor(visitor_id: PathKey, admin: Admin, tracker: TrackerDep) -> Response:
     """Delete everything tracking stores about one visitor."""
-    await visitors.delete_visitor(tracker.runtime, tracker.board, _admin(operator), visitor_id)
+    await visitors.delete_visitor(tracker.runtime, tracker.board, admin, visitor_id)
     return Response(status_code=204)
 
 
 @router.get("/contacts/{contact_id}/export")
-async def export_contact(contact_id: PathKey, operator: Operator, tracker: TrackerDep) -> dict[str, Any]:
-    return await visitors.export_contact(tracker.runtime, _admin(operator), contact_id)
+async def export_contact(contact_id: PathKey, admin: Admin, tracker: TrackerDep) -> dict[str, Any]:
+    return await visitors.export_contact(tracker.runtime, admin, contact_id)
 
 
 @router.delete("/contacts/{contact_id}", status_code=204)
-async def delete_contact(contact_id: PathKey, operator: Operator, tracker: TrackerDep) -> Response:
-    await visitors.delete_contact(tracker.runtime, tracker.board, _admin(operator), contact_id)
+async def delete_contact(contact_id: PathKey, admin: Admin, tracker: TrackerDep) -> Response:
+    await visitors.delete_contact(tracker.runtime, tracker.board, admin, contact_id)
     return Response(status_code=204)
 
 
@@ -70,9 +62,9 @@ async def read_settings(site_id: PathKey, operator: Operator, tracker: TrackerDe
 
 @router.put("/track/settings/{site_id}", response_model=TrackingSettings)
 async def write_settings(
-    site_id: PathKey, body: TrackingSettings, operator: Operator, tracker: TrackerDep
+    site_id: PathKey, body: TrackingSettings, admin: Admin, tracker: TrackerDep
 ) -> TrackingSettings:
-    return await tracker.configs.write(_admin(operator), site_id, body)
+    return await tracker.configs.write(admin, site_id, body)
 
 
 @internal.post("/track/identify", response_model=IdentifyOut)

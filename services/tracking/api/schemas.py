@@ -149,6 +149,10 @@ class VisitorDetail(VisitorOut):
     searches: list[SearchOut]
 
 
+# What `url_path_pattern` accepts, for the OpenAPI document (the validator gives the clearer message).
+URL_PATH_PATTERN = r"^/[^{]*(?:\{sku\}[^{]*)?$"
+
+
 def url_path_pattern(value: str) -> str:
     if not value.startswith("/"):
         raise ValueError("a pattern is a URL path starting with /, e.g. /informatica/*")
@@ -168,15 +172,20 @@ class _Pattern(BaseModel):
 
 class SectionPattern(_Pattern):
     name: str = Field(min_length=1, max_length=120)
-    pattern: str = Field(min_length=1, max_length=300)
+    pattern: str = Field(min_length=1, max_length=300, json_schema_extra={"pattern": URL_PATH_PATTERN})
 
 
 class ProductPattern(_Pattern):
-    pattern: str = Field(min_length=1, max_length=300, description="A URL path; `{sku}` captures one segment.")
+    pattern: str = Field(
+        min_length=1,
+        max_length=300,
+        description="A URL path; `{sku}` captures one segment.",
+        json_schema_extra={"pattern": URL_PATH_PATTERN},
+    )
 
 
 class SearchPattern(_Pattern):
-    pattern: str = Field(min_length=1, max_length=300)
+    pattern: str = Field(min_length=1, max_length=300, json_schema_extra={"pattern": URL_PATH_PATTERN})
     param: str = Field(min_length=1, max_length=64)
 
 

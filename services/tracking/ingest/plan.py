@@ -331,6 +331,9 @@ class BatchPlan:
                 "url": row["url"],
                 "title": row["title"],
                 "viewed_at": at,
+                "section": facts.section,
+                "product_sku": facts.product_sku,
+                "search_query": facts.search_query,
             }
             self.page_events.setdefault((visitor["account_id"], visitor["site_id"]), []).append(view)
 

@@ -3,6 +3,7 @@
 import type {
   Conversation,
   ConversationState,
+  InvitationOut,
   LiveVisitorList,
   Message,
   Site,
@@ -52,6 +53,17 @@ export function liveVisitors(api: ApiClient): Promise<LiveVisitorList> {
 
 export function visitorDetail(api: ApiClient, visitorId: string): Promise<VisitorDetail> {
   return api.get<VisitorDetail>(`/api/v1/visitors/${encodeURIComponent(visitorId)}`);
+}
+
+/** Calls a visitor now: an invitation with `text` (the default greeting when null), or the open chat window. */
+export function inviteVisitor(
+  api: ApiClient,
+  visitorId: string,
+  text: string | null,
+  autoOpen: boolean,
+): Promise<InvitationOut> {
+  const body = text ? { text, auto_open: autoOpen } : { auto_open: autoOpen };
+  return api.post<InvitationOut>(`/api/v1/visitors/${encodeURIComponent(visitorId)}/invitations`, body);
 }
 
 export function listSites(api: ApiClient): Promise<Site[]> {

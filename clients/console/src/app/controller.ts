@@ -183,6 +183,29 @@ export class ConsoleController {
     this.socket.discard(clientMsgId);
   }
 
+  /** Calls a visitor: an invitation with the operator's message (or the open chat window, `autoOpen`). */
+  async invite(visitorId: string, text: string, autoOpen: boolean): Promise<boolean> {
+    try {
+      const sent = await endpoints.inviteVisitor(this.api, visitorId, text.trim() || null, autoOpen);
+      this.store.dispatch({
+        type: "invitation.noted",
+        invitation: {
+          invitation_id: sent.invitation_id,
+          visitor_id: visitorId,
+          rule_id: null,
+          variant: null,
+          operator_id: this.userId,
+          state: "offered",
+          conversation_id: null,
+        },
+      });
+      return true;
+    } catch (error) {
+      this.notice(`The visitor could not be called: ${describe(error)}`);
+      return false;
+    }
+  }
+
   dismissNotice(): void {
     this.store.dispatch({ type: "notice", notice: null });
   }
@@ -249,6 +272,10 @@ export class ConsoleController {
         dispatch({ type: "conversation.upserted", conversation: frame.conversation });
         break;
       }
+      case "conversation.offered": // routing offers it to one operator: that one hears it
+        if (frame.user_id === this.userId) this.notifier.beep();
+        dispatch({ type: "conversation.upserted", conversation: frame.conversation });
+        break;
       case "conversation.removed":
         dispatch({ type: "conversation.removed", conversationId: frame.conversation_id });
         break;
@@ -258,6 +285,15 @@ export class ConsoleController {
       case "visitor.left":
         dispatch({ type: "visitor.left", visitorId: frame.visitor_id });
         break;
+      case "invitation.state": {
+        const { type: _type, ...invitation } = frame;
+        dispatch({ type: "invitation.noted", invitation });
+        // the visitor took my call: their chat opens here
+        if (invitation.state === "accepted" && invitation.conversation_id && invitation.operator_id === this.userId) {
+          void this.select(invitation.conversation_id);
+        }
+        break;
+      }
       case "error":
         if (!frame.client_msg_id) this.notice(frame.message);
         break;

@@ -1,7 +1,7 @@
 /** The console's state: one reducer over plain data, and a tiny subscribable store around it. */
 
 import type { ConnectionStatus, PendingMessage } from "../realtime/socket";
-import type { Conversation, ConversationState, GeoInfo, Message, Visitor } from "../types";
+import type { Conversation, ConversationState, GeoInfo, InvitationNote, Message, Visitor } from "../types";
 import {
   noteMessages,
   replaceConversationsInState,
@@ -21,6 +21,8 @@ export interface ConsoleState {
   /** Per loaded conversation, the highest seq up to which no message is missing (what to resume after). */
   complete: Readonly<Record<string, number>>;
   visitors: VisitorMap;
+  /** The latest invitation to each visitor, as far as the console heard (`invitation.state`). */
+  invitations: Readonly<Record<string, InvitationNote>>;
   /** The geolocation database of the live list and the attribution its licence requires. */
   geo: GeoInfo | null;
   pending: PendingMessage[];
@@ -44,6 +46,7 @@ export const initialState: ConsoleState = {
   loaded: {},
   complete: {},
   visitors: {},
+  invitations: {},
   geo: null,
   pending: [],
   unread: {},
@@ -68,6 +71,7 @@ export type Action =
   | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
   | { type: "visitor.updated"; visitor: Visitor }
   | { type: "visitor.left"; visitorId: string }
+  | { type: "invitation.noted"; invitation: InvitationNote }
   | { type: "pending.changed"; pending: PendingMessage[] }
   | { type: "selected"; conversationId: string | null }
   | { type: "attention"; attentive: boolean }
@@ -157,6 +161,9 @@ function touch(state: ConsoleState, key: string): Pick<ConsoleState, "rev" | "to
 const changedSince = (state: ConsoleState, prefix: string, since: number) => (id: string) =>
   (state.touched[prefix + id] ?? 0) > since;
 
+/** How far an invitation got: offered, then shown, then answered (or expired). */
+const STEP: Record<InvitationNote["state"], number> = { offered: 0, shown: 1, accepted: 2, closed: 2, expired: 2 };
+
 export function reducer(state: ConsoleState, action: Action): ConsoleState {
   switch (action.type) {
     case "conversations.loaded": {
@@ -215,6 +222,15 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
     case "visitor.left": {
       const visitors = removeVisitor(state.visitors, action.visitorId);
       return { ...state, visitors, ...touch(state, `v:${action.visitorId}`) };
+    }
+    case "invitation.noted": {
+      const note = action.invitation;
+      const known = state.invitations[note.visitor_id];
+      // a later invitation's news replaces an earlier one's; an older one's, or an earlier step (the answer
+      // to the call arriving after the socket said it was shown), does not come back
+      if (known && known.invitation_id > note.invitation_id) return state;
+      if (known?.invitation_id === note.invitation_id && STEP[known.state] >= STEP[note.state]) return state;
+      return { ...state, invitations: { ...state.invitations, [note.visitor_id]: note } };
     }
     case "pending.changed":
       return { ...state, pending: action.pending };

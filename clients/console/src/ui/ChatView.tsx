@@ -17,6 +17,8 @@ interface Props {
   onSend: (text: string) => boolean;
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
+  /** Opens the visitor's panel: where they are now and their path, following them live. */
+  onShowVisitor?: (visitorId: string) => void;
 }
 
 /** What the outbox says of a message: sending, sent again after a refusal that passes, or failed. */
@@ -76,6 +78,16 @@ export function ChatView(props: Props) {
           </p>
         </div>
         <div className="chat-actions">
+          {props.onShowVisitor && (
+            <button
+              type="button"
+              data-fw="chat-visitor"
+              title="Where the visitor is now, and their path"
+              onClick={() => props.onShowVisitor?.(conversation.visitor_id)}
+            >
+              Visitor
+            </button>
+          )}
           {conversation.state === "waiting" && (
             <button
               type="button"

@@ -7,7 +7,11 @@ import { visitorList } from "../state/visitors";
 import type { Conversation } from "../types";
 import { ChatView } from "./ChatView";
 import { ConversationLists } from "./ConversationLists";
+import { OperatorsAdmin } from "./admin/OperatorsAdmin";
+import { SitesAdmin } from "./admin/SitesAdmin";
+import { RulesAdmin } from "./rules/RulesAdmin";
 import { TrackingSettings } from "./settings/TrackingSettings";
+import { PresenceSwitcher } from "./PresenceSwitcher";
 import { LiveVisitors } from "./visitors/LiveVisitors";
 import { useConsoleState, useNow } from "./hooks";
 
@@ -21,7 +25,8 @@ const CONNECTION_TEXT = { idle: "offline", connecting: "connecting…", open: "l
 
 export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   const [controller] = useState(() => new ConsoleController({ api, ...controllerOptions }));
-  const [view, setView] = useState<"live" | "settings">("live");
+  const [view, setView] = useState<"live" | "settings" | "rules" | "sites" | "operators">("live");
+  const [shownVisitor, setShownVisitor] = useState<string | null>(null); // the visitor panel, whoever opened it
   useEffect(() => {
     controller.start();
     return () => controller.stop();
@@ -73,8 +78,33 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           >
             Settings
           </button>
+          {(user?.role === "supervisor" || user?.role === "admin") && (
+            <button
+              type="button"
+              data-fw="tab-rules"
+              aria-pressed={view === "rules"}
+              className={view === "rules" ? "tab current" : "tab"}
+              onClick={() => setView("rules")}
+            >
+              Rules
+            </button>
+          )}
+          {user?.role === "admin" &&
+            (["sites", "operators"] as const).map((name) => (
+              <button
+                key={name}
+                type="button"
+                data-fw={`tab-${name}`}
+                aria-pressed={view === name}
+                className={view === name ? "tab current" : "tab"}
+                onClick={() => setView(name)}
+              >
+                {name === "sites" ? "Sites" : "Operators"}
+              </button>
+            ))}
         </nav>
         <span className="spacer" />
+        {user && <PresenceSwitcher api={api} />}
         {user && (
           <span className="who">
             {user.name} <span className="muted">({user.role})</span>
@@ -93,6 +123,9 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
         </div>
       )}
       {view === "settings" && <TrackingSettings api={api} role={user?.role} />}
+      {view === "rules" && (user?.role === "supervisor" || user?.role === "admin") && <RulesAdmin api={api} />}
+      {view === "sites" && user?.role === "admin" && <SitesAdmin api={api} />}
+      {view === "operators" && user?.role === "admin" && <OperatorsAdmin api={api} userId={userId} />}
       <div className="columns" hidden={view !== "live"}>
         <ConversationLists
           waiting={waiting}
@@ -102,6 +135,7 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           selectedId={state.selectedId}
           now={now}
           onSelect={(id) => void controller.select(id)}
+          userId={userId}
         />
         <ChatView
           conversation={selected}
@@ -115,6 +149,7 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           onSend={(text) => controller.send(text)}
           onRetry={(id) => controller.retry(id)}
           onDiscard={(id) => controller.discard(id)}
+          onShowVisitor={setShownVisitor}
         />
         <LiveVisitors
           api={api}
@@ -123,6 +158,10 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           geo={state.geo}
           now={now}
           onOpenChat={(id) => void controller.select(id)}
+          invitations={state.invitations}
+          onCall={(id, text, autoOpen) => controller.invite(id, text, autoOpen)}
+          openVisitorId={shownVisitor}
+          onOpenVisitor={setShownVisitor}
         />
       </div>
     </div>

@@ -12,9 +12,17 @@ interface Props {
   selectedId: string | null;
   now: number;
   onSelect: (id: string) => void;
+  /** The operator using the console: a chat offered to them says so. */
+  userId?: string;
 }
 
-export function ConversationLists({ waiting, active, visitors, unread, selectedId, now, onSelect }: Props) {
+/** Who a waiting chat is offered to now (routing), as the operator reads it. */
+export function offerNote(conversation: Conversation, userId: string | undefined): string | null {
+  if (!conversation.offered_user_id) return null;
+  return conversation.offered_user_id === userId ? "offered to you" : "offered to a colleague";
+}
+
+export function ConversationLists({ waiting, active, visitors, unread, selectedId, now, onSelect, userId }: Props) {
   return (
     <nav className="lists" aria-label="Conversations">
       <section>
@@ -30,7 +38,17 @@ export function ConversationLists({ waiting, active, visitors, unread, selectedI
               unread={unread[c.id] ?? 0}
               selected={c.id === selectedId}
               onSelect={onSelect}
-              detail={<span className="waited">waiting {formatDuration(waitingMs(c, now))}</span>}
+              detail={
+                <>
+                  <span className="waited">waiting {formatDuration(waitingMs(c, now))}</span>
+                  {offerNote(c, userId) && (
+                    <span data-fw="offer" className={c.offered_user_id === userId ? "offer mine" : "offer"}>
+                      {" · "}
+                      {offerNote(c, userId)}
+                    </span>
+                  )}
+                </>
+              }
             />
           ))}
           {waiting.length === 0 && <li className="empty">Nobody is waiting.</li>}

@@ -18,7 +18,7 @@ export interface MountDeps {
 }
 
 export function mount(container: HTMLElement, options: MountOptions, deps: MountDeps = {}): ChatHandle {
-  const { baseUrl, siteKey, site } = options;
+  const { baseUrl, siteKey, site, channel } = options;
   const storage = localStore();
   const panelKey = storageKeys.panel(siteKey);
   const beep = createBeep(site.widget?.sound !== false);
@@ -52,8 +52,10 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
 
   const session = new ChatSession({
     siteKey,
+    onlySaved: options.onlySaved,
     storage,
-    api: new ChatApi(baseUrl, () => token, deps.fetch),
+    api: new ChatApi(baseUrl, () => (channel ? channel.token() : token), deps.fetch),
+    channel,
     socketUrl: () => visitorSocketUrl(baseUrl),
     // refused or expired (close 1008): a new widget session before the next attempt
     socketToken: (refused) => (refused ? renew().then((renewed) => renewed ?? token) : token),
@@ -68,6 +70,11 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
   });
 
   const setOpen = (value: boolean, focus: boolean) => {
+    const invitation = session.invitation;
+    if (!value && invitation && !session.isOpen) {
+      session.invite(null); // minimised without a word: the invitation is declined
+      invitation.close();
+    }
     open = value;
     if (open) unread = 0;
     writeString(storage, panelKey, open ? null : "min");
@@ -82,15 +89,17 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     retry: (clientMsgId) => session.retry(clientMsgId),
   });
   const unsubscribe = session.subscribe(() => view.render(session.snapshot()));
+  if (options.invitation) session.invite(options.invitation);
   view.render(session.snapshot());
   setOpen(open, options.open === true);
-  scheduleRefresh(options.expiresIn);
+  if (!channel) scheduleRefresh(options.expiresIn); // the loader's channel renews the token itself
   session.start().catch(() => undefined);
 
   return {
     open: () => setOpen(true, true),
     minimise: () => setOpen(false, false),
     toggle: () => setOpen(!open, !open),
+    invite: (invitation) => session.invite(invitation),
     destroy: () => {
       if (refreshTimer) clearTimeout(refreshTimer);
       unsubscribe();

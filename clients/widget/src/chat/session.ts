@@ -5,9 +5,10 @@
  * *contiguous* seq it holds, and a frame that skips a seq fetches the missing range at once.
  */
 import type { KeyValueStorage } from "../shared/storage";
-import type { Conversation, Message } from "../shared/types";
+import type { Conversation, Message, OpenedInvitation, VisitorChannel } from "../shared/types";
 import { ApiError, type ChatApi } from "./api";
-import { Connection, type Frame, type SocketFactory } from "./connection";
+import { createConnection, type Frame, type SocketFactory } from "./connection";
+import { ChannelLink, type SocketLink } from "./link";
 import { type FailedMessage, Outbox, type RetryingMessage } from "./outbox";
 import { loadSavedConversation, MessageStore, type PendingMessage, saveConversation } from "./store";
 import { randomId } from "./uuid";
@@ -22,18 +23,27 @@ export interface ChatSnapshot {
   failed: FailedMessage[];
   connected: boolean;
   creating: boolean;
+  /** The invitation the window was opened for, while no conversation has started. */
+  invitation?: OpenedInvitation | null;
 }
 
 export type SendResult = "ok" | "empty" | "too_long";
 
 export interface SessionOptions {
   siteKey: string;
+  /**
+   * Look for the visitor's open conversation only when this browser saved one: none saved, none to find
+   * (the lookup's 404 would be a red line in the host page's devtools).
+   */
+  onlySaved?: boolean;
   api: ChatApi;
   storage: KeyValueStorage | null;
   socketUrl: () => string;
   /** The visitor token of the socket's `auth` frame; `renew` after the server refused it (1008). */
   socketToken: (renew: boolean) => string | null | Promise<string | null>;
   socketFactory?: SocketFactory;
+  /** The loader's socket, used instead of one of the chat's own (`socketUrl`, `socketToken` then unused). */
+  channel?: VisitorChannel;
   random?: () => number;
   uuid?: () => string;
   retryDelayMs?: number;
@@ -49,8 +59,10 @@ export interface SessionOptions {
 export class ChatSession {
   conversation: Conversation | null = null;
   readonly store = new MessageStore();
-  readonly connection: Connection;
+  readonly connection: SocketLink;
   readonly outbox: Outbox;
+  /** An invitation the window was opened for: the visitor's first message accepts it (its conversation). */
+  invitation: OpenedInvitation | null = null;
   private connected = false;
   private creating = false;
   private destroyed = false;
@@ -64,20 +76,25 @@ export class ChatSession {
   private listeners = new Set<() => void>();
 
   constructor(private readonly options: SessionOptions) {
-    this.connection = new Connection({
-      url: options.socketUrl,
-      token: options.socketToken,
-      factory: options.socketFactory,
-      random: options.random,
+    const handlers = {
       onOpen: () => this.onSocketOpen(),
-      onFrame: (frame) => this.onFrame(frame),
-      onStatus: (connected) => {
+      onFrame: (frame: Frame) => this.onFrame(frame),
+      onStatus: (connected: boolean) => {
         this.connected = connected;
         if (!connected) this.resumeDone();
         this.emit();
       },
-      onClose: (code, reason) => options.onSocketClosed?.(code, reason),
-    });
+      onClose: (code: number, reason: string) => options.onSocketClosed?.(code, reason),
+    };
+    this.connection = options.channel
+      ? new ChannelLink(options.channel, handlers)
+      : createConnection({
+          url: options.socketUrl,
+          token: options.socketToken,
+          factory: options.socketFactory,
+          random: options.random,
+          ...handlers,
+        });
     this.outbox = new Outbox(options.storage, options.siteKey, (frame) => this.connection.send(frame), {
       ackTimeoutMs: options.ackTimeoutMs,
       onDue: () => this.flush(),
@@ -106,6 +123,7 @@ export class ChatSession {
       failed: [...this.outbox.failed],
       connected: this.connected,
       creating: this.creating,
+      invitation: this.isOpen ? null : this.invitation,
     };
   }
 
@@ -114,9 +132,9 @@ export class ChatSession {
     const saved = loadSavedConversation(this.options.storage, this.options.siteKey);
     if (saved && saved.open) this.conversation = { id: saved.conversation_id, state: "waiting", last_seq: saved.last_seq };
     this.emit();
-    let current: Conversation | null;
+    let current: Conversation | null = null;
     try {
-      current = await this.options.api.current();
+      if (saved || !this.options.onlySaved) current = await this.options.api.current();
     } catch {
       if (this.isOpen) this.connection.start(); // resuming after seq 0 brings the whole history
       else this.later("create", () => this.createConversation());
@@ -128,6 +146,12 @@ export class ChatSession {
     if (current) await this.adopt(current);
     else if (saved) await this.showEnded(saved.conversation_id);
     if (this.outbox.queue.forConversation(null).length) await this.createConversation();
+  }
+
+  /** Shows an invitation until the visitor writes (whose first message accepts it); null: forget it. */
+  invite(invitation: OpenedInvitation | null): void {
+    this.invitation = this.isOpen ? null : invitation;
+    this.emit();
   }
 
   /** Queues a visitor message; the first one starts the conversation. */
@@ -183,6 +207,17 @@ export class ChatSession {
     if (this.creating || !first || this.destroyed) return;
     this.creating = true;
     this.emit();
+    const invitation = this.invitation;
+    if (invitation) {
+      this.invitation = null;
+      const accepted = await invitation.accept().catch(() => null);
+      if (accepted && !this.destroyed) {
+        this.creating = false;
+        await this.adopt(accepted); // the queued messages go to it
+        this.emit();
+        return;
+      }
+    }
     try {
       const conversation = await this.options.api.create(first.text, first.client_msg_id);
       this.creating = false;

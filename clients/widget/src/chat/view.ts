@@ -4,6 +4,7 @@
  */
 import type { Conversation, Message, PublicSite } from "../shared/types";
 import type { ChatSnapshot, SendResult } from "./session";
+import { adoptStyles } from "../shared/styles";
 import { CHAT_CSS } from "./styles";
 
 export const TEXT = {
@@ -102,7 +103,6 @@ function outgoingElement(o: Outgoing, retry: () => void): HTMLElement {
 
 export function createView(container: HTMLElement, site: PublicSite, callbacks: ViewCallbacks): ChatView {
   const look = site.widget || {};
-  const style = el("style", {}, CHAT_CSS);
   const panel = el("section", { class: "fw-panel", "data-fw": "panel", role: "dialog", "aria-label": look.title || site.name });
   const head = el("header", { class: "fw-head" });
   const headText = el("div", { class: "fw-head-text" });
@@ -113,6 +113,12 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   head.append(headText, endChat, minimise);
   const connection = el("div", { class: "fw-conn", "data-fw": "connection", role: "status" }, TEXT.connecting);
   const greeting = el("div", { class: "fw-greeting", "data-fw": "greeting" }, look.greeting || "");
+  // The invitation the window was opened for (auto-open), as the operator's first words, until the visitor writes.
+  const invited = el("div", { class: "fw-msg", "data-fw": "invitation-message", "data-sender": "operator", "aria-live": "polite" });
+  const invitedName = el("span", { class: "fw-name", "data-fw": "sender-name" });
+  const invitedText = el("div", { class: "fw-text", "data-fw": "text" });
+  invited.append(invitedName, invitedText);
+  invited.hidden = true;
   const list = el("ol", { class: "fw-list", "data-fw": "messages", "aria-live": "polite" });
   const form = el("form", { class: "fw-compose", "data-fw": "composer" });
   const input = el("textarea", { "data-fw": "input", rows: "1", placeholder: TEXT.placeholder, "aria-label": TEXT.placeholder });
@@ -120,8 +126,9 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   form.append(input, send);
   const error = el("div", { class: "fw-error", "data-fw": "error", role: "alert" });
   error.hidden = true;
-  panel.append(head, connection, greeting, list, form, error);
-  container.append(style, panel);
+  panel.append(head, connection, greeting, invited, list, form, error);
+  container.append(panel);
+  const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS, container);
 
   const submit = () => {
     const result = callbacks.send(input.value);
@@ -166,7 +173,11 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
         build: () => outgoingElement(o, () => callbacks.retry(o.client_msg_id)),
       })),
     ];
-    greeting.hidden = entries.length > 0 || !look.greeting;
+    const invitation = snapshot.invitation;
+    invited.hidden = !invitation || entries.length > 0;
+    invitedName.textContent = invitation ? invitation.operator?.name || TEXT.operator : "";
+    invitedText.textContent = invitation ? invitation.text : "";
+    greeting.hidden = entries.length > 0 || !look.greeting || !invited.hidden;
     const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 40;
     const keep = new Set(entries.map((e) => e.key));
     for (const [key, { node }] of rendered) {
@@ -197,7 +208,7 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
       if (open && focus) input.focus();
     },
     destroy() {
-      style.remove();
+      removeStyles();
       panel.remove();
     },
   };

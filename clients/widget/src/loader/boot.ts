@@ -2,17 +2,35 @@
  * The loader: finds its script tag, takes over `window.Floorwalker` (the host page's API), opens the
  * visitor session, tracks the visit (page views, time on page, host events; consent and Do-Not-Track
  * permitting), draws the launcher in a shadow root (not for robots) and loads the chat UI lazily.
+ * Once a page view is recorded it keeps the tab's one live socket (`channel`): invitations and operators'
+ * calls arrive on it (the first one loads the chat bundle, which shows them), and the chat uses it too.
  * Nothing here may throw into the host page.
  */
-import { openSession } from "../shared/session";
+import { openSession, type Refusal } from "../shared/session";
 import { localStore, readJSON, storageKeys } from "../shared/storage";
-import type { ChatHandle, FloorwalkerGlobal, WidgetSession } from "../shared/types";
+import type { ChannelFrame, ChatHandle, FloorwalkerGlobal, OpenedInvitation, VisitorChannel, WidgetSession } from "../shared/types";
+import { createChannel } from "./channel";
 import { commands, installCommands, type Runner } from "./commands";
 import { loadChatUi } from "./lazy";
 import { createShell, HOST_ID } from "./shell";
 import { createTracker, watchNavigation } from "./tracking";
 
 export const VERSION = "0.1.0";
+/** Invitation frames kept while the chat bundle loads. */
+const MAX_EARLY_FRAMES = 50;
+export const ROBOT_TEXT = "Floorwalker: this browser was taken for a robot, so the chat widget is not shown.";
+
+/** The one warning the host page's console gets when the gateway gives no session. */
+export function refusalText(why: Refusal, baseUrl: string, siteKey: string): string {
+  const notAllowed = `${location.origin} is not an allowed origin of site ${siteKey}`;
+  return `Floorwalker: the chat widget is not shown: ${
+    why.code === "origin_not_allowed"
+      ? `${notAllowed}. Add it to the site's allowed origins in the console.`
+      : why.status
+        ? `the gateway refused site ${siteKey} (${why.status} ${why.code})${why.message ? `: ${why.message}` : "."}`
+        : `${baseUrl} could not be reached, or ${notAllowed}.`
+  }`;
+}
 
 export function findScript(doc: Document = document): HTMLScriptElement | null {
   const current = doc.currentScript;
@@ -39,42 +57,56 @@ export function boot(): void {
 
 async function start(state: FloorwalkerGlobal, ready: (runner: Runner | null) => void): Promise<void> {
   const { baseUrl, siteKey } = state;
-  const session = await openSession(baseUrl, siteKey);
+  const session = await openSession(baseUrl, siteKey, (why) => console.warn(refusalText(why, baseUrl, siteKey)));
   if (!session) return ready(null); // unknown site, origin not allowed, gateway down: stay invisible
-  const tracker = createTracker(baseUrl, session.visitor_token, session.tracking);
+  if (session.robot) console.warn(ROBOT_TEXT);
+  // A robot gets no chat, and no socket: nothing is ever offered to it.
+  const channel = session.robot
+    ? null
+    : createChannel({ baseUrl, siteKey, token: session.visitor_token, expiresIn: session.expires_in });
+  const tracker = createTracker(baseUrl, session.visitor_token, session.tracking, () => channel?.start());
   tracker.view();
   watchNavigation(tracker.view);
   await bodyReady();
-  if (!session.robot) showWidget(state, session); // a robot gets no chat
-  ready(commands(state, session.visitor_token, tracker));
+  if (channel) showWidget(state, session, channel);
+  ready(commands(state, session.visitor_token, tracker, () => loadChatUi(baseUrl)));
 }
 
-function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
+function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: VisitorChannel): void {
   const { baseUrl, siteKey } = state;
   const shell = createShell(session.site.widget || {});
   let handle: ChatHandle | null = null;
   let loading = false;
   let closeWhenMounted = false;
+  let invited: OpenedInvitation | undefined; // an invitation that opens the window once it is mounted
+  let lookUp = false; // look for the open conversation even without a saved one
 
-  const mountChat = (open?: boolean) => {
+  const mountChat = (open?: boolean, invitation?: OpenedInvitation) => {
     closeWhenMounted = false;
     if (handle) {
+      if (invitation) handle.invite?.(invitation);
       if (open) handle.open();
       return;
     }
+    invited = invitation || invited;
     if (loading) return;
     loading = true;
+    channel.start(); // the chat's socket: the tab's one (a visitor whose page views are not tracked too)
     loadChatUi(baseUrl)
       .then((chat) => {
         handle = chat.mount(shell.chatBox, {
           baseUrl,
           siteKey,
-          visitorToken: session.visitor_token,
+          visitorToken: channel.token(),
           expiresIn: session.expires_in,
           site: session.site,
           open,
           onState: shell.showState,
+          channel,
+          invitation: invited,
+          onlySaved: !lookUp,
         });
+        invited = undefined;
         if (closeWhenMounted) handle.minimise();
       })
       .catch(() => undefined)
@@ -97,8 +129,39 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession): void {
     else closeWhenMounted = loading;
   };
 
-  const saved = readJSON<{ open?: boolean }>(localStore(), storageKeys.conversation(siteKey));
-  if (saved && saved.open) mountChat(undefined);
+  const chatting = () => !!readJSON<{ open?: boolean }>(localStore(), storageKeys.conversation(siteKey))?.open;
+  // Invitations are shown by the chat bundle: the first one loads it; the frames received meanwhile are kept.
+  const early: Array<[ChannelFrame, number]> = [];
+  let stopEarly: (() => void) | null = null;
+  const handOver = () =>
+    loadChatUi(baseUrl)
+      .then((chat) => {
+        if (!stopEarly || !chat.invitations) return;
+        stopEarly();
+        stopEarly = null;
+        chat.invitations({
+          channel,
+          root: shell.root,
+          frame: shell.frame,
+          launcher: shell.launcher,
+          frames: early.splice(0),
+          chatting,
+          openChat: (invitation) => {
+            if (!invitation) lookUp = true; // an accepted invitation started a conversation this browser has not saved
+            mountChat(true, invitation);
+          },
+        });
+      })
+      .catch(() => undefined); // the next invitation tries again
+  stopEarly = channel.listen({
+    frame(frame) {
+      if (!frame.type.startsWith("invitation") || early.length >= MAX_EARLY_FRAMES) return;
+      early.push([frame, Date.now()]);
+      if (frame.type === "invitation") void handOver();
+    },
+  });
+
+  if (chatting()) mountChat(undefined);
 }
 
 function bodyReady(): Promise<void> {

@@ -4,32 +4,21 @@
  *   window.Floorwalker=window.Floorwalker||function(){(Floorwalker.q=Floorwalker.q||[]).push(arguments)}
  * The loader replays `Floorwalker.q`, then puts the real function in its place. Calls made before the
  * visitor session is open wait for it. A bad call is ignored with a console.warn: never thrown into the page.
+ * `open` and `close` run here; the others (identify, set, track, consent: `chat/commands.ts`) are checked and sent by
+ * the chat bundle, loaded on the first of them: a page that never calls them never loads it for them.
  */
-import { saveVisitorToken } from "../shared/identity";
-import type { FloorwalkerGlobal } from "../shared/types";
-import { cut, httpUrl, type Tracker } from "./tracking";
+import type { FloorwalkerChatApi, FloorwalkerGlobal } from "../shared/types";
+import type { Tracker } from "./tracking";
 
 /** Runs one command; throws (an Error with a short message) on bad arguments. */
 export type Runner = (...args: unknown[]) => void;
 
-const MAX_TEXT = 256;
-const MAX_ATTRIBUTES = 50;
-const MAX_ATTRIBUTE_NAME = 64;
 /** Calls kept while the session opens. */
 const MAX_WAITING = 100;
 
 export function warn(message: string): void {
   console.warn(`Floorwalker: ${message}`);
 }
-
-const fail = (message = "bad arguments"): never => {
-  throw new Error(message);
-};
-
-/** A string (or a number, as a string) cut to `max` characters; undefined when empty or of another type. */
-const text = (value: unknown, max = MAX_TEXT) => cut(typeof value === "number" ? String(value) : value, max);
-
-const finite = (value: unknown): number | undefined => (typeof value === "number" && isFinite(value) ? value : undefined);
 
 /**
  * Replaces `window.Floorwalker` (taking over the stub's queue) and returns `ready(runner)`: the calls made
@@ -61,65 +50,30 @@ export function installCommands(): (runner: Runner | null) => void {
   };
 }
 
-/** The commands, once the visitor session is open. */
-export function commands(state: FloorwalkerGlobal, token: string, tracker: Tracker): Runner {
-  const post = (path: string, body: unknown) =>
-    fetch(`${state.baseUrl}/api/v1/widget/${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    })
-      .then((response) => (response.ok ? response : fail(`refused (${response.status})`)))
-      .catch((error: Error) => {
-        warn(`${path}: ${error.message}`);
-        return false as const;
-      });
-  let consentCalls = 0;
-
-  return (command, a, b) => {
-    const data = (command === "track" ? b : a) as Record<string, unknown>;
-    if (command === "open") state.open();
-    else if (command === "close") state.close();
-    else if (command === "consent") {
-      if (typeof a !== "boolean") fail();
-      const call = ++consentCalls;
-      if (!a) tracker.allow(false); // stops at once, whatever the gateway answers
-      void post("consent", { granted: a })
-        .then((response) => response && response.json())
-        .then((saved: { visitor_token?: unknown } | false) => {
-          const token = saved && typeof saved.visitor_token === "string" ? saved.visitor_token : undefined;
-          if (token) saveVisitorToken(state.siteKey, token); // it carries the consent to the next pages
-          if (saved && a && call === consentCalls) tracker.allow(true, token);
-        })
-        .catch(() => undefined);
-    } else if (!/^(identify|set|track)$/.test(command as string)) fail("unknown command");
-    else if (!data || typeof data !== "object") fail();
-    else if (command === "identify") {
-      const body: Record<string, unknown> = { user_id: text(data.user_id) || fail("needs user_id") };
-      for (const key of ["email", "name", "phone", "signature"]) body[key] = text(data[key]);
-      void post("identify", body);
-    } else if (command === "set") {
-      const attributes: Record<string, unknown> = {};
-      let count = 0;
-      for (const [name, value] of Object.entries(data)) {
-        const string = typeof value === "string";
-        if (name && name.length <= MAX_ATTRIBUTE_NAME && count < MAX_ATTRIBUTES && (string || value === null || value === !!value || finite(value) !== undefined)) {
-          attributes[name] = string ? cut(value, MAX_TEXT) || "" : value;
-          count++;
-        } else warn(`set: ${name} ignored`);
-      }
-      if (count) tracker.track({ type: "attributes", attributes });
-    } else if (command === "track" && a === "search") tracker.track({ type: a, query: text(data.query) || fail("needs query") });
-    else if (command === "track" && a === "product") {
-      tracker.track({
-        type: a,
-        sku: text(data.sku, 128),
-        name: text(data.name) || fail("needs name"),
-        url: httpUrl(data.url),
-        price: finite((data.price as number) >= 0 && data.price),
-        currency: text(data.currency, 8),
-        category: text(data.category, 128),
-      });
-    } else fail();
+/**
+ * The commands once the visitor session is open: `open` and `close` at once, the others in order once the chat
+ * bundle is loaded (`load`). Withdrawing the consent stops the tracking at once, before the bundle is there.
+ */
+export function commands(
+  state: FloorwalkerGlobal,
+  token: string,
+  tracker: Tracker,
+  load: () => Promise<FloorwalkerChatApi>,
+): Runner {
+  let runner: Runner | undefined;
+  let pending = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+  return (...args) => {
+    const [command, granted] = args;
+    if (command === "open") return state.open();
+    if (command === "close") return state.close();
+    if (command === "consent" && granted === false) tracker.allow(false);
+    if (runner && !pending) return runner(...args);
+    pending++;
+    queue = queue
+      .then(async () => (runner = runner || (await load()).commands!(state, token, tracker)))
+      .then((run) => run(...args))
+      .catch((error: Error) => warn(`${String(command)}: ${error.message}`))
+      .then(() => pending--);
   };
 }

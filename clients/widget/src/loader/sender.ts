@@ -31,7 +31,8 @@ export interface Sender {
 
 const bytes = (text: string) => new Blob([text]).size;
 
-export function createSender(url: string, visitorToken: string): Sender {
+/** `recorded`: a batch with a page view was accepted (2xx). */
+export function createSender(url: string, visitorToken: string, recorded?: () => void): Sender {
   let token = visitorToken;
   let queue: TrackEvent[] = [];
   let sending = false;
@@ -72,6 +73,13 @@ export function createSender(url: string, visitorToken: string): Sender {
       .then((response) => {
         if (response.status === 429 || response.status >= 500) throw response;
         failures = 0;
+        if (recorded && response.ok && batch.some((event) => event.type === "pageview")) {
+          try {
+            recorded();
+          } catch {
+            /* the batch is sent whatever its listener does */
+          }
+        }
       })
       .catch(() => {
         if (sent !== generation) return;

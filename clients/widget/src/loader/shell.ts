@@ -1,15 +1,27 @@
 /**
- * The isolated host: `<div id="floorwalker-widget">` with an open shadow root whose styles start with
- * `:host { all: initial; }`, a launcher button and an empty box the chat UI mounts into.
+ * The isolated host: `<floorwalker-widget id="floorwalker-widget">` (no host page rule for `div` or `button`
+ * matches it) with an open shadow root whose `:host` rules are `!important` (they win over the host page's
+ * `!important` rules, even `* { display: none !important }`), a launcher button and an empty box the chat UI
+ * mounts into (the invitation bubble is drawn by the chat bundle, above the launcher). Styles are a
+ * constructable stylesheet: a strict CSP without `'unsafe-inline'` allows them.
  */
 import type { ChatState, WidgetLook } from "../shared/types";
+import { adoptStyles } from "../shared/styles";
 
 export const HOST_ID = "floorwalker-widget";
+export const HOST_TAG = "floorwalker-widget";
 export const DEFAULT_COLOR = "#2563eb";
 export const DEFAULT_TITLE = "Chat with us";
 
+/**
+ * What the host page may not change on the host element: `all: initial !important` resets every property (position,
+ * visibility, opacity, transform, filter, clip-path, size...) and an `!important` rule of the shadow root's `:host`
+ * wins over any `!important` rule of the page for the host element.
+ */
+export const HOST_CSS = ":host{all:initial!important;display:block!important}";
+
 const CSS =
-  ":host { all: initial; }" +
+  HOST_CSS +
   "[hidden]{display:none!important}" +
   ".fw{position:fixed;bottom:20px;right:20px;z-index:2147483000;display:flex;flex-direction:column;" +
   "align-items:flex-end;gap:12px;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#111827}" +
@@ -26,6 +38,8 @@ export interface Shell {
   launcher: HTMLButtonElement;
   /** Where the chat UI mounts (inside the shadow root). */
   chatBox: HTMLElement;
+  /** The widget's fixed corner (the chat box, the invitation bubble once the chat bundle draws it, the launcher). */
+  frame: HTMLElement;
   showState(state: ChatState): void;
 }
 
@@ -34,11 +48,9 @@ export function safeColor(color: string | undefined): string {
 }
 
 export function createShell(look: WidgetLook): Shell {
-  const host = document.createElement("div");
+  const host = document.createElement(HOST_TAG);
   host.id = HOST_ID;
   const root = host.attachShadow({ mode: "open" });
-  const style = document.createElement("style");
-  style.textContent = CSS;
   const frame = document.createElement("div");
   frame.className = look.position === "left" ? "fw left" : "fw";
   frame.style.setProperty("--fw-color", safeColor(look.color));
@@ -55,13 +67,15 @@ export function createShell(look: WidgetLook): Shell {
   badge.hidden = true;
   launcher.append(label, badge);
   frame.append(chatBox, launcher);
-  root.append(style, frame);
+  root.append(frame);
+  adoptStyles(root, CSS, root);
   document.body.appendChild(host);
   return {
     host,
     root,
     launcher,
     chatBox,
+    frame,
     showState({ open, unread }) {
       launcher.setAttribute("aria-expanded", String(open));
       badge.hidden = open || unread <= 0;

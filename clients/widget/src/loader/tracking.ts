@@ -49,8 +49,9 @@ export interface Tracker {
   allow(granted: boolean, token?: string): void;
 }
 
-export function createTracker(baseUrl: string, token: string, settings?: TrackingSettings): Tracker {
-  const sender = createSender(`${baseUrl}/api/v1/track/events`, token);
+/** `recorded`: called when the gateway accepted a batch with a page view (the visitor is on the live list). */
+export function createTracker(baseUrl: string, token: string, settings?: TrackingSettings, recorded?: () => void): Tracker {
+  const sender = createSender(`${baseUrl}/api/v1/track/events`, token, recorded);
   // an older gateway without `tracking`: track as before
   const locked = !!settings && (!settings.enabled || (settings.honor_dnt && doNotTrack()));
   let mode = locked ? OFF : settings && settings.consent_required && !settings.consent ? HELD : ON;

@@ -2,8 +2,14 @@
 import { loadVisitorToken, saveVisitorToken } from "./identity";
 import type { WidgetSession } from "./types";
 
-/** Opens (or renews) the visitor session; null when the gateway refuses it or cannot be reached. */
-export async function openSession(baseUrl: string, siteKey: string): Promise<WidgetSession | null> {
+/** Why there is no session (for the loader's one warning in the host page's console). */
+export type Refusal = { status: number; code: string; message: string };
+
+/**
+ * Opens (or renews) the visitor session; null when the gateway refuses it or cannot be reached (then
+ * `refused` hears why: status 0 when the answer could not be read, as when the origin's preflight is refused).
+ */
+export async function openSession(baseUrl: string, siteKey: string, refused?: (why: Refusal) => void): Promise<WidgetSession | null> {
   try {
     const previous = loadVisitorToken(siteKey);
     const body = previous ? { site_key: siteKey, visitor_token: previous } : { site_key: siteKey };
@@ -12,12 +18,17 @@ export async function openSession(baseUrl: string, siteKey: string): Promise<Wid
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify(body),
     });
-    if (!response.ok) return null;
+    if (!response.ok) {
+      const error = ((await response.json().catch(() => null)) || {}).error || {};
+      refused?.({ status: response.status, code: String(error.code || "refused"), message: String(error.message || "") });
+      return null;
+    }
     const session = (await response.json()) as WidgetSession;
     if (!session || typeof session.visitor_token !== "string" || !session.site) return null;
     saveVisitorToken(siteKey, session.visitor_token);
     return session;
   } catch {
+    refused?.({ status: 0, code: "unreachable", message: "" });
     return null;
   }
 }

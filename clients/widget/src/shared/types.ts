@@ -1,4 +1,5 @@
 /** Shapes of the public API (docs/api.md) that the widget uses, and the loader <-> chat contract. */
+import type { Tracker } from "../loader/tracking";
 
 export interface WidgetLook {
   color?: string;
@@ -75,6 +76,62 @@ export interface ChatState {
   unread: number;
 }
 
+export interface ChannelFrame {
+  type: string;
+  [key: string]: unknown;
+}
+
+export interface ChannelListener {
+  /** The socket is open and authenticated (also called at once for a listener added while it is). */
+  open?(): void;
+  frame?(frame: ChannelFrame): void;
+  status?(connected: boolean): void;
+  close?(code: number, reason: string): void;
+}
+
+/** The tab's one visitor socket (`/ws/visitor`), kept by the loader; the chat uses it instead of its own. */
+export interface VisitorChannel {
+  /** Open and authenticated now. */
+  readonly connected: boolean;
+  /** The visitor token the channel holds (it renews it). */
+  token(): string;
+  /** Connects, once (later calls do nothing). */
+  start(): void;
+  /** Sends if open; false: not sent. */
+  send(frame: ChannelFrame): boolean;
+  /** Listens to the socket until the returned function is called. */
+  listen(listener: ChannelListener): () => void;
+}
+
+export interface InvitationOperator {
+  id: string;
+  name: string;
+  photo_url: string | null;
+}
+
+/** `{"type": "invitation", ...}`: an operator's call or a rule's invitation for this visitor (docs/architecture.md). */
+export interface InvitationFrame extends ChannelFrame {
+  type: "invitation";
+  invitation_id: string;
+  rule_id: string | null;
+  variant: string | null;
+  text: string;
+  operator: InvitationOperator | null;
+  auto_open: boolean;
+  delay_s: number;
+  expires_at?: string;
+}
+
+/** An invitation that opened the chat window: shown until the visitor writes, whose first message accepts it. */
+export interface OpenedInvitation {
+  text: string;
+  operator: InvitationOperator | null;
+  /** Accepts it: the conversation it started (null: it is gone; the message then starts one as usual). */
+  accept(): Promise<Conversation | null>;
+  /** The visitor minimised the window without writing. */
+  close(): void;
+}
+
 export interface MountOptions {
   baseUrl: string;
   siteKey: string;
@@ -85,6 +142,12 @@ export interface MountOptions {
   /** Show the panel at once (launcher click); when omitted the last panel state of this site is kept. */
   open?: boolean;
   onState?: (state: ChatState) => void;
+  /** The loader's socket: used instead of a socket of the chat's own (which then renews the token itself). */
+  channel?: VisitorChannel;
+  /** The invitation this window was opened for (auto-open). */
+  invitation?: OpenedInvitation;
+  /** Look for an open conversation only when this browser saved one (the loader: it keeps them). */
+  onlySaved?: boolean;
 }
 
 export interface ChatHandle {
@@ -92,11 +155,39 @@ export interface ChatHandle {
   minimise(): void;
   toggle(): void;
   destroy(): void;
+  /** Shows an invitation in the open window (auto-open while the chat is mounted already). */
+  invite?(invitation: OpenedInvitation): void;
+}
+
+/**
+ * What the loader hands the chat bundle when the first invitation arrives (the bubble and its logic live in the
+ * bundle, not in the loader): where the bubble goes, the tab's socket, and the invitation frames received so far.
+ */
+export interface InvitationMount {
+  channel: VisitorChannel;
+  /** The widget's shadow root (the bubble's stylesheet is adopted by it). */
+  root: ShadowRoot;
+  /** The widget's fixed corner: the bubble goes in it, before `launcher`. */
+  frame: HTMLElement;
+  launcher: HTMLElement;
+  /** Invitation frames the loader received before the bundle was loaded, in order, with when they arrived
+   * (`Date.now()`: an invitation's delay counts from then). */
+  frames: Array<[ChannelFrame, number]>;
+  /** Opens the chat window: on the conversation an accepted invitation started (no argument), or on an
+   * invitation (auto-open) whose acceptance waits for the visitor's first message. */
+  openChat(invitation?: OpenedInvitation): void;
+  /** The visitor is in a conversation already: invitations are not shown. */
+  chatting(): boolean;
 }
 
 export interface FloorwalkerChatApi {
   version: string;
   mount(container: HTMLElement, options: MountOptions): ChatHandle;
+  /** Shows the tab's invitations from now on (once per page); absent from an older bundle. */
+  invitations?(host: InvitationMount): void;
+  /** The host page's commands but `open` and `close` (identify, set, track, consent): a runner that checks and sends
+   * them (it throws an Error with a short message on bad arguments); absent from an older bundle. */
+  commands?(state: FloorwalkerGlobal, token: string, tracker: Tracker): (...args: unknown[]) => void;
 }
 
 /** `window.__floorwalker`: the loader's idempotence flag and a tiny handle for the host page. */

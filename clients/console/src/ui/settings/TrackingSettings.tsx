@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { ApiError, type ApiClient } from "../../api/client";
-import { listSites, saveTrackingSettings, trackingSettings } from "../../api/endpoints";
+import { saveTrackingSettings, trackingSettings } from "../../api/endpoints";
 import {
   formFromSettings,
   serverErrors,
@@ -10,7 +10,8 @@ import {
   type FieldErrors,
   type SettingsForm,
 } from "../../lib/settings";
-import type { Role, Site } from "../../types";
+import type { Role } from "../../types";
+import { useSites } from "../hooks";
 import { SettingsFields } from "./SettingsForm";
 
 interface Props {
@@ -24,28 +25,12 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : "
 /** A site's tracking settings: sections, product and search patterns, retention. */
 export function TrackingSettings({ api, role }: Props) {
   const readOnly = role !== "admin";
-  const [sites, setSites] = useState<Site[] | null>(null);
-  const [siteId, setSiteId] = useState<string>("");
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const { sites, siteId, setSiteId } = useSites(api, setLoadError, describe);
   const [form, setForm] = useState<SettingsForm | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [general, setGeneral] = useState<string[]>([]);
   const [status, setStatus] = useState<"idle" | "saving" | "saved">("idle");
-  const [loadError, setLoadError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let current = true;
-    listSites(api).then(
-      (list) => {
-        if (!current) return;
-        setSites(list);
-        setSiteId((id) => id || list[0]?.id || "");
-      },
-      (error: unknown) => current && setLoadError(`Could not load the sites: ${describe(error)}`),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api]);
 
   useEffect(() => {
     if (!siteId) return;

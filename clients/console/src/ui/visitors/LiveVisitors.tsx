@@ -2,7 +2,7 @@ import { useCallback, useMemo, useState } from "react";
 import type { ApiClient } from "../../api/client";
 import { filterVisitors, isFiltered, NO_FILTERS, type VisitorFilters } from "../../lib/filters";
 import { DEFAULT_SORT, sortVisitors, toggleSort, type Sort, type SortKey } from "../../lib/sort";
-import type { Conversation, GeoInfo, LiveVisitor } from "../../types";
+import type { Conversation, GeoInfo, InvitationNote, LiveVisitor } from "../../types";
 import { CountryBreakdown } from "./CountryBreakdown";
 import { VisitorFiltersBar } from "./Filters";
 import { VisitorPanel } from "./Panel";
@@ -17,6 +17,13 @@ interface Props {
   geo: GeoInfo | null;
   now: number;
   onOpenChat: (conversationId: string) => void;
+  /** The latest invitation to each visitor, by visitor id. */
+  invitations?: Readonly<Record<string, InvitationNote>>;
+  /** Calls a visitor (ENG-2). */
+  onCall?: (visitorId: string, text: string, autoOpen: boolean) => Promise<boolean>;
+  /** The visitor whose panel is open, when the parent decides (the chat's "Visitor" button); else kept here. */
+  openVisitorId?: string | null;
+  onOpenVisitor?: (visitorId: string | null) => void;
 }
 
 export function GeoAttribution({ geo }: { geo: GeoInfo | null }) {
@@ -36,15 +43,23 @@ export function GeoAttribution({ geo }: { geo: GeoInfo | null }) {
 }
 
 /** The live visitors: filters, a sortable table, the breakdown by country and the panel of one visitor. */
-export function LiveVisitors({ api, visitors, chats, geo, now, onOpenChat }: Props) {
+export function LiveVisitors(props: Props) {
+  const { api, visitors, chats, geo, now, onOpenChat, invitations, onCall } = props;
   const [filters, setFilters] = useState<VisitorFilters>(NO_FILTERS);
   const [sort, setSort] = useState<Sort>(DEFAULT_SORT);
-  const [openId, setOpenId] = useState<string | null>(null);
+  const [ownOpenId, setOwnOpenId] = useState<string | null>(null);
+  const controlled = props.openVisitorId !== undefined;
+  const openId = controlled ? (props.openVisitorId ?? null) : ownOpenId;
+  const { onOpenVisitor } = props;
+  const setOpenId = useCallback(
+    (id: string | null) => (onOpenVisitor ? onOpenVisitor(id) : setOwnOpenId(id)),
+    [onOpenVisitor],
+  );
 
   // Filtered on every tick: "at least 5 min on site" changes as time passes.
   const rows = sortVisitors(filterVisitors(visitors, filters, now), sort);
   const live = useMemo(() => new Map(visitors.map((v) => [v.visitor_id, v])), [visitors]);
-  const close = useCallback(() => setOpenId(null), []);
+  const close = useCallback(() => setOpenId(null), [setOpenId]);
   const onSort = (key: SortKey) => setSort((current) => toggleSort(current, key));
 
   return (
@@ -92,6 +107,8 @@ export function LiveVisitors({ api, visitors, chats, geo, now, onOpenChat }: Pro
             close(); // the chat is under the panel
             onOpenChat(id);
           }}
+          invitation={invitations?.[openId]}
+          onCall={onCall && ((text, autoOpen) => onCall(openId, text, autoOpen))}
         />
       )}
     </section>

@@ -2,7 +2,8 @@ import { useEffect } from "react";
 import type { ApiClient } from "../../api/client";
 import { formatClock } from "../../lib/time";
 import { deviceText, localTime, locationLong, visitorName } from "../../lib/visitors";
-import type { Conversation, LiveVisitor, VisitorDetail } from "../../types";
+import type { Conversation, InvitationNote, LiveVisitor, VisitorDetail } from "../../types";
+import { CallVisitor } from "./CallVisitor";
 import { CurrentVisit, EarlierVisits } from "./Timeline";
 import { useVisitorDetail } from "./useVisitorDetail";
 
@@ -15,6 +16,10 @@ interface Props {
   now: number;
   onClose: () => void;
   onOpenChat: (conversationId: string) => void;
+  /** The latest invitation to this visitor (ENG-2). */
+  invitation?: InvitationNote;
+  /** Calls the visitor (shown while they are on the site, not chatting, and not a robot). */
+  onCall?: (text: string, autoOpen: boolean) => Promise<boolean>;
 }
 
 type Identity = Pick<
@@ -127,7 +132,7 @@ function History({ detail, live, now }: { detail: VisitorDetail; live: LiveVisit
 }
 
 /** Everything about one visitor: who, this visit's path, earlier visits, products, searches, attributes. */
-export function VisitorPanel({ api, visitorId, live, chat, now, onClose, onOpenChat }: Props) {
+export function VisitorPanel({ api, visitorId, live, chat, now, onClose, onOpenChat, invitation, onCall }: Props) {
   const { detail, error, loading } = useVisitorDetail(api, visitorId, live);
 
   useEffect(() => {
@@ -164,6 +169,7 @@ export function VisitorPanel({ api, visitorId, live, chat, now, onClose, onOpenC
           {error}
         </p>
       )}
+      {onCall && live && !chat && !detail?.is_robot && <CallVisitor invitation={invitation} onCall={onCall} />}
       {who && <IdentitySection who={who} detail={detail} now={now} />}
       {detail && <History detail={detail} live={live} now={now} />}
       {!detail && loading && <p className="muted panel-section">Loading…</p>}

@@ -1,0 +1,80 @@
+"""The account's routing lock and what an operator can take: capacity (their override, else the account's
+default) and load (active chats assigned to them plus waiting chats offered to them now).
+
+`lock_account` is the first statement of every transaction that offers chats or changes what routing reads
+(a status, a capacity, a membership, an accept, a close): an upsert of the account's settings row that keeps its
+value. On PostgreSQL it holds that row's lock until the commit, so chat replicas take routing decisions of one
+account one at a time; on SQLite, a write as the first statement takes the database's one write lock at once
+(`BEGIN IMMEDIATE` semantics, no snapshot read before it). Whatever runs under it sees every earlier decision.
+"""
+
+from collections.abc import Iterable
+
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.chat.models import account_settings, conversations, operators
+from services.common.db import upsert_insert
+
+DEFAULT_MAX_CHATS = 3
+
+
+async def default_max_chats(conn: AsyncConnection, account_id: str) -> int:
+    query = select(account_settings.c.default_max_chats).where(account_settings.c.account_id == account_id)
+    value = await conn.scalar(query)
+    return int(value) if value is not None else DEFAULT_MAX_CHATS
+
+
+async def lock_account(conn: AsyncConnection, account_id: str) -> int:
+    """Take the account's routing lock (until the transaction ends); returns its default capacity."""
+    insert = upsert_insert(conn, account_settings).values(account_id=account_id, default_max_chats=DEFAULT_MAX_CHATS)
+    keep = {"default_max_chats": account_settings.c.default_max_chats}
+    statement = insert.on_conflict_do_update(index_elements=["account_id"], set_=keep).returning(
+        account_settings.c.default_max_chats
+    )
+    return int((await conn.execute(statement)).scalar_one())
+
+
+async def loads(conn: AsyncConnection, account_id: str, user_ids: Iterable[str] | None = None) -> dict[str, int]:
+    """Each operator's load: active chats assigned to them plus waiting chats offered to them."""
+    holder = case(
+        (conversations.c.state == "active", conversations.c.assigned_user_id), else_=conversations.c.offered_user_id
+    )
+    query = (
+        select(holder.label("user_id"), func.count())
+        .where(
+            conversations.c.account_id == account_id,
+            or_(
+                (conversations.c.state == "active") & conversations.c.assigned_user_id.is_not(None),
+                (conversations.c.state == "waiting") & conversations.c.offered_user_id.is_not(None),
+            ),
+        )
+        .group_by(holder)
+    )
+    found = {row[0]: int(row[1]) for row in await conn.execute(query)}
+    if user_ids is None:
+        return found
+    return {user_id: found.get(user_id, 0) for user_id in user_ids}
+
+
+async def active_chats(conn: AsyncConnection, account_id: str, user_ids: list[str]) -> dict[str, int]:
+    """Active chats assigned to each of these operators (what presence shows as their load)."""
+    if not user_ids:
+        return {}
+    query = (
+        select(conversations.c.assigned_user_id, func.count())
+        .where(
+            conversations.c.account_id == account_id,
+            conversations.c.state == "active",
+            conversations.c.assigned_user_id.in_(user_ids),
+        )
+        .group_by(conversations.c.assigned_user_id)
+    )
+    return {row[0]: int(row[1]) for row in await conn.execute(query)}
+
+
+async def capacity_of(conn: AsyncConnection, account_id: str, user_id: str, default_max: int) -> int:
+    """The operator's maximum of concurrent chats: their override, else the account's default."""
+    query = select(operators.c.max_chats).where(operators.c.account_id == account_id, operators.c.user_id == user_id)
+    own = await conn.scalar(query)
+    return int(own) if own is not None else default_max
