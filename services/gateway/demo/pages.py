@@ -32,7 +32,7 @@ def _layout(title: str, body: str) -> HTMLResponse:
     nav = " ".join(f'<a href="/demo/{key}/">{escape(name)}</a>' for key, (name, _) in SECTIONS.items())
     html = f"""<!doctype html>
 <html lang="pt-BR"><head><meta charset="utf-8"><title>{escape(title)} · Loja Demo</title>
-<meta name="viewport" content="width=device-width,initial-scale=1"><style>{STYLE}</style></head>
+<meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,"><style>{STYLE}</style></head>
 <body><header><strong><a href="/demo/">Loja Demo</a></strong>{nav}
 <form action="/demo/search"><input name="q" placeholder="Search products" aria-label="Search"></form></header>
 <main>{body}</main>
