@@ -12,7 +12,7 @@ run: deps build ## the embedded mode: one process, SQLite, demo data; prints the
 	FW_MODE=embedded $(PY) -m services.embedded
 
 test: deps-dev services-up build lint ## every test: unit, services on PostgreSQL/Redis, cross-service, browser, SPAs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS)
+	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --durations=25
 	@for c in $(CLIENTS); do (cd $$c && npm test --silent) || exit 1; done
 
 lint: deps-dev

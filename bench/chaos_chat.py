@@ -102,7 +102,8 @@ class Cast:
 
 
 async def assemble(base: str, visitors: int, journal: Journal) -> Cast:
-    """Visitors with a conversation each; two operators, each accepting every other conversation."""
+    """Visitors with a conversation each; two operators, each accepting every other conversation (and seeing only
+    those: SEC-2)."""
     headers = {"origin": base, "user-agent": BROWSER_UA}
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
         tokens = []
@@ -128,7 +129,7 @@ async def assemble(base: str, visitors: int, journal: Journal) -> Cast:
         for i, (token, cid) in enumerate(zip(visitor_tokens, conversations, strict=True))
     ]
     operator_peers = [
-        Participant(f"operator{i}", base, "/ws/operator", token, conversations, journal.on_shown)
+        Participant(f"operator{i}", base, "/ws/operator", token, conversations[i::2], journal.on_shown)
         for i, token in enumerate(tokens)
     ]
     return Cast(visitor_peers, operator_peers, conversations, visitor_tokens)
@@ -143,7 +144,7 @@ async def converse(cast: Cast, journal: Journal, plan: Plan, tag: str) -> None:
         c, round_ = n % count, n // count
         by_operator = int((round_ + 1) * plan.operator_share) > int(round_ * plan.operator_share)
         sender = cast.operators[c % 2] if by_operator else cast.visitors[c]
-        receivers = (cast.visitors[c].name, *(o.name for o in cast.operators))
+        receivers = (cast.visitors[c].name, cast.operators[c % 2].name)  # an operator sees their own chats (SEC-2)
         key = f"{tag}-{n}"
         outgoing = sender.send(cast.conversations[c], key, f"chaos {tag} {n}")
         journal.messages[key] = Message(n=n, sender=sender.name, receivers=receivers, outgoing=outgoing)

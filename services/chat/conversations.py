@@ -7,21 +7,25 @@ committed is answered as done, whatever happens to that publish.
 """
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import RowMapping, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.chat import realtime
+from services.chat import audience
 from services.chat import repository as repo
 from services.chat.api.schemas import ConversationExport, ConversationOut, MessageOut
+from services.chat.group import group_of_visitor
 from services.chat.models import conversations, outbox
 from services.chat.realtime import Frame, PendingFrames
 from services.chat.routing import offers
 from services.chat.routing.capacity import capacity_of, loads, lock_account
 from services.chat.routing.entry import queue_for
 from services.chat.routing.presence_events import add_presence_changed
+from services.chat.routing.visitors import answered
+from services.chat.routing.waiting import waiting_of
 from services.common.db import utcnow
 from services.common.errors import Conflict, Forbidden, NotFound, PayloadTooLarge
 from services.common.events import ConversationAccepted, ConversationClosed, ConversationStarted, MessageCreated
@@ -60,36 +64,46 @@ def _check_size(runtime: ServiceRuntime, text: str) -> None:
 async def _visible(runtime: ServiceRuntime, identity: Identity, conversation_id: str) -> RowMapping:
     async with runtime.db.reading() as conn:
         row = await repo.conversation(conn, identity.account_id, conversation_id)
-    _check_access(identity, row)
-    assert row is not None
-    return row
+        return await audience.check_visible(conn, identity, row)
 
 
-def _check_access(identity: Identity, row: RowMapping | None) -> None:
-    if row is None or (not identity.is_user and row["visitor_id"] != identity.visitor_id):
-        raise NotFound("No such conversation.", code="conversation_not_found")
-
-
-async def _stage_update(conn: AsyncConnection, conversation: ConversationOut) -> Frame:
-    """The `conversation.updated` frame of a change, written in the change's transaction."""
+async def _stage_update(
+    conn: AsyncConnection, conversation: ConversationOut, before: RowMapping | dict[str, Any] | None = None
+) -> list[Frame]:
+    """The `conversation.updated` frames of a change (to who sees it, and who saw it `before`), written in the
+    change's transaction (`audience`)."""
     body = {"type": "conversation.updated", "conversation": conversation.model_dump(mode="json")}
-    frame = realtime.stage(conversation.account_id, conversation.visitor_id, body)
-    await realtime.add(conn, frame)
-    return frame
+    return await audience.stage(conn, conversation.model_dump(), body, before=before)
 
 
-async def _announce(runtime: ServiceRuntime, frames: PendingFrames, frame: Frame) -> None:
+async def _announce(runtime: ServiceRuntime, frames: PendingFrames, staged: Frame | list[Frame]) -> None:
     runtime.after_commit()
-    await frames.publish(frame)
+    for frame in staged if isinstance(staged, list) else [staged]:
+        await frames.publish(frame)
 
 
 async def current(runtime: ServiceRuntime, visitor: Identity) -> ConversationOut:
     assert visitor.site_id and visitor.visitor_id
     async with runtime.db.reading() as conn:
         row = await repo.open_conversation_of(conn, visitor.account_id, visitor.site_id, visitor.visitor_id)
-    if row is None:
-        raise NotFound("This visitor has no open conversation.", code="no_open_conversation")
-    return conversation_out(row)
+        group = await group_of_visitor(conn, visitor.account_id, visitor.visitor_id)
+        if group is not None and (row is None or group["created_at"] > row["created_at"]):
+            return await audience.view(conn, group, visitor)  # the group an operator started with them (CHAT-7)
+        if row is None:
+            raise NotFound("This visitor has no open conversation.", code="no_open_conversation")
+        return await with_position(conn, await audience.view(conn, row, visitor), utcnow())
+
+
+async def with_position(conn: AsyncConnection, conversation: ConversationOut, now: datetime) -> ConversationOut:
+    """A waiting conversation with its place in its queue and expected wait (`routing/waiting.py`)."""
+    if conversation.state != "waiting" or conversation.queue_id is None:
+        return conversation
+    place = (await waiting_of(conn, conversation.account_id, now)).positions.get(conversation.id)
+    if place is None:
+        return conversation
+    return conversation.model_copy(
+        update={"position": place.position, "expected_wait_seconds": place.expected_wait_seconds}
+    )
 
 
 async def start(
@@ -105,6 +119,7 @@ async def start(
     assert visitor.site_id and visitor.visitor_id
     if text is not None:
         _check_size(runtime, text)
+    chosen = queue_id is not None
     async with runtime.db.reading() as conn:
         queue_id = await queue_for(conn, visitor.account_id, queue_id)
     offered: list[Frame] = []
@@ -124,10 +139,15 @@ async def start(
                 "created_at": now,
                 "last_seq": 0,
                 "queue_id": queue_id,
+                "visitor_seen_at": now,
             }
             await conn.execute(insert(conversations).values(**values))
             started = ConversationStarted(
-                conversation_id=conversation_id, site_id=visitor.site_id, visitor_id=visitor.visitor_id, started_at=now
+                conversation_id=conversation_id,
+                site_id=visitor.site_id,
+                visitor_id=visitor.visitor_id,
+                started_at=now,
+                queue_chosen=chosen,
             )
             await add_event(conn, outbox, started, visitor.account_id)
             row = await repo.conversation(conn, visitor.account_id, conversation_id)
@@ -148,19 +168,28 @@ async def start(
     if text is not None:
         await post(runtime, frames, visitor, conversation.id, client_msg_id or new_id(), text)
         conversation = await get(runtime, visitor, conversation.id)
+    if conversation.state == "waiting" and conversation.queue_id is not None:  # the visitor sees their place at once
+        async with runtime.db.reading() as conn:
+            conversation = await with_position(conn, conversation, utcnow())
     return conversation, created
 
 
 async def get(runtime: ServiceRuntime, identity: Identity, conversation_id: str) -> ConversationOut:
-    return conversation_out(await _visible(runtime, identity, conversation_id))
+    async with runtime.db.reading() as conn:
+        row = await repo.conversation(conn, identity.account_id, conversation_id)
+        return await audience.view(conn, await audience.check_visible(conn, identity, row), identity)
 
 
 async def list_in_state(
     runtime: ServiceRuntime, operator: Identity, state: str, limit: int = 200
 ) -> list[ConversationOut]:
+    """Managers: the account's conversations in this state; an operator: those they see (`audience`)."""
+    only = None
+    if operator.role == "operator":
+        only = audience.visible_to_operator(operator.account_id, operator.user_id or "")
     async with runtime.db.reading() as conn:
-        rows = await repo.conversations_in_state(conn, operator.account_id, state, limit)
-    return [conversation_out(r) for r in rows]
+        rows = await repo.conversations_in_state(conn, operator.account_id, state, limit, only)
+        return await audience.views(conn, rows, operator)
 
 
 async def _check_may_take(conn: AsyncConnection, operator: Identity, row: RowMapping, default_max: int) -> None:
@@ -199,17 +228,19 @@ async def accept(
         }
         row = await repo.take_offer(conn, operator.account_id, conversation_id, operator.user_id or "", taken)
         offered_to = operator.user_id
+        before: RowMapping | dict[str, Any] | None = None
         if row is None:
             default_max = await lock_account(conn, operator.account_id)
-            row = await repo.conversation(conn, operator.account_id, conversation_id)
-            _check_access(operator, row)
-            assert row is not None
+            row = await audience.check_visible(
+                conn, operator, await repo.conversation(conn, operator.account_id, conversation_id)
+            )
             if row["state"] == "active" and row["assigned_user_id"] == operator.user_id:
-                return conversation_out(row)
+                return await audience.view(conn, row, operator)
             if row["state"] != "waiting":
                 raise Conflict(f"The conversation is {row['state']}, not waiting.", code="conversation_not_waiting")
             await _check_may_take(conn, operator, row, default_max)
             offered_to = row["offered_user_id"]
+            before = row
             row = await repo.change_conversation(conn, conversation_id, taken)
         await add_presence_changed(conn, operator.account_id, [operator.user_id or ""], now)
         waited = (now - row["created_at"]).total_seconds()
@@ -217,8 +248,8 @@ async def accept(
             conversation_id=conversation_id, user_id=operator.user_id or "", accepted_at=now, waited_seconds=waited
         )
         await add_event(conn, outbox, accepted, operator.account_id)
-        conversation = conversation_out(row)
-        update = await _stage_update(conn, conversation)
+        conversation = await audience.view(conn, row, operator)
+        update = await _stage_update(conn, conversation, before or {**row, "state": "waiting"})
         if offered_to not in (None, operator.user_id):  # a supervisor took it: the offered operator has room again
             offered = await offers.route(conn, runtime, operator.account_id, now, default_max)  # (locked above)
     await _announce(runtime, frames, update)
@@ -235,26 +266,28 @@ async def close(
     crash between), the routing sweep offers the room within `ROUTE_SECONDS`."""
     offered: list[Frame] = []
     async with runtime.db.transaction() as conn:
-        row = await repo.conversation(conn, identity.account_id, conversation_id)
-        _check_access(identity, row)
-        assert row is not None
+        row = await audience.check_visible(
+            conn, identity, await repo.conversation(conn, identity.account_id, conversation_id)
+        )
         if row["state"] == "closed":
-            return conversation_out(row)
+            return await audience.view(conn, row, identity)
+        if row["kind"] == "group" and not identity.is_user:
+            raise Forbidden("A group conversation is closed by its operator.", code="group_conversation")
         now = utcnow()
         by = "operator" if identity.is_user else "visitor"
         held_by = row["assigned_user_id"] if row["state"] == "active" else row["offered_user_id"]
-        row = await repo.change_conversation(
-            conn, conversation_id, {"state": "closed", "closed_at": now, "closed_by": by, **offers.NO_OFFER}
-        )
+        missed = not await answered(conn, conversation_id)
+        closing = {"state": "closed", "closed_at": now, "closed_by": by, "closed_reason": "closed", "missed": missed}
+        row = await repo.change_conversation(conn, conversation_id, {**closing, **offers.NO_OFFER})
         if held_by is not None and row["assigned_user_id"] == held_by:
             await add_presence_changed(conn, identity.account_id, [held_by], now)
         await add_event(
             conn,
             outbox,
-            ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now),
+            ConversationClosed(conversation_id=conversation_id, closed_by=by, closed_at=now, missed=missed),
             identity.account_id,
         )
-        conversation = conversation_out(row)
+        conversation = await audience.view(conn, row, identity)
         update = await _stage_update(conn, conversation)
     await _announce(runtime, frames, update)
     if held_by is not None:
@@ -286,11 +319,13 @@ async def post(
         async with runtime.db.reading() as conn:
             existing = await repo.message_by_client_id(conn, conversation_id, client_msg_id)
             conversation = await repo.conversation(conn, identity.account_id, conversation_id)
-        if existing is None or conversation is None:
-            raise
-        stored = message_out(existing)
-        body = {"type": "message.created", "message": stored.model_dump(mode="json")}
-        await frames.send(realtime.channels_of(identity.account_id, conversation["visitor_id"]), body)
+            if existing is None or conversation is None:
+                raise
+            stored = message_out(existing)
+            body = {"type": "message.created", "message": stored.model_dump(mode="json")}
+            again = await audience.frames_for(conn, conversation, body)
+        for frame in again:
+            await frames.send(frame.channels, frame.body)
         return Posted(stored, created=False)
     runtime.after_commit()
     await frames.publish(frame)
@@ -305,18 +340,22 @@ async def _insert_message(
     Returns the message and the conversation's visitor id.
     """
     async with runtime.db.transaction() as conn:
-        row = await repo.reserve_seq(conn, identity.account_id, conversation_id)
-        _check_access(identity, row)
-        assert row is not None
+        row = await audience.check_visible(
+            conn, identity, await repo.reserve_seq(conn, identity.account_id, conversation_id)
+        )
+        members = await audience.members_of(conn, conversation_id, row["kind"])
         if row["state"] == "closed":
             if await repo.message_by_client_id(conn, conversation_id, client_msg_id) is not None:
                 raise IntegrityError("retry of a stored message", None, Exception("duplicate client_msg_id"))
             raise Conflict("The conversation is closed.", code="conversation_closed")
         if identity.is_user and identity.role == "operator" and row["assigned_user_id"] not in (None, identity.user_id):
-            raise Forbidden("Another operator handles this conversation.", code="not_assigned")
+            if members.role_of(identity.user_id) != "invited":  # invited into it (CHAT-6): they write too
+                raise Forbidden("Another operator handles this conversation.", code="not_assigned")
         if identity.is_user and row["state"] == "waiting" and row["offered_user_id"] is not None:
             await _reply_to_offer(conn, identity, row)
         sender_type, sender_id, sender_name = _sender(identity)
+        if not identity.is_user and row["kind"] == "group":  # the others see who wrote (CHAT-7)
+            sender_name = next((v["name"] for v in members.visitors if v["visitor_id"] == sender_id), None)
         values = {
             "id": new_id(),
             "conversation_id": conversation_id,
@@ -341,7 +380,7 @@ async def _insert_message(
         # The values are ours and of the right types: no need to validate them again.
         message = MessageOut.model_construct(**values)
         body = {"type": "message.created", "message": message.model_dump(mode="json")}
-        frame = realtime.stage(identity.account_id, row["visitor_id"], body)
+        (frame,) = await audience.frames_for(conn, row, body, members=members)
         await repo.insert_message(conn, values, outbox_row(created.to_event(identity.account_id)), frame.row())
     return message, frame
 

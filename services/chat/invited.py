@@ -5,16 +5,20 @@ as its first message, from the operator who invited (a rule's without one: from 
 own call, the conversation is theirs at once (active, assigned). Its events (`conversation.started` with the
 attribution, `conversation.accepted`, `message.created`) and realtime frames are written with it. A visitor
 who has an open conversation keeps it: that one is returned, unchanged. One not assigned enters the account's
-first queue and is offered like any new chat (`routing`).
+first queue (a rule's invitation that routes to a queue: that one) and is offered like any new chat (`routing`).
 """
 
-from sqlalchemy import insert
+import contextlib
 
-from services.chat import realtime
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.chat import audience, realtime
 from services.chat import repository as repo
 from services.chat.api.schemas import ConversationOut, MessageOut, StartInvited
 from services.chat.conversations import conversation_out
 from services.chat.models import conversations, outbox
+from services.chat.queues import Unprocessable
 from services.chat.realtime import Frame, PendingFrames
 from services.chat.routing import offers
 from services.chat.routing.capacity import lock_account
@@ -27,6 +31,14 @@ from services.common.ids import new_id
 from services.common.outbox import add_event, outbox_row
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
+
+
+async def _queue_of(conn: AsyncConnection, account_id: str, routed: str | None) -> str | None:
+    """The queue the rule routes to (`route_to_queue`); one deleted since, or none: the account's first."""
+    if routed is not None:
+        with contextlib.suppress(Unprocessable):
+            return await queue_for(conn, account_id, routed)
+    return await queue_for(conn, account_id, None)
 
 
 async def start_invited(
@@ -42,7 +54,7 @@ async def start_invited(
     queue_id = None
     if not assigned:
         async with runtime.db.reading() as conn:
-            queue_id = await queue_for(conn, visitor.account_id, None)
+            queue_id = await _queue_of(conn, visitor.account_id, body.queue_id)
     offered: list[Frame] = []
     async with runtime.db.transaction() as conn:
         default_max = await lock_account(conn, visitor.account_id) if queue_id is not None else 0
@@ -121,6 +133,7 @@ async def start_invited(
             {"type": "message.created", "message": message.model_dump(mode="json")},
         )
         values = {**message.model_dump(), "account_id": visitor.account_id}
+        await audience.address(conn, posted)  # to who sees the conversation (SEC-2)
         await repo.insert_message(conn, values, outbox_row(created.to_event(visitor.account_id)), posted.row())
         if queue_id is not None:
             offered = await offers.route(conn, runtime, visitor.account_id, now, default_max)

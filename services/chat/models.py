@@ -2,6 +2,7 @@
 
 from sqlalchemy import (
     JSON,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -11,6 +12,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 from services.common.db import UTCDateTime, new_metadata
@@ -47,6 +49,15 @@ conversations = Table(
     Column("offer_expires_at", UTCDateTime, nullable=True),
     Column("passed_over", JSON, nullable=True),
     Column("queued_at", UTCDateTime, nullable=True),  # when it moved to its queue by failover (null: at its start)
+    # The visitor's side (`routing/visitors.py`): their last sign (socket, start), when a waiting chat's visitor was
+    # found gone, why it closed ("closed" | "abandoned"), whether it closed unanswered, operators who declined it.
+    Column("visitor_seen_at", UTCDateTime, nullable=True),
+    Column("visitor_left_at", UTCDateTime, nullable=True),
+    Column("closed_reason", String(16), nullable=True),
+    Column("missed", Boolean, nullable=False, default=False, server_default=false()),
+    Column("declined_by", JSON, nullable=True),
+    # "direct" (one visitor: `visitor_id`) or "group" (CHAT-7: its visitors in `conversation_visitors`, no visitor_id).
+    Column("kind", String(16), nullable=False, default="direct", server_default="direct"),
     Index("ix_conversations_account_state", "account_id", "state", "created_at"),
     Index("ix_conversations_offer_expires_at", "state", "offer_expires_at"),
     Index("ix_conversations_visitor", "visitor_id", "state"),
@@ -78,7 +89,7 @@ realtime_pending = Table(
     "chat_realtime_pending",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("channels", String(200), nullable=False),  # space-separated bus channels
+    Column("channels", Text, nullable=False),  # space-separated bus channels (a conversation's audience: many)
     Column("frame", Text, nullable=False),  # the frame's JSON
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_chat_realtime_pending_created_at", "created_at"),
@@ -139,4 +150,127 @@ account_settings = Table(
     metadata,
     Column("account_id", String(36), primary_key=True),
     Column("default_max_chats", Integer, nullable=False),
+)
+
+# Who is in a conversation besides its assigned operator (`participants.py`, CHAT-6, OPS-7): operators invited
+# into it ("invited", they see and write) and supervisors or admins watching it ("watching", silent).
+conversation_participants = Table(
+    "conversation_participants",
+    metadata,
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("user_id", String(36), nullable=False),
+    Column("name", String(200), nullable=True),
+    Column("role", String(16), nullable=False),  # "invited" | "watching"
+    Column("added_by", String(36), nullable=True),
+    Column("added_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("conversation_id", "user_id"),
+    Index("ix_conversation_participants_account_user", "account_id", "user_id"),
+)
+
+# The visitors of a group conversation (`group.py`, CHAT-7), each with the name the others see.
+conversation_visitors = Table(
+    "conversation_visitors",
+    metadata,
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("visitor_id", String(36), nullable=False),
+    Column("site_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("conversation_id", "visitor_id"),
+    Index("ix_conversation_visitors_visitor", "account_id", "visitor_id"),
+)
+
+# Canned responses (OPS-3, `canned.py`): a text an operator inserts with `/shortcut`, for the whole account
+# (`scope` "account", queue_id null) or one queue (`scope` its id); a shortcut is unique within its scope.
+canned_responses = Table(
+    "canned_responses",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("scope", String(36), nullable=False),  # "account" or the queue's id: NULLs are never equal in UNIQUE
+    Column("queue_id", String(36), nullable=True),
+    Column("shortcut", String(32), nullable=False),  # lower case
+    Column("title", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("account_id", "scope", "shortcut", name="uq_canned_responses_scope_shortcut"),
+)
+
+# Support materials (OPS-4, `materials.py`): documents, links and scripts at hand during a chat, for the whole
+# account or one queue, optionally one campaign's.
+materials = Table(
+    "support_materials",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("kind", String(16), nullable=False),  # "document" | "link" | "script"
+    Column("title", String(200), nullable=False),
+    Column("url", String(2000), nullable=True),
+    Column("text", Text, nullable=True),
+    Column("queue_id", String(36), nullable=True),
+    Column("campaign", String(100), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_support_materials_account", "account_id", "queue_id"),
+)
+
+# Tickets (OFF-1..3, `tickets/`): an offline message, after-hours message or a chat the visitor would not wait
+# for, answered by email; its thread in `ticket_messages` (the visitor's, by the form or by email, and replies).
+tickets = Table(
+    "tickets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("site_id", String(36), nullable=True),
+    Column("visitor_id", String(36), nullable=True),
+    Column("queue_id", String(36), nullable=True),
+    Column("conversation_id", String(36), nullable=True),  # the chat it came from (OFF-2)
+    Column("name", String(200), nullable=True),
+    Column("email", String(320), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("state", String(16), nullable=False),  # "open" | "answered" | "closed"
+    Column("origin", String(16), nullable=False),  # "offline_form" | "chat"
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_tickets_account_state", "account_id", "state", "updated_at"),
+)
+
+ticket_messages = Table(
+    "ticket_messages",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("ticket_id", String(36), ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("sender_type", String(16), nullable=False),  # "visitor" | "operator"
+    Column("sender_id", String(36), nullable=True),
+    Column("sender_name", String(200), nullable=True),
+    Column("channel", String(16), nullable=False),  # "web" | "email" | "chat"
+    Column("text", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_ticket_messages_ticket", "ticket_id", "created_at"),
+)
+
+# Email to send (`tickets/mailer.py`), written with what it announces: sent by a background sender, retried
+# with backoff while the SMTP server fails; `sent_at` set once it went.
+mail_outbox = Table(
+    "mail_outbox",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("ticket_id", String(36), nullable=True),
+    Column("conversation_id", String(36), nullable=True),  # a transcript's
+    Column("kind", String(16), nullable=False),  # "reply" | "transcript"
+    Column("to_address", String(320), nullable=False),
+    Column("reply_to", String(320), nullable=True),
+    Column("subject", String(300), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", String(500), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),
 )

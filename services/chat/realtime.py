@@ -33,15 +33,19 @@ REPUBLISH_AFTER = 1.0  # a row this old was not published by its writer (or it i
 SWEEP_INTERVAL = 0.5
 SWEEP_BATCH = 200
 INSERT_PENDING = insert(realtime_pending)
+# Frames that may change a queue's summary or a waiting chat's position (`routing/watch.py`).
+WATCHED = frozenset({"conversation.updated", "conversation.offered", "conversation.removed", "presence.updated"})
 
 
-@dataclass(frozen=True)
+@dataclass
 class Frame:
-    """A frame to publish on some channels, with the id of its pending row."""
+    """A frame to publish on some channels, with the id of its pending row. `addressed`: its channels are those
+    of who sees its conversation (`audience.py`); `add` addresses a frame about a conversation that is not."""
 
     id: str
     channels: tuple[str, ...]
     body: dict[str, Any]
+    addressed: bool = False
 
     def row(self) -> dict[str, Any]:
         return {
@@ -62,7 +66,11 @@ def stage(account_id: str, visitor_id: str | None, body: dict[str, Any]) -> Fram
 
 
 async def add(conn: AsyncConnection, frame: Frame) -> None:
-    """Write the frame's pending row in the caller's transaction."""
+    """Write the frame's pending row in the caller's transaction, addressed first when it is about a conversation."""
+    if not frame.addressed:
+        from services.chat import audience  # built on this module
+
+        await audience.address(conn, frame)
     await conn.execute(INSERT_PENDING, frame.row())
 
 
@@ -74,6 +82,9 @@ class PendingFrames:
         self._bus: EventBus | None = None
         self._published: list[str] = []  # rows whose frame went out: deleted by the next pass
         self._task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # Accounts whose waiting may have changed (a frame of `WATCHED` sent): `routing/watch.py` takes them.
+        self.changed: set[str] = set()
 
     @property
     def bus(self) -> EventBus:
@@ -82,9 +93,11 @@ class PendingFrames:
 
     async def start(self, runtime: ServiceRuntime) -> None:
         self._db, self._bus = runtime.db, runtime.bus
+        self._stopping = False
         self._task = asyncio.create_task(self._run())
 
     async def stop(self, runtime: ServiceRuntime) -> None:
+        self._stopping = True
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -102,6 +115,8 @@ class PendingFrames:
 
     async def send(self, channels: tuple[str, ...], body: dict[str, Any]) -> bool:
         """Publish a frame, at most `PUBLISH_TIMEOUT` long; never raises."""
+        if body.get("type") in WATCHED:
+            self.changed.update(c.removeprefix("account:") for c in channels if c.startswith("account:"))
         try:
             async with asyncio.timeout(PUBLISH_TIMEOUT):
                 await self.bus.publish_many(channels, body)
@@ -113,7 +128,7 @@ class PendingFrames:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         next_sweep = loop.time() + SWEEP_INTERVAL
-        while True:
+        while not self._stopping:  # not only the cancellation: one inside a database call can come out as another error
             await asyncio.sleep(DELETE_INTERVAL)
             try:
                 await self._delete_published()

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Table, bindparam, delete, insert, select, update
+from sqlalchemy import ColumnElement, RowMapping, Table, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat.models import conversations, messages, outbox, realtime_pending
@@ -61,8 +61,9 @@ async def open_conversation_of(
 
 
 async def conversations_in_state(
-    conn: AsyncConnection, account_id: str, state: str, limit: int
+    conn: AsyncConnection, account_id: str, state: str, limit: int, only: ColumnElement[bool] | None = None
 ) -> Sequence[RowMapping]:
+    """`only`: a further condition (the conversations an operator sees: `audience.visible_to_operator`)."""
     order = conversations.c.created_at.asc() if state == "waiting" else conversations.c.created_at.desc()
     query = (
         select(conversations)
@@ -70,6 +71,8 @@ async def conversations_in_state(
         .order_by(order)
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(only)
     return (await conn.execute(query)).mappings().all()
 
 

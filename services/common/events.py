@@ -64,6 +64,20 @@ class ConversationStarted(EventPayload):
     invitation_id: str | None = None
     rule_id: str | None = None
     variant: str | None = None
+    queue_chosen: bool = False  # the visitor picked its queue (a topic): a rule's `route_to_queue` leaves it
+
+
+class ConversationRouteRequested(EventPayload):
+    """A rule that fired for the visitor this visit routes to a queue (`route_to_queue`), and the visitor started a
+    chat by themselves (the rules service, straight on the bus, on `conversation.started`): chat moves the chat to
+    that queue while it waits, unassigned (`services/chat/routing/rule_queue.py`)."""
+
+    TYPE = "conversation.route_requested"
+    conversation_id: str
+    visitor_id: str
+    queue_id: str
+    rule_id: str
+    at: datetime
 
 
 class ConversationAccepted(EventPayload):
@@ -79,6 +93,8 @@ class ConversationClosed(EventPayload):
     conversation_id: str
     closed_by: Literal["visitor", "operator", "system"]
     closed_at: datetime
+    reason: Literal["closed", "abandoned"] = "closed"  # abandoned: its visitor left while it waited
+    missed: bool = False  # closed without any operator reply
 
 
 class MessageCreated(EventPayload):
@@ -117,6 +133,10 @@ class PageView(BaseModel):
     section: str | None = None
     product_sku: str | None = None
     search_query: str | None = None
+    # The visitor as tracking knows them when the batch was stored: their visit count and custom attributes
+    # (what segments and rules test; None in older events: not known).
+    visit_count: int | None = None
+    attributes: dict[str, str | int | float | bool | None] | None = None
 
 
 class PageviewsRecorded(EventPayload):
@@ -240,6 +260,18 @@ class VisitorTagged(EventPayload):
     at: datetime
 
 
+class VisitorSegmentChanged(EventPayload):
+    """A live visitor's segment changed (SEG-1; the rules service, through its outbox): the segment they are
+    in from `at` on, or none (`segment_id` null). Consumers keep the newest `at`."""
+
+    TYPE = "visitor.segment_changed"
+    site_id: str
+    visitor_id: str
+    segment_id: str | None
+    segment_name: str | None
+    at: datetime
+
+
 class InvitationEvent(EventPayload):
     """What happened to one invitation on the visitor's screen (the gateway, from the visitor's socket).
 
@@ -286,6 +318,7 @@ PAYLOADS: dict[str, type[EventPayload]] = {
     cls.TYPE: cls
     for cls in (
         ConversationStarted,
+        ConversationRouteRequested,
         ConversationAccepted,
         ConversationClosed,
         MessageCreated,
@@ -303,5 +336,6 @@ PAYLOADS: dict[str, type[EventPayload]] = {
         InvitationExpired,
         OperatorPresenceChanged,
         VisitorTagged,
+        VisitorSegmentChanged,
     )
 }

@@ -49,9 +49,20 @@ class Settings(BaseSettings):
     presence_grace_seconds: float = Field(60.0, gt=0)  # a console silent this long: its operator goes offline
     presence_heartbeat_seconds: float = Field(15.0, gt=0)  # how often gateways report the operator sockets they hold
     offer_timeout_seconds: float = Field(30.0, gt=0)  # an offered chat not accepted this long goes to the next operator
+    visitor_left_after_seconds: float = Field(120.0, gt=0)  # a waiting chat's visitor unseen this long: "visitor left"
+    abandon_after_seconds: float = Field(600.0, gt=0)  # ... and still gone this much longer: closed as abandoned
     routing_webhook_timeout_seconds: float = Field(2.0, gt=0)  # a queue's external router must answer within this
     routing_webhook_private_addresses: bool = False  # a queue's router may be on a private/loopback address
     outbox_poll_interval: float = 1.0
+    # Tickets by email (OFF-1..3, `services/chat/tickets/`): SMTP_HOST empty: mail stays queued, nothing is sent.
+    smtp_host: str = ""
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_username: str = ""
+    smtp_password: str = Field("", repr=False)
+    smtp_starttls: bool = False
+    mail_from: str = "Floorwalker <no-reply@floorwalker.invalid>"
+    mail_reply_domain: str = "reply.floorwalker.invalid"  # replies go to ticket+<id>.<hmac>@ this domain
+    inbound_email_secret: str = Field("", repr=False)  # X-Floorwalker-Inbound-Secret; empty: inbound refused
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
     demo_seed: bool = True

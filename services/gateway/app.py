@@ -19,12 +19,14 @@ from services.gateway.demo.pages import router as demo_router
 from services.gateway.demo.seed import seed_demo
 from services.gateway.edge import Edge
 from services.gateway.engage.desk import InvitationDesk
+from services.gateway.engage.groups import router as group_router
 from services.gateway.engage.routes import router as engage_router
 from services.gateway.engage.store import pending_invitations
 from services.gateway.headers import SecurityHeaders
 from services.gateway.hub import Hub
 from services.gateway.models import outbox
 from services.gateway.openapi import router as openapi_router
+from services.gateway.passive import ButtonPaths
 from services.gateway.proxy import ServiceClients
 from services.gateway.routes_table import EdgePaths
 from services.gateway.sites import SiteDirectory
@@ -34,6 +36,7 @@ from services.gateway.state import GatewayState, app_gateway_state
 from services.gateway.static import mount_static
 from services.gateway.token_first import TokenFirst
 from services.gateway.track_ingest import TrackingBacklog, TrackIngestFastPath
+from services.gateway.visitor_beats import VisitorBeats
 
 
 def create_app(
@@ -63,6 +66,8 @@ def create_app(
         )
         await state.invitations.start()
         state.consoles = ConsoleBeats(clients, settings.presence_heartbeat_seconds)
+        state.button_paths = ButtonPaths(clients)
+        state.visitors = VisitorBeats(clients, settings.presence_heartbeat_seconds)
         if settings.demo_seed:
             state.demo_seed = await seed_demo(runtime, state.clients)
 
@@ -74,6 +79,8 @@ def create_app(
                 await state.demo_seed
         if state.consoles is not None:
             await state.consoles.stop()
+        if state.visitors is not None:
+            await state.visitors.stop()
         await state.invitations.stop()
         await state.clients.aclose()
         await state.edge.close()
@@ -82,7 +89,7 @@ def create_app(
     app = create_service_app(
         "gateway",
         settings,
-        routers=[api_router, engage_router, socket_router, demo_router, openapi_router, docs_router],
+        routers=[api_router, engage_router, group_router, socket_router, demo_router, openapi_router, docs_router],
         bus=bus,
         outbox=outbox,  # site.created/updated/deleted, invitation.shown/accepted/closed/expired
         on_start=[start, *on_ready],

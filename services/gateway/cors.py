@@ -34,7 +34,13 @@ from services.gateway.state import app_gateway_state
 
 # The endpoints the widget calls from its host page (the event endpoint is `visitor_edge.TRACK_EVENTS`).
 WIDGET_SESSION = "/api/v1/widget/session"
-VISITOR_PREFIXES = ("/api/v1/widget/", "/api/v1/conversations", "/api/v1/track/events")
+VISITOR_PREFIXES = (
+    "/api/v1/widget/",
+    "/api/v1/conversations",
+    "/api/v1/track/events",
+    "/api/v1/queues/availability",  # the widget's topic picker
+    "/api/v1/tickets",  # the offline form
+)
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID"
 EXPOSE_HEADERS = "Retry-After, X-Request-ID"

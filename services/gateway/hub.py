@@ -4,6 +4,12 @@ One bus subscription per channel per process; each socket has its own bounded ou
 and writer, so one slow client never holds up the others. When the bus had to subscribe again (its
 connection to Redis was lost: Redis restarted or failed over), the frames of the gap are gone: every
 socket gets `{"type": "resync", "reason": "realtime_gap"}` and resumes its conversations by sequence number.
+
+Who gets what (SEC-2): an operator's socket joins `account:<account>` (the live visitors, presence, queue
+summaries…), `operator:<account>:<user>` (the conversations they are in) and `operators:<account>` (waiting chats
+any operator may take); a supervisor's or admin's joins `account:<account>` only, where chat publishes every
+frame of every conversation. The conversation frames of `account:` (`conversation.*`, `message.*`) are given to
+managers' sockets only (`for_managers`): an operator gets a conversation's frames from their own channels.
 """
 
 import asyncio
@@ -27,6 +33,29 @@ CLOSE_SECONDS = 5.0  # for the frames queued before a close, and for the close i
 RESYNC_FRAME = json.dumps({"type": "resync", "reason": "realtime_gap"}, separators=(",", ":"))
 # Called once per process for each frame of its type relayed to sockets here (before they get it).
 FrameWatcher = Callable[[str, dict[str, Any], set["SocketClient"]], Awaitable[None]]
+MANAGERS = ("supervisor", "admin")
+MANAGERS_ONLY = ("conversation.", "message.")  # frame types of `account:` that only managers' sockets get
+
+
+def operator_channels(identity: Identity) -> tuple[str, ...]:
+    """The channels a user's socket joins: a manager's, the account's; an operator's, also their own two."""
+    account = f"account:{identity.account_id}"
+    if identity.role in MANAGERS:
+        return (account,)
+    return (account, f"operator:{identity.account_id}:{identity.user_id}", f"operators:{identity.account_id}")
+
+
+EVERYONES = frozenset({"conversation.removed"})  # an erased visitor's conversation is gone: its id, nothing more
+
+
+def for_managers(channel: str, frame: dict[str, Any]) -> bool:
+    """A conversation's frame on the account's channel: for managers' sockets only."""
+    kind = str(frame.get("type", ""))
+    return channel.startswith("account:") and kind.startswith(MANAGERS_ONLY) and kind not in EVERYONES
+
+
+def is_manager(client: "SocketClient") -> bool:
+    return client.identity is not None and client.identity.role in MANAGERS
 
 
 class SocketClient:
@@ -159,8 +188,10 @@ class Hub:
             except Exception:
                 log.exception("watching a %s frame on %s failed", frame.get("type"), channel)
         text = json.dumps(frame, separators=(",", ":"))
+        managers_only = for_managers(channel, frame)
         for client in list(members):
-            client.push_text(text)
+            if not managers_only or is_manager(client):
+                client.push_text(text)
 
     async def resync(self) -> None:
         """Tell every socket of this process that it may have missed frames (each once, whatever its channels)."""

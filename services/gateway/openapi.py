@@ -2,6 +2,7 @@
 routes (`routes_table`: what the edge forwards is what the document shows), their path parameters with
 the shapes the edge checks, and every operation's error answers in the one error schema."""
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -41,9 +42,28 @@ async def merged_openapi(request: Request) -> dict[str, Any]:
     return doc
 
 
+def _without_clashes(known: dict[str, Any], service_doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """The service's document with each schema whose name the document already has for another shape (the rules'
+    `Device` condition, tracking's `Device` of a visitor) renamed `<Service><Name>`, its references too: else one
+    would silently stand for the other."""
+    schemas = service_doc.get("components", {}).get("schemas", {})
+    renamed = {old: f"{name.title()}{old}" for old, shape in schemas.items() if old in known and known[old] != shape}
+    if not renamed:
+        return service_doc
+    text = json.dumps(service_doc)
+    for old, new in renamed.items():
+        text = text.replace(f'"#/components/schemas/{old}"', f'"#/components/schemas/{new}"')
+    changed: dict[str, Any] = json.loads(text)
+    moved = changed["components"]["schemas"]
+    for old, new in renamed.items():
+        moved[new] = moved.pop(old)
+    return changed
+
+
 def _merge_service(doc: dict[str, Any], service_doc: dict[str, Any], name: str) -> None:
     """The service's operations the edge forwards; the gateway's own operation on a path (e.g. the composed
     exports) is the one callers reach."""
+    service_doc = _without_clashes(doc["components"]["schemas"], service_doc, name)
     public = {(r.template, r.method.lower()) for r in ROUTES if r.public and r.service == name}
     for path, item in service_doc.get("paths", {}).items():
         operations = {method: op for method, op in item.items() if (path, method) in public}

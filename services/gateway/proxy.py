@@ -30,7 +30,8 @@ from services.common.tokens import INTERNAL_HEADER, INTERNAL_TTL, Identity, inte
 from services.common.validation import MAX_BODY_BYTES, check_json_value
 from services.gateway.routes_table import SERVICES, RouteMatch, match_call
 
-FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent")
+# x-floorwalker-inbound-secret: a mail provider posting a reply (`/api/v1/inbound-email`, checked by chat)
+FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent", "x-floorwalker-inbound-secret")
 FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id", "retry-after")
 
 

@@ -32,7 +32,11 @@ PARAMETER_SHAPES: dict[str, re.Pattern[str]] = {
     "user_id": ID_SHAPE,
     "invitation_id": ID_SHAPE,
     "rule_id": ID_SHAPE,
+    "segment_id": ID_SHAPE,
     "queue_id": ID_SHAPE,
+    "canned_id": ID_SHAPE,
+    "material_id": ID_SHAPE,
+    "ticket_id": ID_SHAPE,
     "domain": re.compile(DOMAIN_PATTERN),  # one of a site's domains: a host name or an IP address
 }
 _PARAMETER = re.compile(r"^\{([a-z_]+)\}$")
@@ -68,15 +72,44 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/conversations/export", "chat"),  # chat's part of the exports (admins)
     Route("GET", "/api/v1/conversations/{conversation_id}", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/accept", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/decline", "chat"),  # the offered operator passes it on
     Route("POST", "/api/v1/conversations/{conversation_id}/close", "chat"),
     Route("GET", "/api/v1/conversations/{conversation_id}/messages", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    # who is in a conversation (CHAT-6, OPS-7)
+    Route("POST", "/api/v1/conversations/{conversation_id}/transfer", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/participants", "chat"),
+    Route("DELETE", "/api/v1/conversations/{conversation_id}/participants/{user_id}", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/watch", "chat"),
+    Route("DELETE", "/api/v1/conversations/{conversation_id}/watch", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/join", "chat"),
+    Route("POST", "/internal/v1/group-conversations", "chat", public=False),  # the gateway checked the visitors
     Route("POST", "/internal/v1/conversations/invited", "chat", public=False),  # an accepted invitation's
     Route("GET", "/api/v1/queues", "chat"),
     Route("POST", "/api/v1/queues", "chat"),
+    Route("GET", "/api/v1/queues/summary", "chat"),  # consoles: what waits where, who can answer
+    Route("GET", "/api/v1/queues/availability", "chat"),  # visitors: each topic online or not, its hours
     Route("GET", "/api/v1/queues/{queue_id}", "chat"),
     Route("PUT", "/api/v1/queues/{queue_id}", "chat"),
     Route("DELETE", "/api/v1/queues/{queue_id}", "chat"),
+    # canned responses and support materials (OPS-3, OPS-4)
+    Route("GET", "/api/v1/canned-responses", "chat"),
+    Route("POST", "/api/v1/canned-responses", "chat"),
+    Route("PUT", "/api/v1/canned-responses/{canned_id}", "chat"),
+    Route("DELETE", "/api/v1/canned-responses/{canned_id}", "chat"),
+    Route("GET", "/api/v1/materials", "chat"),
+    Route("POST", "/api/v1/materials", "chat"),
+    Route("PUT", "/api/v1/materials/{material_id}", "chat"),
+    Route("DELETE", "/api/v1/materials/{material_id}", "chat"),
+    # tickets and email (OFF-1..3); the inbound one is a mail provider's, with the shared secret header
+    Route("POST", "/api/v1/tickets", "chat"),
+    Route("GET", "/api/v1/tickets", "chat"),
+    Route("GET", "/api/v1/tickets/{ticket_id}", "chat"),
+    Route("POST", "/api/v1/tickets/{ticket_id}/replies", "chat"),
+    Route("POST", "/api/v1/tickets/{ticket_id}/close", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/ticket", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/transcript", "chat"),
+    Route("POST", "/api/v1/inbound-email", "chat"),
     Route("GET", "/api/v1/me/presence", "chat"),
     Route("PUT", "/api/v1/me/presence", "chat"),
     Route("GET", "/api/v1/presence", "chat"),
@@ -84,6 +117,8 @@ ROUTES: tuple[Route, ...] = (
     Route("PUT", "/api/v1/operators/{user_id}/presence", "chat"),
     Route("PUT", "/api/v1/operators/{user_id}/capacity", "chat"),
     Route("POST", "/internal/v1/presence/heartbeat", "chat", public=False),  # operator sockets a gateway holds
+    Route("GET", "/internal/v1/queues/sections", "chat", public=False),  # passive mode: the widget session's
+    Route("POST", "/internal/v1/conversations/visitors-seen", "chat", public=False),  # visitor sockets it holds
     # tracking (`POST /api/v1/track/events` is answered by the gateway itself: `track_ingest`)
     Route("GET", "/api/v1/visitors/live", "tracking"),
     Route("GET", "/api/v1/visitors/{visitor_id}", "tracking"),
@@ -94,6 +129,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/track/settings/{site_id}", "tracking"),
     Route("PUT", "/api/v1/track/settings/{site_id}", "tracking"),
     Route("POST", "/internal/v1/track/identify", "tracking", public=False),
+    Route("GET", "/internal/v1/track/sections", "tracking", public=False),  # passive mode: the widget session's
     # rules
     Route("GET", "/api/v1/rules/visitor-stats/{visitor_id}", "rules"),
     Route("GET", "/api/v1/sites/{site_id}/rules", "rules"),
@@ -105,6 +141,14 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/rules/{rule_id}/move", "rules"),
     Route("POST", "/api/v1/sites/{site_id}/rules/preview", "rules"),
     Route("GET", "/api/v1/rules/{rule_id}/explain/{visitor_id}", "rules"),
+    # segments (rules)
+    Route("GET", "/api/v1/segments", "rules"),
+    Route("POST", "/api/v1/segments", "rules"),
+    Route("POST", "/api/v1/segments/preview", "rules"),
+    Route("GET", "/api/v1/segments/{segment_id}", "rules"),
+    Route("PUT", "/api/v1/segments/{segment_id}", "rules"),
+    Route("DELETE", "/api/v1/segments/{segment_id}", "rules"),
+    Route("POST", "/api/v1/segments/{segment_id}/move", "rules"),
     # reporting
     Route("GET", "/api/v1/reports/summary", "reporting"),
 )

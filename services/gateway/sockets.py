@@ -1,6 +1,7 @@
 """The two WebSockets: visitors (`/ws/visitor`) and operators (`/ws/operator`).
 
-A socket authenticates in its first frame (`socket_auth`), gets `auth.ok`, and only then joins its channel:
+A socket authenticates in its first frame (`socket_auth`), gets `auth.ok`, and only then joins its channels (a
+visitor's; an operator's: `hub.operator_channels`):
 realtime frames from the bus go to the client through its bounded outgoing queue (`hub.SocketClient`); the
 client sends `message.send`, `resume`, `auth.refresh` and `ping` frames, and a visitor's widget its answers to
 invitations (`invitation.shown`, `.accept`, `.close`: `engage.desk`). A socket whose token expires without a
@@ -32,7 +33,7 @@ from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
 from services.common.validation import MAX_INT
 from services.gateway.engage.desk import VISITOR_FRAMES
-from services.gateway.hub import CLOSE_SECONDS, SLOW_REASON, TRY_AGAIN_LATER, SocketClient
+from services.gateway.hub import CLOSE_SECONDS, SLOW_REASON, TRY_AGAIN_LATER, SocketClient, operator_channels
 from services.gateway.sites import SiteDirectory, origin_allowed
 from services.gateway.socket_auth import SocketKind, SocketRefused, console_origin, first_frame_identity
 from services.gateway.socket_frames import (
@@ -102,7 +103,14 @@ async def visitor_socket(websocket: WebSocket) -> None:
     admitted = await _authenticated(websocket, runtime, "visitor")
     if admitted is not None:
         identity, expires_at = admitted
-        await _serve(websocket, runtime, identity, expires_at, f"visitor:{identity.visitor_id}")
+        visitors = gateway_state(websocket).visitors
+        if visitors is not None:  # chat: a waiting chat's visitor is there while a socket of theirs is
+            visitors.join(identity)
+        try:
+            await _serve(websocket, runtime, identity, expires_at, (f"visitor:{identity.visitor_id}",))
+        finally:
+            if visitors is not None:
+                visitors.leave(identity)
 
 
 @router.websocket("/ws/operator")
@@ -120,7 +128,7 @@ async def operator_socket(websocket: WebSocket) -> None:
         if consoles is not None:  # chat's presence: this console is there while the socket is
             consoles.join(identity)
         try:
-            await _serve(websocket, runtime, identity, expires_at, f"account:{identity.account_id}")
+            await _serve(websocket, runtime, identity, expires_at, operator_channels(identity))
         finally:
             if consoles is not None:
                 consoles.leave(identity)
@@ -161,7 +169,7 @@ async def _check_site(directory: SiteDirectory, identity: Identity, origin: str 
 
 
 async def _serve(
-    websocket: WebSocket, runtime: ServiceRuntime, identity: Identity, expires_at: int, channel: str
+    websocket: WebSocket, runtime: ServiceRuntime, identity: Identity, expires_at: int, channels: tuple[str, ...]
 ) -> None:
     state = gateway_state(websocket)
     hub, edge = state.hub, state.edge
@@ -169,7 +177,8 @@ async def _serve(
     client = SocketClient(websocket, identity)
     session = SocketSession(identity, expires_at, client, SocketLimits(runtime.settings, edge.limiter, visitor_id))
     client.push({"type": "auth.ok", "expires_at": expires_at})
-    await hub.join(channel, client)
+    for channel in channels:
+        await hub.join(channel, client)
     session.watch_expiry()
     if visitor_id is not None:
         with contextlib.suppress(Exception):  # their pending invitations; a failure here is not the socket's
@@ -183,7 +192,8 @@ async def _serve(
             await client.close(closing.code, closing.reason, drain=closing is not SLOW)
     finally:
         session.unwatch()
-        await hub.leave(channel, client)
+        for channel in channels:
+            await hub.leave(channel, client)
         client.discard()
 
 

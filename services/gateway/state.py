@@ -19,9 +19,11 @@ if TYPE_CHECKING:  # these modules reach the state themselves
     from services.gateway.edge import Edge
     from services.gateway.engage.desk import InvitationDesk
     from services.gateway.hub import Hub
+    from services.gateway.passive import ButtonPaths
     from services.gateway.proxy import ServiceClients
     from services.gateway.sites import SiteDirectory
     from services.gateway.track_ingest import TrackingBacklog
+    from services.gateway.visitor_beats import VisitorBeats
 
 
 @dataclass
@@ -34,6 +36,8 @@ class GatewayState:
     backlog: "TrackingBacklog"  # whether tracking keeps up with the page views accepted
     invitations: "InvitationDesk"  # invitations on the visitors' screens, waiting for an answer
     consoles: "ConsoleBeats | None" = None  # operator sockets held, reported to chat (presence)
+    button_paths: "ButtonPaths | None" = None  # passive mode: where each site's chat button shows
+    visitors: "VisitorBeats | None" = None  # visitor sockets held, reported to chat (waiting chats' visitors)
     demo_seed: asyncio.Task[None] | None = None  # the demo shop's tracking settings, being stored
     openapi: dict[str, Any] | None = None  # the merged OpenAPI document, once every service gave its part
 

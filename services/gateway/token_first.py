@@ -32,6 +32,7 @@ ANONYMOUS: frozenset[tuple[str, str]] = frozenset(
         ("POST", "/api/v1/accounts"),  # the installation's X-Admin-Key
         ("POST", "/api/v1/widget/session"),  # a site key, from one of the site's origins
         ("POST", "/api/v1/track/events"),  # the visitor token in the body of a beacon (`sendBeacon` sets no headers)
+        ("POST", "/api/v1/inbound-email"),  # a mail provider: X-Floorwalker-Inbound-Secret (checked by chat)
     }
 )
 # Those of them that take the installation's `X-Admin-Key` instead, checked here too (before the body).

@@ -21,6 +21,7 @@ from services.gateway.api.schemas import (
 )
 from services.gateway.cors import allow_refusal_reading, allow_site_origins
 from services.gateway.edge import Edge
+from services.gateway.passive import ButtonPaths
 from services.gateway.proxy import ServiceClients, UpstreamResponse
 from services.gateway.sites import EdgeSite, SiteDirectory, check_origin, origin_allowed
 
@@ -46,7 +47,9 @@ def tracking_policy(site: EdgeSite, identity: Identity) -> TrackingPolicy:
     )
 
 
-def _session(runtime: ServiceRuntime, site: EdgeSite, identity: Identity) -> WidgetSession:
+def _session(
+    runtime: ServiceRuntime, site: EdgeSite, identity: Identity, button_paths: list[str] | None = None
+) -> WidgetSession:
     settings = runtime.settings
     assert identity.visitor_id is not None
     return WidgetSession(
@@ -56,13 +59,20 @@ def _session(runtime: ServiceRuntime, site: EdgeSite, identity: Identity) -> Wid
         site=PublicSite(id=site.id, name=site.name, widget=WidgetLook.model_validate(site.widget)),
         tracking=tracking_policy(site, identity),
         robot=bool(identity.robot),
+        button_paths=button_paths,
     )
 
 
 async def open_session(
-    runtime: ServiceRuntime, directory: SiteDirectory, edge: Edge, request: Request, body: WidgetSessionRequest
+    runtime: ServiceRuntime,
+    directory: SiteDirectory,
+    edge: Edge,
+    request: Request,
+    body: WidgetSessionRequest,
+    button: ButtonPaths | None = None,
 ) -> WidgetSession:
-    """Keep the visitor id (and consent) of a valid token for the same site; anything else is a new visitor."""
+    """Keep the visitor id (and consent) of a valid token for the same site; anything else is a new visitor.
+    With `button`, where the site's chat button shows (passive mode)."""
     ip = edge.address(request)
     await edge.limit_address(ip)
     site = await directory.by_key(body.site_key)
@@ -82,7 +92,8 @@ async def open_session(
         robot=robot,
         consent=previous.consent if previous else None,
     )
-    return _session(runtime, site, identity)
+    paths = await button.of(site, identity) if button is not None and not robot else None
+    return _session(runtime, site, identity, paths)
 
 
 async def grant_consent(runtime: ServiceRuntime, site: EdgeSite, visitor: Identity, granted: bool) -> ConsentOut:

@@ -4,8 +4,10 @@ from services.common.bus import EventBus
 from services.common.service import create_service_app
 from services.common.settings import Settings, get_settings
 from services.rules.api.routes import router
+from services.rules.api.segments import router as segments_router
 from services.rules.consumers import consumers
 from services.rules.live import LiveRules
+from services.rules.models import outbox
 
 
 def create_app(settings: Settings | None = None, bus: EventBus | None = None) -> FastAPI:
@@ -13,7 +15,8 @@ def create_app(settings: Settings | None = None, bus: EventBus | None = None) ->
     app = create_service_app(
         "rules",
         settings or get_settings(),
-        routers=[router],
+        routers=[router, segments_router],
+        outbox=outbox,  # `visitor.segment_changed` (segments/live.py)
         consumers=consumers(live),
         bus=bus,
         on_start=[live.start],

@@ -30,6 +30,7 @@ from services.common.service import Consumer, ServiceRuntime
 from services.rules.live import LiveRules
 from services.rules.models import processed
 from services.rules.presence import record_presence
+from services.rules.routing import request_route
 from services.rules.sites import SITE_EVENTS, SITES
 from services.rules.visitor_stats import count_pageview, forget_visitor
 
@@ -116,6 +117,7 @@ class LiveAnswers:
                 started = ConversationStarted.model_validate(event.payload)
                 await self.live.store.chat_started(started.conversation_id, started.visitor_id)
                 await self.live.chatting(started.visitor_id, "active")
+                await request_route(self.live, event.account_id, started)
             elif event.type == ConversationClosed.TYPE:
                 ended = ConversationClosed.model_validate(event.payload)
                 visitor_id = await self.live.store.chat_ended(ended.conversation_id)

@@ -3,8 +3,9 @@ enabled rules are evaluated over it, and a rule that matches (and that its caps 
 on the visitor's screen; a rule not true yet but that time alone could make true (time on site or page) has
 the visitor looked at again then, through the timer store (`timers.py`).
 
-- Rules are read from the database at each evaluation and compiled once per (rule, version): an edit, a
-  disable or a deletion takes effect at the next evaluation; a disabled or deleted rule never fires.
+- Rules are read from the database at each evaluation (their keys; a definition when its key is new) and
+  compiled once per (rule, version, position): an edit, a disable or a deletion takes effect at the next
+  evaluation; a disabled or deleted rule never fires.
 - The live state: the page's section, product and search words come with each page view (tracking's site
   patterns), so time and pages in a section, the current section, products viewed and searches are known.
 - The invitation goes out as an `invitation` frame on the visitor's channel `visitor:<id>`, the path the
@@ -35,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from services.common.events import PageView, VisitorTagged
+from services.common.periodic import being_cancelled
 from services.common.service import ServiceRuntime
 from services.rules import repository
 from services.rules.engine import (
@@ -49,10 +51,12 @@ from services.rules.engine import (
     compile_rule,
     pick_variant,
 )
-from services.rules.engine.actions import NotifyOperators, OpenChat, ShowInvitation, TagVisitor
+from services.rules.engine.actions import NotifyOperators, OpenChat, RouteToQueue, ShowInvitation, TagVisitor
 from services.rules.live_store import LIVE_IDLE, LiveVisitor, MemoryVisitors, VisitorStore, visitor_store
+from services.rules.metrics import RULE_EVALUATIONS, VISITOR_EVALUATIONS
 from services.rules.presence import NOBODY, Availability, account_availability
 from services.rules.rulebook import definition_of
+from services.rules.segments.live import LiveSegments
 from services.rules.timers import Clock, TimerStore, timer_store
 
 __all__ = ["LIVE_IDLE", "LiveRules", "LiveVisitor", "invitation_frame"]
@@ -63,6 +67,7 @@ INVITATION_TTL = 120.0
 OPEN_CHAT_TEXT = "Hello! Can I help you?"
 PRESENCE_FRESH = 1.0  # an account's operator availability is read again after this many seconds
 KEPT_ITEMS = 100  # products and searches kept per visit
+VISITORS_AT_ONCE = 16  # the visitors of one batch of page views evaluated at once (within the 20 connections)
 
 
 class LiveRules:
@@ -70,6 +75,8 @@ class LiveRules:
         self.clock = clock
         self.store: VisitorStore = store or MemoryVisitors()
         self.compiled: dict[tuple[str, int, int], CompiledRule] = {}  # (rule, version, position)
+        self.rule_sets: dict[str, tuple[list[tuple[str, int, int]], RuleSet]] = {}  # site -> (its keys, its set)
+        self.segments = LiveSegments()  # each visitor's segment (SEG-1)
         self.availability: dict[str, tuple[Availability, float]] = {}  # account -> (availability, read at)
         self.runtime: ServiceRuntime | None = None
         self.timers: TimerStore | None = None
@@ -100,8 +107,10 @@ class LiveRules:
         by_visitor: dict[str, list[PageView]] = {}
         for view in sorted(views, key=lambda v: v.viewed_at):
             by_visitor.setdefault(view.visitor_id, []).append(view)
-        for visitor_id, seen in by_visitor.items():
-            async with self.store.locked(visitor_id):
+        gate = asyncio.Semaphore(VISITORS_AT_ONCE)
+
+        async def one(visitor_id: str, seen: list[PageView]) -> None:
+            async with gate, self.store.locked(visitor_id):
                 live = await self.store.get(visitor_id)
                 for view in seen:
                     live = _viewed(live, account_id, site_id, view)
@@ -109,6 +118,13 @@ class LiveRules:
                 await self._put(live)  # kept even if the evaluation fails (the next one counts it)
                 if await self._evaluate(live):
                     await self._put(live)
+
+        # The visitors of a batch concurrently (their round trips to the store overlap), each under its own lock;
+        # the first failure is raised once all are done.
+        done = await asyncio.gather(*(one(v, seen) for v, seen in by_visitor.items()), return_exceptions=True)
+        failed = next((result for result in done if isinstance(result, BaseException)), None)
+        if failed is not None:
+            raise failed
 
     async def closed(self, visitor_id: str, rule_id: str | None) -> None:
         if not rule_id:
@@ -125,6 +141,24 @@ class LiveRules:
             if live is not None:
                 live.state = replace(live.state, chat_state=state, last_chat_at=self.clock())
                 await self._put(live)
+
+    async def routed_queue(self, visitor_id: str) -> tuple[str, str] | None:
+        """(rule id, queue id) of the rule that fired last for the visitor this visit among those (enabled now)
+        that route to a queue (`route_to_queue`), or None."""
+        live = await self.store.get(visitor_id)
+        if live is None:
+            return None
+        fired = sorted(
+            ((h.last_fired_at or 0.0, rule_id) for rule_id, h in live.history.items() if h.fired_this_visit),
+            reverse=True,
+        )
+        rules = {rule.rule_id: rule for rule in (await self._rules(live.state.site_id)).rules} if fired else {}
+        for _, rule_id in fired:
+            rule = rules.get(rule_id)
+            route = next((a for a in rule.definition.actions if isinstance(a, RouteToQueue)), None) if rule else None
+            if route is not None:
+                return rule_id, route.queue_id
+        return None
 
     def online(self, account_id: str) -> frozenset[str]:
         """The account's operators online, as last read (see `operators`)."""
@@ -166,18 +200,24 @@ class LiveRules:
         await self.store.put(live)
 
     async def _rules(self, site_id: str) -> RuleSet:
+        """The site's rules now: their (id, version, position) read at each evaluation; a definition only when
+        that version (at that place: a move of another rule shifts it) is not compiled yet, and the indexed set
+        again only when one of them changed."""
         assert self.runtime is not None
         async with self.runtime.db.reading() as conn:
-            rows = await repository.site_rules(conn, site_id)
-        rules = []
+            keys = await repository.site_rule_keys(conn, site_id)
+            missing = [key[0] for key in keys if key not in self.compiled]
+            rows = await repository.rules_by_id(conn, missing) if missing else []
         for row in rows:
-            key = (row["id"], row["version"], row["position"])  # (a move of another rule shifts its place)
-            rule = self.compiled.get(key)
-            if rule is None:
-                rule = compile_rule(definition_of(row), row["id"], row["version"], site_id, row["position"])
-                self.compiled[key] = rule
-            rules.append(rule)
-        return RuleSet(rules)
+            key = (row["id"], row["version"], row["position"])
+            self.compiled[key] = compile_rule(definition_of(row), row["id"], row["version"], site_id, row["position"])
+        cached = self.rule_sets.get(site_id)
+        if cached is not None and cached[0] == keys:
+            return cached[1]
+        rule_set = RuleSet(self.compiled[key] for key in keys if key in self.compiled)  # (one edited meanwhile: next)
+        if all(key in self.compiled for key in keys):
+            self.rule_sets[site_id] = (keys, rule_set)
+        return rule_set
 
     async def evaluate(self, visitor_id: str) -> int:
         """Evaluate the visitor's site's rules now; fire what matches and may; returns how many fired."""
@@ -204,7 +244,11 @@ class LiveRules:
             free_operators=len(available.free),
             free_in_queue=available.free_in_queue,
         )
-        outcome = (await self._rules(live.state.site_id)).evaluate(live.state, context)
+        segment_check = await self._segment(live, context)  # first: the rules' `segment` condition sees it
+        rules = await self._rules(live.state.site_id)
+        outcome = rules.evaluate(live.state, context)
+        VISITOR_EVALUATIONS.inc()
+        RULE_EVALUATIONS.inc(len(rules.candidates(live.state)))
         fired = 0
         for rule in outcome.matched:
             history = live.history.get(rule.rule_id, RuleHistory())
@@ -219,9 +263,24 @@ class LiveRules:
                 )
                 fired += 1
                 break  # one invitation at a time: the first rule in order that may
-        if outcome.next_check_at is not None and self.timers is not None:
-            await self.timers.schedule(live.state.visitor_id, max(outcome.next_check_at, now))
+        checks = [t for t in (outcome.next_check_at, segment_check) if t is not None]
+        if checks and self.timers is not None:
+            await self.timers.schedule(live.state.visitor_id, max(min(checks), now))
         return fired
+
+    async def _segment(self, live: LiveVisitor, context: EvalContext) -> float | None:
+        """The visitor's segment now (`segments/live.py`), kept in the store when it changed; returns when time
+        alone could change it. A failure leaves the segment as it was (the next evaluation tries again)."""
+        assert self.runtime is not None
+        try:
+            state, assignment = await self.segments.assign(self.runtime, live.state, context)
+        except Exception:
+            log.warning("assigning the segment of %s failed", live.state.visitor_id, exc_info=True)
+            return None
+        if state is not live.state:
+            live.state = state
+            await self._put(live)
+        return assignment.next_check_at
 
     async def _fire(self, live: LiveVisitor, rule: CompiledRule, history: RuleHistory, now: float) -> bool:
         """Do the rule's actions (once per firing, across replicas); False if it has none that acts here."""
@@ -230,8 +289,9 @@ class LiveRules:
         frame = invitation_frame(state, rule, history, now)
         notify = next((a for a in actions if isinstance(a, NotifyOperators)), None)
         tags = sorted({a.tag for a in actions if isinstance(a, TagVisitor)} - state.tags)
-        if frame is None and notify is None and not tags:
-            return False  # (route to a queue alone: not acted on here yet)
+        routes = any(isinstance(a, RouteToQueue) for a in actions)  # kept in the history: `routed_queue`
+        if frame is None and notify is None and not tags and not routes:
+            return False
         if not await self.store.claim(firing_id(rule, state, history)):
             return True  # decided before (another replica, a redelivered event): done then
         bus = self.runtime.bus
@@ -268,6 +328,8 @@ class LiveRules:
             except asyncio.CancelledError:
                 raise
             except Exception:
+                if being_cancelled():
+                    raise asyncio.CancelledError from None
                 log.warning("evaluating the due visitors failed; trying again", exc_info=True)
 
 
@@ -283,6 +345,9 @@ def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageV
             last_chat_at=live.state.last_chat_at if live else None,
             pages_viewed_total=live.state.pages_viewed_total if live else 0,
             tags=live.state.tags if live else frozenset(),
+            attributes=live.state.attributes if live else {},
+            segment=live.state.segment if live else None,
+            segment_name=live.state.segment_name if live else None,
         )  # fmt: skip
         live = LiveVisitor(state, history)
     before = live.state
@@ -314,6 +379,9 @@ def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageV
         searches=searches,
         pages_viewed=before.pages_viewed + 1,
         pages_viewed_total=before.pages_viewed_total + 1,
+        visit_count=view.visit_count or before.visit_count,
+        returning=(view.visit_count or before.visit_count) > 1,
+        attributes=before.attributes if view.attributes is None else view.attributes,
     )
     return live
 
@@ -347,7 +415,8 @@ def highlight_frame(state: VisitorState, rule: CompiledRule, action: NotifyOpera
 def invitation_frame(
     state: VisitorState, rule: CompiledRule, history: RuleHistory, now: float
 ) -> dict[str, Any] | None:
-    """The `invitation` frame of the rule's first invitation action (show one, or open the chat), or None."""
+    """The `invitation` frame of the rule's first invitation action (show one, or open the chat), or None;
+    with the rule's `route_to_queue`, its `queue_id` (the conversation accepting it starts goes there)."""
     action = next((a for a in rule.definition.actions if isinstance(a, ShowInvitation | OpenChat)), None)
     if action is None:
         return None
@@ -358,6 +427,7 @@ def invitation_frame(
     else:
         text, key, auto_open = action.message or OPEN_CHAT_TEXT, None, True
     expires = datetime.fromtimestamp(now, UTC) + timedelta(seconds=INVITATION_TTL + float(action.delay_s))
+    route = next((a for a in rule.definition.actions if isinstance(a, RouteToQueue)), None)
     return {
         "type": "invitation",
         "invitation_id": invitation_id,
@@ -368,4 +438,5 @@ def invitation_frame(
         "auto_open": auto_open,
         "delay_s": float(action.delay_s),
         "expires_at": expires.isoformat(),
+        "queue_id": route.queue_id if route else None,  # the gateway keeps it: accepting starts a chat there
     }

@@ -4,7 +4,7 @@ gateway's), and what the rules know of each visitor."""
 from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
 
 from services.common.db import UTCDateTime, new_metadata
-from services.common.outbox import processed_events_table
+from services.common.outbox import outbox_table, processed_events_table
 from services.common.sites import sites_table
 
 metadata = new_metadata()
@@ -62,3 +62,32 @@ operator_presence = Table(
 )
 
 processed = processed_events_table(metadata, "rules")
+
+# Customer segments (SEG-1; `segments/`): per account, in `position` order (first match wins). `definition` is
+# the segment's validated JSON without its name (`segments.schemas.SegmentDefinition`).
+segments = Table(
+    "segments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("name", String(120), nullable=False),
+    Column("definition", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(64), nullable=True),
+    Index("ix_segments_account_position", "account_id", "position"),
+)
+
+# One row per account whose segments exist: made with the four defaults at the account's first use, locked
+# by every edit of its segments (so positions stay 0, 1, ...); a deleted default is not made again.
+segment_books = Table(
+    "rules_segment_books",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# What the rules publish durably (`visitor.segment_changed`), relayed after the commit.
+outbox = outbox_table(metadata, "rules")

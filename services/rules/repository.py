@@ -14,6 +14,20 @@ async def site_rules(conn: AsyncConnection, site_id: str) -> list[RowMapping]:
     return list((await conn.execute(query)).mappings())
 
 
+async def site_rule_keys(conn: AsyncConnection, site_id: str) -> list[tuple[str, int, int]]:
+    """A site's rules in order, as (id, version, position): what says whether a compiled one is current."""
+    query = (
+        select(rules.c.id, rules.c.version, rules.c.position)
+        .where(rules.c.site_id == site_id)
+        .order_by(rules.c.position, rules.c.id)
+    )
+    return [(rule_id, version, position) for rule_id, version, position in await conn.execute(query)]
+
+
+async def rules_by_id(conn: AsyncConnection, rule_ids: list[str]) -> list[RowMapping]:
+    return list((await conn.execute(select(rules).where(rules.c.id.in_(rule_ids)))).mappings())
+
+
 async def count_site_rules(conn: AsyncConnection, site_id: str) -> int:
     count: int = await conn.scalar(select(func.count()).select_from(rules).where(rules.c.site_id == site_id)) or 0
     return count

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
+from services.common.periodic import being_cancelled
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.tracking import repository
@@ -66,6 +67,9 @@ def visitor_out(row: Any, visit: Any, contact: Any) -> VisitorOut:
         contact=contact_out(contact),
         attributes=row["attributes"] or {},
         chat_state=row["chat_state"] or "none",
+        tags=row.get("tags") or [],
+        segment_id=row.get("segment_id"),
+        segment_name=row.get("segment_name"),
     )
 
 
@@ -187,6 +191,8 @@ class LiveBoard:
             try:
                 await self.announce_departures()
             except Exception:
+                if being_cancelled():
+                    raise asyncio.CancelledError from None
                 log.exception("departure sweep failed")
 
     def start(self) -> None:

@@ -39,6 +39,11 @@ visitors = Table(
     Column("robot_reason", String(32), nullable=True),
     Column("burst_started_at", UTCDateTime, nullable=True),
     Column("burst_pages", Integer, nullable=False, server_default="0"),
+    # The visitor's segment as the rules last published it (`visitor.segment_changed`; the newest `at` wins).
+    Column("segment_id", String(36), nullable=True),
+    Column("segment_name", String(120), nullable=True),
+    Column("segment_changed_at", UTCDateTime, nullable=True),
+    Column("tags", JSON, nullable=True),  # the rules' tags (`visitor.tagged`), sorted; null: none
     Index("ix_visitors_account_seen", "account_id", "last_seen_at"),
     Index("ix_visitors_last_seen", "last_seen_at"),
     Index("ix_visitors_contact", "contact_id"),

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from services.common.db import utcnow
+from services.common.periodic import being_cancelled
 from services.common.service import ServiceRuntime
 from services.tracking import repository
 
@@ -38,6 +39,8 @@ class RetentionJob:
                 if removed:
                     log.info("retention removed %d visits", removed)
             except Exception:
+                if being_cancelled():
+                    raise asyncio.CancelledError from None
                 log.exception("retention job failed")
             await asyncio.sleep(interval)
 

@@ -16,8 +16,10 @@ from services.tracking.ingest.writer import IngestWriter
 from services.tracking.live import LiveBoard
 from services.tracking.livestore import LiveStore, MemoryLiveStore, RedisLiveStore
 from services.tracking.retention import RetentionJob
+from services.tracking.segments import SEGMENT_EVENTS, segments_handler
 from services.tracking.site_config import SiteConfigs
 from services.tracking.sites import SITE_EVENTS, site_events_handler
+from services.tracking.tags import TAG_EVENTS, tags_handler
 
 
 @dataclass
@@ -64,6 +66,8 @@ class Tracking:
         bus = runtime.bus
         await bus.consume(runtime.name, list(SITE_EVENTS), site_events_handler(runtime))
         await bus.consume(runtime.name, CHAT_EVENTS, chat_state_handler(runtime, board))
+        await bus.consume(runtime.name, TAG_EVENTS, tags_handler(runtime, board))  # the rules' tags
+        await bus.consume(runtime.name, SEGMENT_EVENTS, segments_handler(runtime, board))  # the rules' segments
         await bus.consume(runtime.name, [TrackBatchReceived.TYPE], StoreAcceptedBatches(runtime, writer, board))
         board.start()
         tracker.retention.start()

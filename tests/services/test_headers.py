@@ -237,7 +237,10 @@ async def test_cors_lets_the_console_call_everything_and_a_site_only_its_visitor
         odd = {"events": [{"type": "pageview", "page_id": "page-0002", "url": "not a url"}]}
         refused = await client.post("/api/v1/track/events", json=odd, headers=visitor)
         assert refused.json()["rejected"] and allowed(refused) == SHOP  # the page can read why
-        for path in ("/api/v1/widget/session", "/api/v1/track/events", "/api/v1/conversations"):
+        topics = await client.get("/api/v1/queues/availability", headers=visitor)
+        assert topics.status_code == 200 and allowed(topics) == SHOP  # the widget's topic picker
+        visitor_paths = ("/api/v1/widget/session", "/api/v1/track/events", "/api/v1/conversations")
+        for path in (*visitor_paths, "/api/v1/queues/availability", "/api/v1/tickets"):
             ok = await preflight(client, path, SHOP)
             assert ok.status_code == 204 and allowed(ok) == SHOP, path
             assert "Authorization" in ok.headers["access-control-allow-headers"]

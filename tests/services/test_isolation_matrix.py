@@ -42,6 +42,10 @@ A_IDS = {
     "invitation_id": "invitation",
     "rule_id": "rule",
     "queue_id": "queue",
+    "segment_id": "segment",
+    "canned_id": "canned",
+    "material_id": "material",
+    "ticket_id": "ticket",
     "entity_id": "site",  # the audit log of one entity
     "domain": "domain",  # one of A's site's domains
 }
@@ -74,6 +78,19 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/queues/{queue_id}"): {"name": "Taken over", "welcome_message": "Visit attacker.example"},
     ("PUT", "/api/v1/operators/{user_id}/presence"): {"status": "phone"},
     ("PUT", "/api/v1/operators/{user_id}/capacity"): {"max_chats": 1},
+    # "{kind}": that id of A's (`filled`)
+    ("POST", "/api/v1/conversations/{conversation_id}/transfer"): {"to_queue_id": "{queue}", "note": "Taken over"},
+    ("POST", "/api/v1/conversations/{conversation_id}/participants"): {"operator_id": "{user}"},
+    ("PUT", "/api/v1/segments/{segment_id}"): {
+        "name": "Taken over",
+        "conditions": {"type": "pages_viewed", "value": 0},
+    },
+    ("POST", "/api/v1/segments/{segment_id}/move"): {"position": 0},
+    ("PUT", "/api/v1/canned-responses/{canned_id}"): {"shortcut": "taken", "title": "Taken over", "text": "Visit b"},
+    ("PUT", "/api/v1/materials/{material_id}"): {"kind": "link", "title": "Taken over", "url": "https://b.example"},
+    ("POST", "/api/v1/tickets/{ticket_id}/replies"): {"text": "Taken over"},
+    ("POST", "/api/v1/conversations/{conversation_id}/ticket"): {"email": "intruder@b.example"},
+    ("POST", "/api/v1/conversations/{conversation_id}/transcript"): {"email": "intruder@b.example"},
 }
 # Operations left out of the matrix, with the reason.
 EXEMPT: dict[tuple[str, str], str] = {}
@@ -81,6 +98,7 @@ EXEMPT: dict[tuple[str, str], str] = {}
 CONTROL_CALLER = {
     ("POST", "/api/v1/account-invitations/{invitation_id}/accept"): "invitee",
     ("POST", "/api/v1/account-invitations/{invitation_id}/decline"): "invitee",
+    ("POST", "/api/v1/conversations/{conversation_id}/ticket"): "visitor_a2",  # the conversation's visitor's
 }
 INTRUDERS = ("b_admin", "b_operator", "visitor_a1")
 
@@ -230,7 +248,19 @@ async def build_world(client: httpx.AsyncClient) -> World:
     assert (await client.get("/api/v1/me/presence", headers=olga_headers)).status_code == 200  # chat knows her
     queue = {"name": "A's secret queue", "members": [{"user_id": olga["user"]["id"], "priority": 1}]}
     made_queue = await client.post("/api/v1/queues", json=queue, headers=a)
+    secret_segment = {"name": "A's secret segment", "conditions": {"type": "current_url", "value": "secret-vip"}}
+    made_segment = await client.post("/api/v1/segments", json=secret_segment, headers=a)
+    assert made_segment.status_code == 201, made_segment.text
     assert made_queue.status_code == 201, made_queue.text
+    secret_canned = {"shortcut": "secret", "title": "A's secret reply", "text": "A's canned secret"}
+    made_canned = await client.post("/api/v1/canned-responses", json=secret_canned, headers=a)
+    assert made_canned.status_code == 201, made_canned.text
+    secret_material = {"kind": "script", "title": "A's secret script", "text": "A's material secret"}
+    made_material = await client.post("/api/v1/materials", json=secret_material, headers=a)
+    assert made_material.status_code == 201, made_material.text
+    secret_ticket = {"email": "a2@customer.example", "message": "A's ticket secret"}
+    made_ticket = await client.post("/api/v1/tickets", json=secret_ticket, headers=a2_headers)
+    assert made_ticket.status_code == 201, made_ticket.text
     world.ids = {
         "site": site_id,
         "conversation": conversation_id,
@@ -240,6 +270,10 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "invitation": invitation.json()["id"],
         "rule": rule["id"],
         "queue": made_queue.json()["id"],
+        "segment": made_segment.json()["id"],
+        "canned": made_canned.json()["id"],
+        "material": made_material.json()["id"],
+        "ticket": made_ticket.json()["id"],
         "domain": "a-shop.example",
     }
     world.visitor_ids = {**world.ids, "visitor": a2}
@@ -256,6 +290,11 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "secret-pricing",
         "A's private offer",
         "A's secret queue",
+        "A's secret segment",
+        "secret-vip",
+        "A's canned secret",
+        "A's material secret",
+        "A's ticket secret",
     }
     return world
 
@@ -267,11 +306,18 @@ def url_of(op: Operation, ids: dict[str, str]) -> tuple[str, dict[str, str]]:
     return path, {name: ids[A_IDS[name]] for name in op.query_ids}
 
 
+def filled(body: dict[str, Any] | None, ids: dict[str, str]) -> dict[str, Any] | None:
+    """A body whose "{kind}" values are A's ids of that kind."""
+    if body is None:
+        return None
+    return {k: ids[v[1:-1]] if isinstance(v, str) and v[1:-1] in ids and v[0] == "{" else v for k, v in body.items()}
+
+
 async def call(
     client: httpx.AsyncClient, op: Operation, ids: dict[str, str], headers: dict[str, str]
 ) -> httpx.Response:
     path, query = url_of(op, ids)
-    body = BODIES.get(op.key)
+    body = filled(BODIES.get(op.key), ids)
     return await client.request(op.method, path, params=query, json=body, headers=headers)
 
 
@@ -326,7 +372,7 @@ async def gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
 def control_order(op: Operation) -> tuple[bool, bool, bool, bool]:
     """A's own calls: what ends a thing (closing, declining) after the rest, deletions last, the site's last of all
     (after its origins' and domains')."""
-    ends = op.method == "POST" and op.path.endswith(("/close", "/decline"))
+    ends = op.method == "POST" and op.path.endswith(("/close", "/decline", "/ticket"))
     return op.method == "DELETE", "site_id" in op.path_ids, ends, op.key == ("DELETE", "/api/v1/sites/{site_id}")
 
 

@@ -49,15 +49,17 @@ async def test_logins_are_throttled_per_client_address(settings: Settings) -> No
 async def test_an_unknown_email_takes_as_long_as_a_wrong_password(settings: Settings) -> None:
     async with gateway(settings) as client:
 
-        async def fastest(email: str) -> float:
-            times = []
-            for _ in range(3):
-                started = time.perf_counter()
-                assert (await login_answer(client, email, "wrong-password")).status_code == 401
-                times.append(time.perf_counter() - started)
-            return min(times)
+        async def timed(email: str) -> float:
+            started = time.perf_counter()
+            assert (await login_answer(client, email, "wrong-password")).status_code == 401
+            return time.perf_counter() - started
 
-        known, unknown = await fastest(OLGA), await fastest("nobody@nowhere.example")
+        # Taken in turns and the fastest of each kept: a busy machine slows both alike, not one of them.
+        times: dict[str, list[float]] = {OLGA: [], "nobody@nowhere.example": []}
+        for _ in range(6):
+            for email, taken in times.items():
+                taken.append(await timed(email))
+        known, unknown = min(times[OLGA]), min(times["nobody@nowhere.example"])
         assert 0.5 < known / unknown < 2, (known, unknown)
 
 

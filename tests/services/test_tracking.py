@@ -57,6 +57,9 @@ LIVE_FIELDS = {
     "contact",
     "attributes",
     "chat_state",
+    "segment_id",  # the rules' segment (visitor.segment_changed)
+    "segment_name",
+    "tags",  # the rules' tags (visitor.tagged)
 }
 
 

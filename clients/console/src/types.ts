@@ -1,5 +1,7 @@
 /** Shapes of the public API (docs/api.md). Timestamps are ISO 8601 strings with a time zone. */
 
+import type { Presence } from "./api/presence";
+
 export type Role = "operator" | "supervisor" | "admin";
 
 export interface User {
@@ -49,6 +51,43 @@ export interface Conversation {
   queue_id?: string | null;
   offered_user_id?: string | null;
   offer_expires_at?: string | null;
+  /** The visitor left while it waited (shown grey, not red); why a closed one ended, and whether nobody answered. */
+  visitor_left_at?: string | null;
+  closed_reason?: string | null;
+  missed?: boolean;
+  /** The operators in it besides the visitor (CHAT-6, OPS-7). */
+  participants?: Participant[];
+}
+
+export interface Participant {
+  user_id: string;
+  name: string | null;
+  role: "assigned" | "invited" | "watching";
+}
+
+/** One queue now (`GET /api/v1/queues/summary`, `queue.summary` frames). */
+export interface QueueSummary {
+  queue_id: string;
+  name: string;
+  open_now: boolean;
+  waiting: number;
+  longest_wait_seconds: number;
+  online_operators: number;
+  free_slots: number;
+}
+
+/** A rule's `notify_operators` fired for a visitor: mark them in the live list (and beep if `sound`). */
+export interface VisitorHighlight {
+  visitor_id: string;
+  site_id: string;
+  rule_id: string;
+  rule_name: string;
+  highlight: boolean;
+  sound: boolean;
+  current_url: string | null;
+  at: string;
+  /** How long to mark the visitor; absent: the console's default (HIGHLIGHT_SECONDS). */
+  duration_s?: number | null;
 }
 
 /** Where an invitation to a visitor is (`invitation.state` frames). */
@@ -161,6 +200,11 @@ export interface LiveVisitor {
   contact: Contact | null;
   attributes: Record<string, AttributeValue>;
   chat_state: ChatState;
+  /** The customer segment the visitor is in now (docs/api.md, Segments); null or absent: none. */
+  segment_id?: string | null;
+  segment_name?: string | null;
+  /** Put on the visitor by rules (`tag_visitor`), sorted; absent: none. */
+  tags?: string[];
 }
 
 /** The console's name for a live visitor record. */
@@ -276,6 +320,26 @@ export type ServerFrame =
   | { type: "message.ack"; client_msg_id: string; message: Message }
   | { type: "conversation.updated"; conversation: Conversation }
   | { type: "conversation.offered"; user_id: string; expires_at: string; conversation: Conversation }
+  | {
+      type: "conversation.transferred";
+      conversation: Conversation;
+      from_user_id: string | null;
+      to_user_id: string | null;
+      to_queue_id: string | null;
+      note: string | null;
+    }
+  | {
+      type: "conversation.invited";
+      conversation: Conversation;
+      /** The operator invited. */
+      user_id?: string;
+      by_user_id: string | null;
+      by_name?: string | null;
+      note: string | null;
+    }
+  | { type: "presence.updated"; presence: Presence }
+  | { type: "queue.summary"; queues: QueueSummary[] }
+  | ({ type: "visitor.highlight" } & VisitorHighlight)
   | { type: "conversation.removed"; conversation_id: string }
   | { type: "visitor.updated"; visitor: LiveVisitor }
   | { type: "visitor.left"; visitor_id: string }

@@ -16,6 +16,28 @@ beforeEach(() => {
 afterEach(cleanup);
 
 describe("operator console", () => {
+  it("turns the operator online when they log in, and still opens when that call fails", async () => {
+    for (const answer of [200, 503]) {
+      const { fetch, calls } = routedFetch((r) => {
+        if (r.path === "/api/v1/auth/login") return json(tokens("acc-1"));
+        if (r.path === "/api/v1/me/presence" && r.method === "PUT")
+          return answer === 200 ? json({ user_id: "u1", status: "online" }) : json({ error: {} }, 503);
+        return undefined;
+      });
+      const api = new ApiClient({ fetch, store: storageSessionStore(null) });
+      const user = userEvent.setup();
+      render(<App api={api} controllerOptions={{ socket: { createSocket: (url) => new FakeSocket(url) } }} />);
+      await user.type(q('[data-fw="login-email"]') as HTMLElement, "olga@demo.example");
+      await user.type(q('[data-fw="login-password"]') as HTMLElement, "floorwalker");
+      await user.click(q('[data-fw="login-submit"]') as HTMLElement);
+      await waitFor(() => expect(q('[data-fw="login-email"]')).toBeNull());
+      const put = calls.find((c) => c.method === "PUT" && c.path === "/api/v1/me/presence");
+      expect(put?.body).toEqual({ status: "online" });
+      expect(put?.auth).toBe("Bearer acc-1");
+      cleanup();
+    }
+  });
+
   it("shows which waiting chat routing offers to this operator, and beeps for theirs only", async () => {
     const { fetch } = routedFetch((r) => {
       if (r.path === "/api/v1/auth/login") return json(tokens("acc-1"));

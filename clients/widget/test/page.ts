@@ -19,6 +19,8 @@ export interface GatewayOptions {
   site?: PublicSite;
   tracking?: TrackingSettings;
   robot?: boolean;
+  /** The session's `button_paths` (passive mode); absent: not sent. */
+  buttonPaths?: string[] | null;
   /** How /track/events answers (default 202). */
   track?: (call: Call) => Answer;
   consent?: (call: Call) => Answer;
@@ -40,6 +42,7 @@ export function gateway(options: GatewayOptions = {}) {
               site: options.site ?? site,
               ...(options.tracking ? { tracking: options.tracking } : {}),
               ...(options.robot !== undefined ? { robot: options.robot } : {}),
+              ...(options.buttonPaths !== undefined ? { button_paths: options.buttonPaths } : {}),
             },
           },
     "POST /api/v1/track/events": (call) =>

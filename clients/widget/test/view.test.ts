@@ -61,6 +61,21 @@ describe("chat view", () => {
     expect(items.map((m) => m.querySelector('[data-fw="sender-name"]')?.textContent ?? null)).toEqual([null, "Ana", null]);
   });
 
+  it("names each visitor of a group conversation on their messages (CHAT-7)", () => {
+    const { view, $$ } = setup();
+    view.render(
+      snapshot({
+        conversation: conversation({ state: "active" }),
+        messages: [
+          message(1, { sender_type: "operator", sender_name: "Ana" }),
+          message(2, { sender_type: "visitor", sender_name: "Visitor 2" }),
+        ],
+      }),
+    );
+    const names = $$("message").map((m) => m.querySelector('[data-fw="sender-name"]')?.textContent ?? null);
+    expect(names).toEqual(["Ana", "Visitor 2"]);
+  });
+
   it("shows pending messages until they are stored, reusing the stored message elements", () => {
     const { view, $$ } = setup();
     const pending = { client_msg_id: "id-1", conversation_id: "c1", text: "hi", created_at: "2024-05-01T10:00:00Z" };

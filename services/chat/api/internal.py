@@ -2,9 +2,12 @@
 
 from fastapi import APIRouter, Response
 
+from services.chat.api.queue_schemas import VisitorsSeen
 from services.chat.api.routes import Frames
 from services.chat.api.schemas import ConversationOut, StartInvited
 from services.chat.invited import start_invited
+from services.chat.routing.visitors import seen
+from services.common.db import utcnow
 from services.common.identity import Visitor
 from services.common.service import Runtime
 
@@ -21,3 +24,11 @@ async def start_invited_conversation(
     if not created:
         response.status_code = 200
     return conversation
+
+
+@internal.post("/visitors-seen", status_code=204)
+async def visitors_seen(body: VisitorsSeen, visitor: Visitor, runtime: Runtime, frames: Frames) -> Response:
+    """A gateway holds sockets of these visitors of the caller's account (the caller: one of them): their waiting
+    chats' visitor is there (`routing/visitors.py`)."""
+    await seen(runtime, frames, visitor.account_id, body.visitor_ids, utcnow())
+    return Response(status_code=204)

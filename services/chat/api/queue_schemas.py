@@ -97,3 +97,39 @@ class PresenceOut(BaseModel):
 class PresenceList(BaseModel):
     operators: list[PresenceOut]
     default_max_chats: int
+
+
+class QueueSummary(BaseModel):
+    """A queue as the consoles list it (`routing/waiting.py`)."""
+
+    queue_id: str
+    name: str
+    open_now: bool = Field(description="Within its opening hours now.")
+    waiting: int = Field(description="Chats waiting in it (offered ones included).")
+    longest_wait_seconds: int = Field(description="How long its oldest waiting chat has waited (0: none waits).")
+    online_operators: int = Field(description="Its members online now.")
+    free_slots: int = Field(description="Chats its online members can still take (capacity minus load).")
+
+
+class QueueSummaries(BaseModel):
+    queues: list[QueueSummary]
+
+
+class QueueAvailability(BaseModel):
+    """A queue (topic) as the widget shows it before the visitor writes."""
+
+    queue_id: str
+    name: str
+    online: bool = Field(description="Someone can answer now: within its hours and one of its members online.")
+    open_now: bool = Field(description="Within its opening hours now.")
+    hours: OpeningHours | None = Field(description="Its opening hours (null: always open).")
+
+
+class QueueAvailabilities(BaseModel):
+    queues: list[QueueAvailability]
+
+
+class VisitorsSeen(Strict):
+    """The gateway: visitors of the caller's account it holds sockets of now."""
+
+    visitor_ids: list[str] = Field(max_length=1000)

@@ -11,14 +11,17 @@ from services.chat.api.queue_schemas import (
     AccountCapacity,
     PresenceList,
     PresenceOut,
+    QueueAvailabilities,
     QueueIn,
     QueueList,
     QueueOut,
+    QueueSummaries,
     SetCapacity,
     SetPresence,
 )
 from services.chat.api.routes import Frames
-from services.common.identity import Operator, RoleRequired
+from services.chat.routing import waiting as waiting_api
+from services.common.identity import Operator, RoleRequired, Visitor
 from services.common.service import Runtime
 from services.common.tokens import Identity
 from services.common.validation import PathKey
@@ -50,6 +53,18 @@ async def list_queues(caller: Operator, runtime: Runtime, now: Now) -> QueueList
 async def create_queue(body: QueueIn, caller: Supervisor, runtime: Runtime, frames: Frames) -> QueueOut:
     """Supervisors and admins: a new department."""
     return await queues.create_queue(runtime, frames, caller, body)
+
+
+@router.get("/api/v1/queues/summary", response_model=QueueSummaries)
+async def queue_summaries(caller: Operator, runtime: Runtime, now: Now) -> QueueSummaries:
+    """Every queue of the account with what waits in it and who can answer (consoles; live: `queue.summary`)."""
+    return QueueSummaries.model_validate({"queues": await waiting_api.summaries(runtime, caller, now)})
+
+
+@router.get("/api/v1/queues/availability", response_model=QueueAvailabilities)
+async def queue_availability(visitor: Visitor, runtime: Runtime, now: Now) -> QueueAvailabilities:
+    """Visitors: the account's queues (topics), each online or not now, with its opening hours."""
+    return QueueAvailabilities.model_validate({"queues": await waiting_api.availability(runtime, visitor, now)})
 
 
 @router.get("/api/v1/queues/{queue_id}", response_model=QueueOut)

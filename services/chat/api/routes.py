@@ -16,6 +16,7 @@ from services.chat.api.schemas import (
     VisitorConversations,
 )
 from services.chat.realtime import PendingFrames
+from services.chat.routing.decline import decline
 from services.common.identity import Admin, AnyCaller, Operator, Visitor
 from services.common.service import Runtime
 from services.common.validation import PathKey, QueryKey, SeqNumber
@@ -40,7 +41,8 @@ Frames = Annotated[PendingFrames, Depends(pending_frames)]
 async def start_conversation(
     body: StartConversation, visitor: Visitor, runtime: Runtime, frames: Frames, response: Response
 ) -> ConversationOut:
-    """Open the visitor's conversation, optionally with a first message; returns the open one if it exists."""
+    """Open the visitor's conversation, optionally with a first message; returns the open one if it exists (waiting in
+    a queue: with its `position` and `expected_wait_seconds`)."""
     conversation, created = await convs.start(runtime, frames, visitor, body.text, body.client_msg_id, body.queue_id)
     if not created:
         response.status_code = 200
@@ -49,7 +51,7 @@ async def start_conversation(
 
 @router.get("/current", response_model=ConversationOut)
 async def current_conversation(visitor: Visitor, runtime: Runtime) -> ConversationOut:
-    """The calling visitor's open conversation."""
+    """The calling visitor's open conversation; waiting in a queue, with its `position` and `expected_wait_seconds`."""
     return await convs.current(runtime, visitor)
 
 
@@ -87,6 +89,15 @@ async def accept_conversation(
     is 409 `offered_to_another` (supervisors and admins may take it); a routed one beyond the caller's capacity
     is 409 `at_capacity`."""
     return await convs.accept(runtime, frames, operator, conversation_id)
+
+
+@router.post("/{conversation_id}/decline", response_model=ConversationOut)
+async def decline_conversation(
+    conversation_id: PathKey, operator: Operator, runtime: Runtime, frames: Frames
+) -> ConversationOut:
+    """The operator it is offered to declines it: it is offered to the next operator at once (never to the caller
+    again). Not offered to the caller, or not waiting: 409 `not_offered_to_you` / `conversation_not_waiting`."""
+    return await decline(runtime, frames, operator, conversation_id)
 
 
 @router.post("/{conversation_id}/close", response_model=ConversationOut)

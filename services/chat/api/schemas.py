@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 ConversationState = Literal["waiting", "active", "closed"]
 SenderType = Literal["visitor", "operator", "system"]
+ClosedReason = Literal["closed", "abandoned"]
 
 
 class Strict(BaseModel):
@@ -35,11 +36,30 @@ class StartInvited(Strict):
     text: str = Field(min_length=1, description="The invitation's text: the conversation's first message.")
     operator: InvitingOperator | None = Field(default=None, description="Who invited (the message's sender).")
     assign: bool = Field(default=False, description="The conversation is the operator's at once (their call).")
+    queue_id: str | None = Field(
+        default=None, max_length=64, description="The rule's queue (`route_to_queue`); gone: the account's first."
+    )
 
 
 class PostMessage(Strict):
     client_msg_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1)
+
+
+ConversationKind = Literal["direct", "group"]
+ParticipantRole = Literal["assigned", "invited", "watching"]
+
+
+class Participant(BaseModel):
+    user_id: str
+    name: str | None
+    role: ParticipantRole
+
+
+class GroupVisitor(BaseModel):
+    visitor_id: str
+    site_id: str
+    name: str
 
 
 class ConversationOut(BaseModel):
@@ -62,6 +82,22 @@ class ConversationOut(BaseModel):
     queue_id: str | None = Field(default=None, description="The queue it was routed to (null: no queues).")
     offered_user_id: str | None = Field(default=None, description="The operator it is offered to now (waiting).")
     offer_expires_at: datetime | None = Field(default=None, description="When that offer goes to the next operator.")
+    visitor_left_at: datetime | None = Field(
+        default=None, description="Waiting, its visitor gone (no socket) since: shown as visitor left, not red."
+    )
+    closed_reason: ClosedReason | None = Field(default=None, description="Why it closed (null: open).")
+    missed: bool = Field(default=False, description="Closed (or abandoned) without any operator reply.")
+    position: int | None = Field(
+        default=None, description="Waiting in a queue: its place there, 1 first (on `/current` and the start only)."
+    )
+    expected_wait_seconds: int | None = Field(
+        default=None, description="Waiting: the estimated wait (null: unknown, nobody online or out of hours)."
+    )
+    kind: ConversationKind = Field(default="direct", description="`group`: several visitors (`visitors`).")
+    participants: list[Participant] = Field(
+        default_factory=list, description="Its operators: the assigned one, those invited, those watching."
+    )
+    visitors: list[GroupVisitor] = Field(default_factory=list, description="A group conversation's visitors.")
 
 
 class MessageOut(BaseModel):

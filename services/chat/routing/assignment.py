@@ -4,7 +4,9 @@
 online operators with room (capacity minus load, offers included), and the waiting chats nobody is offered,
 longest waiting first within the queue priority order, and offers each to the operator its queue's strategy
 chooses. One decision at a time per account (the lock), so no chat is offered twice and no operator gets more
-than their capacity, with any number of chat replicas. Chats of a `manual` queue are never offered. A chat of an
+than their capacity, with any number of chat replicas. Chats of a `manual` queue are never offered, nor those of a
+queue outside its opening hours (they wait, and fail over after its `max_wait_seconds` if it has a failover; the
+routing sweep offers them once it opens), nor a chat to an operator who declined it. A chat of an
 `external_webhook` queue is offered to the operator its router named (`hints`, asked outside any transaction:
 `offers.route_by_webhook`); while it is being asked (`webhook_grace` after it started) it is left alone, and
 once asked, or later, a router that failed or named someone unable to take it means least busy.
@@ -19,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import realtime
 from services.chat.api.schemas import ConversationOut
+from services.chat.hours import OpeningHours, is_open
 from services.chat.models import conversations, operators, queue_members, queues
 from services.chat.routing.capacity import loads
 from services.chat.routing.strategies import Candidate, choose
@@ -42,7 +45,9 @@ class _Operator:
 
 
 async def _queues(conn: AsyncConnection, account_id: str) -> dict[str, RowMapping]:
-    query = select(queues.c.id, queues.c.priority, queues.c.strategy).where(queues.c.account_id == account_id)
+    query = select(queues.c.id, queues.c.priority, queues.c.strategy, queues.c.hours).where(
+        queues.c.account_id == account_id
+    )
     return {row["id"]: row for row in (await conn.execute(query)).mappings()}
 
 
@@ -122,6 +127,12 @@ async def _last_operator(conn: AsyncConnection, account_id: str, row: RowMapping
     return user_id
 
 
+def _open(queue: RowMapping, now: datetime) -> bool:
+    """Within the queue's opening hours (`hours.is_open`): a closed queue's chats wait (or fail over)."""
+    hours = queue["hours"]
+    return hours is None or is_open(OpeningHours.model_validate(hours), now)
+
+
 def _candidate(operator: _Operator, priority: int) -> Candidate:
     return Candidate(operator.user_id, operator.load, priority, operator.last_offered_at)
 
@@ -136,14 +147,15 @@ async def _choose(
     hint: str | None,
 ) -> str | None:
     passed = set(row["passed_over"] or ())
-    able = [_candidate(available[u], p) for u, p in members.items() if u in available]
+    declined = set(row["declined_by"] or ())  # never offered it again
+    able = [_candidate(available[u], p) for u, p in members.items() if u in available and u not in declined]
     fresh = [c for c in able if c.user_id not in passed]
     sticky = None
     if strategy == "sticky":
         last = await _last_operator(conn, account_id, row)
-        if last is not None and last in available and last not in passed:
+        if last is not None and last in available and last not in passed and last not in declined:
             sticky = _candidate(available[last], members.get(last, 0))
-    if strategy == "external_webhook" and hint is not None and hint in available and hint in members:
+    if strategy == "external_webhook" and hint in available and hint in members and hint not in declined:
         return hint
     picked = choose(strategy, fresh, sticky) or choose(strategy, able)  # those passed over: when nobody else can
     return picked.user_id if picked else None
@@ -163,7 +175,7 @@ async def offer_waiting(
     hints = hints or {}
     asking_since = now - timedelta(seconds=webhook_grace)
     routing = await _queues(conn, account_id)
-    routed = [queue_id for queue_id, row in routing.items() if row["strategy"] != "manual"]
+    routed = [queue_id for queue_id, row in routing.items() if row["strategy"] != "manual" and _open(row, now)]
     if not routed:
         return []
     available = await _available(conn, account_id, default_max)

@@ -199,7 +199,7 @@ async def track_events(request: Request, runtime: Runtime) -> Response:
 async def widget_session(body: WidgetSessionRequest, request: Request, runtime: Runtime) -> WidgetSession:
     """A visitor's token for a site; the request must come from one of the site's allowed origins."""
     state = gateway_state(request)
-    return await open_session(runtime, state.sites, state.edge, request, body)
+    return await open_session(runtime, state.sites, state.edge, request, body, state.button_paths)
 
 
 @router.post("/widget/consent", response_model=ConsentOut, tags=["widget"])

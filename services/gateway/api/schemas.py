@@ -145,6 +145,12 @@ class WidgetLook(BaseModel):
     title: str = Field(default="Chat with us", max_length=80)
     greeting: str = Field(default="Hello! How can we help you?", max_length=500)
     sound: bool = True
+    button_sections: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list,
+        max_length=100,
+        description="Passive mode of an account without queues: the section names or URL prefixes (`/...`) where "
+        "the chat button shows (empty: everywhere). With queues, their `sections` decide.",
+    )
 
 
 class SitePrivacy(BaseModel):
@@ -284,6 +290,11 @@ class WidgetSession(BaseModel):
     site: PublicSite
     tracking: TrackingPolicy
     robot: bool = Field(description="The visitor looks like a robot: no chat is offered.")
+    button_paths: list[str] | None = Field(
+        default=None,
+        description="Passive mode: regular expressions of `location.pathname` where the chat button shows "
+        "(null: everywhere; `services/gateway/passive.py`).",
+    )
 
 
 class IdentifyRequest(Strict):

@@ -42,6 +42,9 @@ class Invitation(BaseModel):
     operator: InvitingOperator | None = None
     auto_open: bool = False
     delay_s: float = Field(default=0.0, ge=0, le=3600)
+    # A rule's `route_to_queue`: the conversation accepting it starts goes to this queue (kept here, at the edge,
+    # not sent to the widget).
+    queue_id: str | None = Field(default=None, max_length=64)
     offered_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
 

@@ -169,6 +169,7 @@ class InvitationDesk:
             "text": invitation.text,
             "operator": {"id": operator.id, "name": operator.name} if operator else None,
             "assign": invitation.is_call,
+            "queue_id": invitation.queue_id,
         }
         response = await self.clients.call("POST", START_INVITED, visitor, json=body)
         payload: dict[str, Any] = response.json()

@@ -238,6 +238,8 @@ class Device(TextTest):
 
 
 class Segment(TextTest):
+    """The visitor's segment now (SEG-2), by its id or its name: `in` a list of them, or `not_exists` (none)."""
+
     type: Literal["segment"]
 
 

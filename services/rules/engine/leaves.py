@@ -249,6 +249,19 @@ def country(node: c.Country) -> Leaf:
     return Leaf(test, observe, False)
 
 
+def segment(node: c.Segment) -> Leaf:
+    """The visitor's segment now, by its id or its name (as `country` by code or name)."""
+    check = either_check(node)
+
+    def test(state: VisitorState, ctx: EvalContext) -> Result:
+        return ALWAYS if check(state.segment, state.segment_name) else NEVER
+
+    def observe(state: VisitorState, ctx: EvalContext) -> Any:
+        return {"id": state.segment, "name": state.segment_name}
+
+    return Leaf(test, observe, False)
+
+
 def utm(node: c.Utm) -> Leaf:
     field = node.field
     return _of_state(lambda state: state.utm.get(field), text_check(node))
@@ -327,7 +340,7 @@ BUILDERS: dict[str, Callable[[Any], Leaf]] = {
     "region": _text("region"),
     "city": _text("city"),
     "device": device,
-    "segment": _text("segment"),
+    "segment": segment,
     "attribute": attribute,
     "products_viewed": products_viewed,
     "searches": searches,

@@ -68,7 +68,8 @@ class VisitorState:
     device_class: str | None = None
     browser: str | None = None
     os: str | None = None
-    segment: str | None = None
+    segment: str | None = None  # the id of the visitor's segment now (segments/), None: in none
+    segment_name: str | None = None
     attributes: Mapping[str, AttributeValue] = field(default_factory=dict)
     products: Sequence[ProductSeen] = ()
     searches: Sequence[SearchSeen] = ()

@@ -10,7 +10,14 @@ from fastapi import APIRouter, Response
 from services.common.identity import Admin, Operator, Visitor
 from services.common.validation import PathKey, QueryKey
 from services.tracking import visitors
-from services.tracking.api.schemas import IdentifyOut, IdentifyRequest, LiveVisitors, TrackingSettings, VisitorDetail
+from services.tracking.api.schemas import (
+    IdentifyOut,
+    IdentifyRequest,
+    LiveVisitors,
+    SiteSections,
+    TrackingSettings,
+    VisitorDetail,
+)
 from services.tracking.tracker import TrackerDep
 
 router = APIRouter(prefix="/api/v1", tags=["tracking"])
@@ -65,6 +72,14 @@ async def write_settings(
     site_id: PathKey, body: TrackingSettings, admin: Admin, tracker: TrackerDep
 ) -> TrackingSettings:
     return await tracker.configs.write(admin, site_id, body)
+
+
+@internal.get("/track/sections", response_model=SiteSections)
+async def site_sections(visitor: Visitor, tracker: TrackerDep) -> SiteSections:
+    """The visitor's site's sections (name and URL pattern): the gateway's widget session (passive mode)."""
+    async with tracker.runtime.db.reading() as conn:
+        patterns = await tracker.configs.patterns(conn, visitor.site_id or "")
+    return SiteSections(sections=patterns.settings.sections)
 
 
 @internal.post("/track/identify", response_model=IdentifyOut)

@@ -89,6 +89,11 @@ class VisitorOut(BaseModel):
     contact: ContactOut | None
     attributes: dict[str, AttributeValue]
     chat_state: Literal["none", "waiting", "active"]
+    tags: list[str] = Field(default_factory=list, description="Put on the visitor by rules (`tag_visitor`).")
+    segment_id: str | None = Field(
+        default=None, description="The visitor's customer segment now (the rules'); null: none."
+    )
+    segment_name: str | None = None
 
 
 class GeoInfo(BaseModel):
@@ -195,3 +200,9 @@ class TrackingSettings(BaseModel):
     products: list[ProductPattern] = Field(default_factory=list, max_length=50)
     searches: list[SearchPattern] = Field(default_factory=list, max_length=50)
     retention_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class SiteSections(BaseModel):
+    """A site's sections, for the gateway (passive mode: where the chat button shows)."""
+
+    sections: list[SectionPattern]

@@ -178,6 +178,7 @@ class BatchPlan:
                 if problem:
                     self.dropped[problem] += 1
         for (account_id, site_id), views in self.page_events.items():
+            self._with_attributes(views)
             for start in range(0, len(views), PAGES_PER_EVENT):
                 page = PageviewsRecorded.model_validate(
                     {"site_id": site_id, "page_views": views[start : start + PAGES_PER_EVENT]}
@@ -185,6 +186,15 @@ class BatchPlan:
                 self.events.append((page, account_id))
         self.changes.visitors = {vid: self.visitors[vid] for vid in self.changes.updated}
         self.changes.visits = self.visits
+
+    def _with_attributes(self, views: list[dict[str, Any]]) -> None:
+        """Each visitor's custom attributes as the batch leaves them, on their last page view of the event (the
+        segments and rules test them; once per visitor keeps the event small)."""
+        last: dict[str, dict[str, Any]] = {}
+        for view in views:
+            last[view["visitor_id"]] = view
+        for visitor_id, view in last.items():
+            view["attributes"] = self.visitors[visitor_id]["attributes"] or {}
 
     # --- what `apply` leaves to write -------------------------------------------------------------------
 
@@ -334,6 +344,7 @@ class BatchPlan:
                 "section": facts.section,
                 "product_sku": facts.product_sku,
                 "search_query": facts.search_query,
+                "visit_count": visitor["visit_count"],
             }
             self.page_events.setdefault((visitor["account_id"], visitor["site_id"]), []).append(view)
 

@@ -10,6 +10,7 @@ import { MAX_MESSAGE_BYTES, utf8Bytes } from "../lib/time";
 import { attentionCount, conversationsWithGap, createStore, type Store } from "../state/store";
 import type { ServerFrame } from "../types";
 import { browserNotifier, type Notifier } from "./notify";
+import { isTeamFrame, TeamController } from "./team";
 
 export interface ControllerOptions {
   api: ApiClient;
@@ -28,6 +29,8 @@ function describe(error: unknown): string {
 export class ConsoleController {
   readonly store: Store;
   readonly socket: OperatorSocket;
+  /** Presence, queues, highlights and hand-overs (CHAT-6, OPS-7). */
+  readonly team: TeamController;
   private readonly api: ApiClient;
   private readonly notifier: Notifier;
   private readonly win: Window | undefined;
@@ -41,6 +44,13 @@ export class ConsoleController {
     this.doc = options.doc ?? (typeof document === "undefined" ? undefined : document);
     this.notifier = options.notifier ?? browserNotifier(this.doc);
     this.store = createStore();
+    this.team = new TeamController({
+      api: this.api,
+      store: this.store,
+      notifier: this.notifier,
+      userId: () => this.userId,
+      select: (id) => this.select(id),
+    });
     this.socket = new OperatorSocket({
       url: () => operatorSocketUrl(),
       // refused or expired (close 1008): a new access token from the refresh token
@@ -269,7 +279,9 @@ export class ConsoleController {
       case "conversation.updated": {
         const before = state.conversations[frame.conversation.id];
         if (frame.conversation.state === "waiting" && before?.state !== "waiting") this.notifier.beep();
-        dispatch({ type: "conversation.upserted", conversation: frame.conversation });
+        // sent back to its queue (a transfer): the only move backwards
+        const back = before?.state === "active" && frame.conversation.state === "waiting";
+        dispatch({ type: back ? "conversation.moved" : "conversation.upserted", conversation: frame.conversation });
         break;
       }
       case "conversation.offered": // routing offers it to one operator: that one hears it
@@ -298,6 +310,7 @@ export class ConsoleController {
         if (!frame.client_msg_id) this.notice(frame.message);
         break;
       default:
+        if (isTeamFrame(frame)) this.team.onFrame(frame);
         break;
     }
   }

@@ -16,9 +16,14 @@ export interface VisitorFilters {
   kind: VisitorKind;
   /** Minimum time on site, in seconds. */
   minSeconds: number;
+  /** A segment's id, `NO_SEGMENT` for visitors in none, `ALL`. */
+  segment: string;
 }
 
-export const NO_FILTERS: VisitorFilters = { section: ALL, country: ALL, kind: "all", minSeconds: 0 };
+/** Segment filter value for visitors in no segment. */
+export const NO_SEGMENT = "__none__";
+
+export const NO_FILTERS: VisitorFilters = { section: ALL, country: ALL, kind: "all", minSeconds: 0, segment: ALL };
 
 export const MIN_TIME_OPTIONS: ReadonlyArray<{ seconds: number; label: string }> = [
   { seconds: 0, label: "any time" },
@@ -29,7 +34,11 @@ export const MIN_TIME_OPTIONS: ReadonlyArray<{ seconds: number; label: string }>
 
 export function isFiltered(filters: VisitorFilters): boolean {
   return (
-    filters.section !== ALL || filters.country !== ALL || filters.kind !== "all" || filters.minSeconds > 0
+    filters.section !== ALL ||
+    filters.country !== ALL ||
+    filters.kind !== "all" ||
+    filters.minSeconds > 0 ||
+    (filters.segment ?? ALL) !== ALL
   );
 }
 
@@ -46,7 +55,23 @@ export function matches(v: LiveVisitor, filters: VisitorFilters, now: number): b
   if (filters.kind === "new" && v.returning) return false;
   if (filters.kind === "returning" && !v.returning) return false;
   if (filters.minSeconds > 0 && timeOnSiteMs(v, now) < filters.minSeconds * 1000) return false;
+  const segment = filters.segment ?? ALL;
+  if (segment === NO_SEGMENT) {
+    if (v.segment_id) return false;
+  } else if (segment !== ALL && v.segment_id !== segment) return false;
   return true;
+}
+
+/** The segments the live visitors are in (by id, with their names), A to Z by name, and whether some are in none. */
+export function segmentsOf(visitors: readonly LiveVisitor[]): { segments: Array<{ id: string; name: string }>; none: boolean } {
+  const byId = new Map<string, string>();
+  let none = false;
+  for (const v of visitors) {
+    if (v.segment_id) byId.set(v.segment_id, v.segment_name || v.segment_id);
+    else none = true;
+  }
+  const segments = [...byId].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name));
+  return { segments, none };
 }
 
 export function filterVisitors(visitors: readonly LiveVisitor[], filters: VisitorFilters, now: number): LiveVisitor[] {

@@ -38,6 +38,20 @@ export function upsertConversations(map: ConversationMap, incoming: readonly Con
 }
 
 /**
+ * A copy the server sent as the result of a move (a transfer, a chat sent back to its queue: active -> waiting):
+ * it replaces the one held, unless that one is closed (nothing reopens); messages counted meanwhile stay counted.
+ */
+export function movedConversation(map: ConversationMap, incoming: Conversation): ConversationMap {
+  const existing = map[incoming.id];
+  if (existing?.state === "closed" && incoming.state !== "closed") return map;
+  const ahead = existing && existing.last_seq > incoming.last_seq;
+  const next = ahead
+    ? { ...incoming, last_seq: existing.last_seq, last_message_at: existing.last_message_at }
+    : incoming;
+  return { ...map, [incoming.id]: next };
+}
+
+/**
  * A fresh list of every conversation in `state`. Ones we hold in that state but the server no longer
  * lists have moved on (accepted by someone else, closed); they are dropped unless `keep` says otherwise.
  */

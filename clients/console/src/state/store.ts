@@ -3,6 +3,7 @@
 import type { ConnectionStatus, PendingMessage } from "../realtime/socket";
 import type { Conversation, ConversationState, GeoInfo, InvitationNote, Message, Visitor } from "../types";
 import {
+  movedConversation,
   noteMessages,
   replaceConversationsInState,
   upsertConversations,
@@ -62,6 +63,8 @@ export type Action =
   /** `since` is the state's `rev` when the request was sent. */
   | { type: "conversations.loaded"; state: ConversationState; conversations: Conversation[]; since: number }
   | { type: "conversation.upserted"; conversation: Conversation }
+  /** The server moved it (transfer, back to its queue): this copy replaces the one held (see movedConversation). */
+  | { type: "conversation.moved"; conversation: Conversation }
   /** The conversation is gone (its visitor was erased). */
   | { type: "conversation.removed"; conversationId: string }
   | { type: "messages.loaded"; conversationId: string; messages: Message[] }
@@ -176,6 +179,11 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
     }
     case "conversation.upserted": {
       const conversations = upsertConversations(state.conversations, [action.conversation]);
+      if (conversations === state.conversations) return state;
+      return { ...state, conversations, ...touch(state, `c:${action.conversation.id}`) };
+    }
+    case "conversation.moved": {
+      const conversations = movedConversation(state.conversations, action.conversation);
       if (conversations === state.conversations) return state;
       return { ...state, conversations, ...touch(state, `c:${action.conversation.id}`) };
     }

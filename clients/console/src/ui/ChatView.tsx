@@ -1,9 +1,10 @@
-import { useEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useRef, useState, type KeyboardEvent, type ReactNode } from "react";
 import type { PendingMessage } from "../realtime/outbox";
 import { formatClock, formatDuration } from "../lib/time";
 import { waitingMs } from "../state/conversations";
 import type { Conversation, Message, Visitor } from "../types";
 import { visitorName } from "../lib/visitors";
+import { useCannedPicker, type CannedSource } from "./chat/CannedPicker";
 
 interface Props {
   conversation: Conversation | undefined;
@@ -19,6 +20,12 @@ interface Props {
   onDiscard: (clientMsgId: string) => void;
   /** Opens the visitor's panel: where they are now and their path, following them live. */
   onShowVisitor?: (visitorId: string) => void;
+  /** Under the header: who is in the chat, transfer / invite / watch (ui/chat/ChatTeam.tsx). */
+  team?: ReactNode;
+  /** Canned responses offered in the composer after `/` (ui/chat/CannedPicker.tsx). */
+  canned?: CannedSource;
+  /** Support materials at hand for the chat (ui/chat/Materials.tsx). */
+  materials?: ReactNode;
 }
 
 /** What the outbox says of a message: sending, sent again after a refusal that passes, or failed. */
@@ -106,6 +113,8 @@ export function ChatView(props: Props) {
           )}
         </div>
       </header>
+      {props.team}
+      {props.materials}
       <ol className="messages" ref={listRef} aria-live="polite">
         {messages.map((m) => (
           <li
@@ -151,7 +160,7 @@ export function ChatView(props: Props) {
         {count === 0 && <li className="empty">No messages yet.</li>}
       </ol>
       {canWrite ? (
-        <Composer onSend={props.onSend} />
+        <Composer onSend={props.onSend} canned={props.canned} />
       ) : (
         <p className="chat-footer muted">
           {conversation.state === "waiting" && "Accept the conversation to reply."}
@@ -164,12 +173,14 @@ export function ChatView(props: Props) {
   );
 }
 
-function Composer({ onSend }: { onSend: (text: string) => boolean }) {
+function Composer({ onSend, canned }: { onSend: (text: string) => boolean; canned?: CannedSource }) {
   const [text, setText] = useState("");
   const submit = () => {
     if (onSend(text)) setText("");
   };
+  const picker = useCannedPicker(canned, text, setText);
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (picker.onKeyDown(event)) return;
     if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
@@ -183,6 +194,7 @@ function Composer({ onSend }: { onSend: (text: string) => boolean }) {
         submit();
       }}
     >
+      {picker.element}
       <textarea
         data-fw="chat-input"
         rows={2}

@@ -10,10 +10,23 @@ import { ConversationLists } from "./ConversationLists";
 import { OperatorsAdmin } from "./admin/OperatorsAdmin";
 import { SitesAdmin } from "./admin/SitesAdmin";
 import { RulesAdmin } from "./rules/RulesAdmin";
+import { SegmentsAdmin } from "./segments/SegmentsAdmin";
 import { TrackingSettings } from "./settings/TrackingSettings";
 import { PresenceSwitcher } from "./PresenceSwitcher";
 import { LiveVisitors } from "./visitors/LiveVisitors";
 import { useConsoleState, useNow } from "./hooks";
+import { ChatTeam } from "./chat/ChatTeam";
+import { DepartmentsAdmin } from "./queues/DepartmentsAdmin";
+import { CannedAdmin } from "./admin/CannedAdmin";
+import { MaterialsAdmin } from "./admin/MaterialsAdmin";
+import { TicketsScreen } from "./tickets/TicketsScreen";
+import { Materials } from "./chat/Materials";
+import { QueueList } from "./queues/QueueList";
+import { useTeamState } from "./queues/useTeam";
+import { SupervisorBoard } from "./supervisor/SupervisorBoard";
+import { hasRole } from "../lib/board";
+import { byWaiting } from "../lib/waiting";
+import { activeHighlights } from "../state/team";
 
 interface Props {
   api: ApiClient;
@@ -25,7 +38,19 @@ const CONNECTION_TEXT = { idle: "offline", connecting: "connecting…", open: "l
 
 export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   const [controller] = useState(() => new ConsoleController({ api, ...controllerOptions }));
-  const [view, setView] = useState<"live" | "settings" | "rules" | "sites" | "operators">("live");
+  const [view, setView] = useState<
+    | "live"
+    | "settings"
+    | "rules"
+    | "segments"
+    | "sites"
+    | "operators"
+    | "board"
+    | "departments"
+    | "canned"
+    | "materials"
+    | "tickets"
+  >("live");
   const [shownVisitor, setShownVisitor] = useState<string | null>(null); // the visitor panel, whoever opened it
   useEffect(() => {
     controller.start();
@@ -33,12 +58,25 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   }, [controller]);
 
   const state = useConsoleState(controller.store);
+  const team = useTeamState(controller.team);
   const now = useNow(1000);
   const user = api.session?.user;
   const userId = user?.id ?? "";
 
-  const waiting = useMemo(() => waitingList(state.conversations), [state.conversations]);
-  const active = useMemo(() => activeList(state.conversations, userId), [state.conversations, userId]);
+  const waiting = useMemo(() => byWaiting(waitingList(state.conversations)), [state.conversations]);
+  const active = useMemo(() => {
+    // the operator's own chats, and those a colleague invited them into
+    const invited = Object.values(state.conversations).filter(
+      (c) => c.state === "active" && c.assigned_user_id !== userId && hasRole(c, userId, ["invited"]),
+    );
+    return [...activeList(state.conversations, userId), ...invited];
+  }, [state.conversations, userId]);
+  const staff = user?.role === "supervisor" || user?.role === "admin";
+  const highlights = useMemo(() => activeHighlights(team, now), [team, now]);
+  const queueNames = useMemo(
+    () => Object.fromEntries((team.summary?.queues ?? []).map((q) => [q.queue_id, q.name])),
+    [team.summary],
+  );
   const visitors = useMemo(() => visitorList(state.visitors), [state.visitors]);
   const chats = useMemo(() => {
     const byVisitor: Record<string, Conversation> = {};
@@ -50,7 +88,8 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   const messages = (state.selectedId && state.messages[state.selectedId]) || [];
   const pending = state.selectedId ? visiblePending(state.pending, state.selectedId, messages) : [];
   const canWrite =
-    selected?.state === "active" && (selected.assigned_user_id === userId || (!!user && user.role !== "operator"));
+    selected?.state === "active" &&
+    (hasRole(selected, userId, ["assigned", "invited"]) || (!!user && user.role !== "operator"));
 
   return (
     <div className="console">
@@ -68,6 +107,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
             onClick={() => setView("live")}
           >
             Live
+          </button>
+          <button
+            type="button"
+            data-fw="tab-tickets"
+            aria-pressed={view === "tickets"}
+            className={view === "tickets" ? "tab current" : "tab"}
+            onClick={() => setView("tickets")}
+          >
+            Tickets
           </button>
           <button
             type="button"
@@ -89,6 +137,43 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
               Rules
             </button>
           )}
+          {staff && (
+            <button
+              type="button"
+              data-fw="tab-segments"
+              aria-pressed={view === "segments"}
+              className={view === "segments" ? "tab current" : "tab"}
+              onClick={() => setView("segments")}
+            >
+              Segments
+            </button>
+          )}
+          {staff &&
+            (["board", "departments"] as const).map((name) => (
+              <button
+                key={name}
+                type="button"
+                data-fw={`tab-${name}`}
+                aria-pressed={view === name}
+                className={view === name ? "tab current" : "tab"}
+                onClick={() => setView(name)}
+              >
+                {name === "board" ? "Board" : "Departments"}
+              </button>
+            ))}
+          {staff &&
+            (["canned", "materials"] as const).map((name) => (
+              <button
+                key={name}
+                type="button"
+                data-fw={`tab-${name}`}
+                aria-pressed={view === name}
+                className={view === name ? "tab current" : "tab"}
+                onClick={() => setView(name)}
+              >
+                {name === "canned" ? "Canned responses" : "Materials"}
+              </button>
+            ))}
           {user?.role === "admin" &&
             (["sites", "operators"] as const).map((name) => (
               <button
@@ -104,7 +189,7 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
             ))}
         </nav>
         <span className="spacer" />
-        {user && <PresenceSwitcher api={api} />}
+        {user && <PresenceSwitcher api={api} live={team.presence[userId]} />}
         {user && (
           <span className="who">
             {user.name} <span className="muted">({user.role})</span>
@@ -123,9 +208,28 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
         </div>
       )}
       {view === "settings" && <TrackingSettings api={api} role={user?.role} />}
+      {view === "tickets" && <TicketsScreen api={api} />}
       {view === "rules" && (user?.role === "supervisor" || user?.role === "admin") && <RulesAdmin api={api} />}
+      {view === "segments" && staff && <SegmentsAdmin api={api} />}
       {view === "sites" && user?.role === "admin" && <SitesAdmin api={api} />}
       {view === "operators" && user?.role === "admin" && <OperatorsAdmin api={api} userId={userId} />}
+      {view === "departments" && staff && <DepartmentsAdmin api={api} />}
+      {view === "canned" && staff && <CannedAdmin api={api} />}
+      {view === "materials" && staff && <MaterialsAdmin api={api} />}
+      {view === "board" && staff && (
+        <SupervisorBoard
+          api={api}
+          team={controller.team}
+          userId={userId}
+          conversations={state.conversations}
+          visitors={state.visitors}
+          now={now}
+          onOpen={(id) => {
+            setView("live");
+            void controller.select(id);
+          }}
+        />
+      )}
       <div className="columns" hidden={view !== "live"}>
         <ConversationLists
           waiting={waiting}
@@ -136,6 +240,8 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           now={now}
           onSelect={(id) => void controller.select(id)}
           userId={userId}
+          queues={<QueueList team={controller.team} now={now} />}
+          queueNames={queueNames}
         />
         <ChatView
           conversation={selected}
@@ -150,6 +256,20 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           onRetry={(id) => controller.retry(id)}
           onDiscard={(id) => controller.discard(id)}
           onShowVisitor={setShownVisitor}
+          canned={
+            selected && {
+              api,
+              queueId: selected.queue_id ?? null,
+              visitorName: state.visitors[selected.visitor_id]?.contact?.name || "there",
+              operatorName: user?.name ?? "",
+            }
+          }
+          materials={selected && <Materials api={api} queueId={selected.queue_id ?? null} />}
+          team={
+            selected && (
+              <ChatTeam api={api} team={controller.team} conversation={selected} userId={userId} role={user?.role} />
+            )
+          }
         />
         <LiveVisitors
           api={api}
@@ -162,6 +282,7 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           onCall={(id, text, autoOpen) => controller.invite(id, text, autoOpen)}
           openVisitorId={shownVisitor}
           onOpenVisitor={setShownVisitor}
+          highlights={highlights}
         />
       </div>
     </div>

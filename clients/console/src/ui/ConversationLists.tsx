@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import { formatClock, formatDuration } from "../lib/time";
 import { waitingMs } from "../state/conversations";
 import { visitorName } from "../lib/visitors";
+import { waitClass, waitLevel } from "../lib/waiting";
 import type { Conversation, Visitor } from "../types";
 
 interface Props {
@@ -14,6 +15,10 @@ interface Props {
   onSelect: (id: string) => void;
   /** The operator using the console: a chat offered to them says so. */
   userId?: string;
+  /** Above the lists: the queues with their waiting times (ui/queues/QueueList.tsx). */
+  queues?: ReactNode;
+  /** Queue names by id: a waiting chat says which queue it waits in. */
+  queueNames?: Readonly<Record<string, string>>;
 }
 
 /** Who a waiting chat is offered to now (routing), as the operator reads it. */
@@ -22,9 +27,11 @@ export function offerNote(conversation: Conversation, userId: string | undefined
   return conversation.offered_user_id === userId ? "offered to you" : "offered to a colleague";
 }
 
-export function ConversationLists({ waiting, active, visitors, unread, selectedId, now, onSelect, userId }: Props) {
+export function ConversationLists(props: Props) {
+  const { waiting, active, visitors, unread, selectedId, now, onSelect, userId, queues, queueNames } = props;
   return (
     <nav className="lists" aria-label="Conversations">
+      {queues}
       <section>
         <h2>
           Waiting <span className="count">{waiting.length}</span>
@@ -38,9 +45,21 @@ export function ConversationLists({ waiting, active, visitors, unread, selectedI
               unread={unread[c.id] ?? 0}
               selected={c.id === selectedId}
               onSelect={onSelect}
+              extraClass={waitClass(waitLevel(c, now))}
               detail={
                 <>
                   <span className="waited">waiting {formatDuration(waitingMs(c, now))}</span>
+                  {c.queue_id && queueNames?.[c.queue_id] && (
+                    <span data-fw="waiting-queue" className="muted">
+                      {" · "}
+                      {queueNames[c.queue_id]}
+                    </span>
+                  )}
+                  {c.visitor_left_at && (
+                    <span data-fw="visitor-left" className="visitor-left">
+                      {" · "}visitor left
+                    </span>
+                  )}
                   {offerNote(c, userId) && (
                     <span data-fw="offer" className={c.offered_user_id === userId ? "offer mine" : "offer"}>
                       {" · "}
@@ -88,12 +107,15 @@ interface ItemProps {
   selected: boolean;
   detail: ReactNode;
   onSelect: (id: string) => void;
+  /** The waiting time's colour (lib/waiting.ts). */
+  extraClass?: string;
 }
 
-function Item({ conversation, visitor, unread, selected, detail, onSelect }: ItemProps) {
+function Item({ conversation, visitor, unread, selected, detail, onSelect, extraClass }: ItemProps) {
   const classes = [
     "conversation-item",
     conversation.state === "waiting" ? "unanswered" : "",
+    extraClass ?? "",
     selected ? "selected" : "",
   ];
   return (
@@ -104,6 +126,7 @@ function Item({ conversation, visitor, unread, selected, detail, onSelect }: Ite
         data-fw="conversation-item"
         data-conversation-id={conversation.id}
         data-state={conversation.state}
+        data-wait={extraClass ? extraClass.replace("wait-", "") : undefined}
         aria-current={selected ? "true" : undefined}
         onClick={() => onSelect(conversation.id)}
       >

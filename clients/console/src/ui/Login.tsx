@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from "react";
 import { ApiError, NetworkError, type ApiClient } from "../api/client";
+import { setMyPresence } from "../api/presence";
 import type { Session } from "../api/tokens";
 
 interface Props {
@@ -18,7 +19,11 @@ export function Login({ api, onLoggedIn }: Props) {
     setBusy(true);
     setError(null);
     try {
-      onLoggedIn(await api.login(email.trim(), password));
+      const session = await api.login(email.trim(), password);
+      // Logging in is coming to work: online, so chats are offered at once (the header's switcher changes it).
+      // Best effort: a console whose presence call fails still opens, showing the status it reads.
+      await setMyPresence(api, "online").catch(() => undefined);
+      onLoggedIn(session);
     } catch (err) {
       if (err instanceof ApiError && err.status === 422) {
         setError("Enter a valid email and password.");

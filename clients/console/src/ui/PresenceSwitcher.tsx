@@ -1,6 +1,6 @@
 import { useEffect, useState } from "react";
 import type { ApiClient } from "../api/client";
-import { PRESENCE_STATUSES, type PresenceStatus, myPresence, setMyPresence } from "../api/presence";
+import { PRESENCE_STATUSES, type Presence, type PresenceStatus, myPresence, setMyPresence } from "../api/presence";
 
 const LABELS: Record<PresenceStatus, string> = {
   online: "Online",
@@ -10,10 +10,16 @@ const LABELS: Record<PresenceStatus, string> = {
   offline: "Offline",
 };
 
-/** The header's status picker: shows the operator's presence and sets it. */
-export function PresenceSwitcher({ api }: { api: ApiClient }) {
+/** The header's status picker: shows the operator's presence and sets it; `live` is the latest
+ * `presence.updated` frame of this operator (a supervisor, a phone integration or the grace set it). */
+export function PresenceSwitcher({ api, live }: { api: ApiClient; live?: Presence }) {
   const [status, setStatus] = useState<PresenceStatus | null>(null);
   const [failed, setFailed] = useState<"load" | "save" | null>(null);
+  const liveStatus = live?.status;
+  const liveAt = live?.status_changed_at;
+  useEffect(() => {
+    if (liveStatus) setStatus(liveStatus);
+  }, [liveStatus, liveAt]);
   useEffect(() => {
     let live = true;
     myPresence(api).then(

@@ -1,5 +1,5 @@
 /** The visitor's REST calls (docs/api.md "Conversations"), with `Authorization: Bearer <visitor token>`. */
-import type { Conversation, Message } from "../shared/types";
+import type { Conversation, Message, QueueAvailability } from "../shared/types";
 
 export class ApiError extends Error {
   constructor(
@@ -38,9 +38,33 @@ export class ChatApi {
     }
   }
 
-  /** Starts a conversation with its first message (200 gives the already open one). */
-  create(text: string, clientMsgId: string): Promise<Conversation> {
-    return this.request<Conversation>("POST", "/api/v1/conversations", { text, client_msg_id: clientMsgId });
+  /** Starts a conversation with its first message, in the chosen queue if any (200 gives the already open one). */
+  create(text: string, clientMsgId: string, queueId?: string | null): Promise<Conversation> {
+    const body: Record<string, string> = { text, client_msg_id: clientMsgId };
+    if (queueId) body.queue_id = queueId;
+    return this.request<Conversation>("POST", "/api/v1/conversations", body);
+  }
+
+  /** The account's queues (topics), each online or not now. */
+  async availability(): Promise<QueueAvailability[]> {
+    return (await this.request<{ queues: QueueAvailability[] }>("GET", "/api/v1/queues/availability")).queues || [];
+  }
+
+  /** The offline form (EMB-7): a ticket answered by email. */
+  offlineMessage(body: { name?: string; email: string; message: string; queue_id?: string | null }): Promise<unknown> {
+    const sent = { ...body };
+    if (!sent.queue_id) delete sent.queue_id;
+    return this.request("POST", "/api/v1/tickets", sent);
+  }
+
+  /** The conversation's messages by email (OFF-3). */
+  transcript(conversationId: string, email: string): Promise<unknown> {
+    return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/transcript`, { email });
+  }
+
+  /** The visitor will not wait (OFF-2): the chat so far becomes a ticket, the conversation closes. */
+  chatToTicket(conversationId: string, email: string): Promise<unknown> {
+    return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/ticket`, { email });
   }
 
   get(conversationId: string): Promise<Conversation> {

@@ -6,11 +6,13 @@ import { ChatApi } from "./api";
 import { type SocketFactory, visitorSocketUrl } from "./connection";
 import { ChatSession } from "./session";
 import { createBeep } from "./sound";
+import { Topics } from "./topics";
 import { createView } from "./view";
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const REFRESH_EVERY_MS = 60_000;
+const TOPICS_EVERY_MS = 30_000;
 
 export interface MountDeps {
   socketFactory?: SocketFactory;
@@ -50,11 +52,24 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     refreshTimer = wait > 0 && wait < MAX_TIMER_MS ? setTimeout(() => void refreshToken(), wait) : null;
   };
 
+  const api = new ChatApi(baseUrl, () => (channel ? channel.token() : token), deps.fetch);
+  const topics = new Topics(
+    () => api.availability(),
+    () => render(),
+  );
+  let topicsAt = -Infinity;
+  /** Who can answer, per topic: when mounted and whenever the panel opens (at most every `TOPICS_EVERY_MS`). */
+  const refreshTopics = () => {
+    if (session.isOpen || Date.now() - topicsAt < TOPICS_EVERY_MS) return;
+    topicsAt = Date.now();
+    void topics.refresh();
+  };
   const session = new ChatSession({
     siteKey,
     onlySaved: options.onlySaved,
     storage,
-    api: new ChatApi(baseUrl, () => (channel ? channel.token() : token), deps.fetch),
+    api,
+    queueId: () => topics.queueId,
     channel,
     socketUrl: () => visitorSocketUrl(baseUrl),
     // refused or expired (close 1008): a new widget session before the next attempt
@@ -77,6 +92,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     }
     open = value;
     if (open) unread = 0;
+    if (open) refreshTopics();
     writeString(storage, panelKey, open ? null : "min");
     view.setOpen(open, focus);
     report();
@@ -87,10 +103,17 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     minimise: () => setOpen(false, false),
     endChat: () => void session.endChat(),
     retry: (clientMsgId) => session.retry(clientMsgId),
+    chooseTopic: (queueId) => topics.choose(queueId),
+    offlineMessage: (message) => api.offlineMessage({ ...message, queue_id: topics.queueId }),
+    transcript: (email) => api.transcript(session.snapshot().conversation?.id ?? "", email),
+    chatToTicket: (email) => api.chatToTicket(session.snapshot().conversation?.id ?? "", email),
   });
-  const unsubscribe = session.subscribe(() => view.render(session.snapshot()));
+  function render(): void {
+    view.render({ ...session.snapshot(), topics: topics.state() });
+  }
+  const unsubscribe = session.subscribe(render);
   if (options.invitation) session.invite(options.invitation);
-  view.render(session.snapshot());
+  render();
   setOpen(open, options.open === true);
   if (!channel) scheduleRefresh(options.expiresIn); // the loader's channel renews the token itself
   session.start().catch(() => undefined);

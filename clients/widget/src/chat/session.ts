@@ -5,12 +5,13 @@
  * *contiguous* seq it holds, and a frame that skips a seq fetches the missing range at once.
  */
 import type { KeyValueStorage } from "../shared/storage";
-import type { Conversation, Message, OpenedInvitation, VisitorChannel } from "../shared/types";
+import type { Conversation, Message, OpenedInvitation, PositionFrame, VisitorChannel } from "../shared/types";
 import { ApiError, type ChatApi } from "./api";
 import { createConnection, type Frame, type SocketFactory } from "./connection";
 import { ChannelLink, type SocketLink } from "./link";
 import { type FailedMessage, Outbox, type RetryingMessage } from "./outbox";
 import { loadSavedConversation, MessageStore, type PendingMessage, saveConversation } from "./store";
+import type { TopicsState } from "./topics";
 import { randomId } from "./uuid";
 
 export const MAX_MESSAGE_BYTES = 4096;
@@ -25,6 +26,8 @@ export interface ChatSnapshot {
   creating: boolean;
   /** The invitation the window was opened for, while no conversation has started. */
   invitation?: OpenedInvitation | null;
+  /** The topics (queues) to choose among before writing, and whether the chosen one is online (`topics.ts`). */
+  topics?: TopicsState;
 }
 
 export type SendResult = "ok" | "empty" | "too_long";
@@ -54,6 +57,8 @@ export interface SessionOptions {
   /** A new operator message arrived (not for history loaded at start). */
   onIncoming?: (message: Message) => void;
   onSocketClosed?: (code: number, reason: string) => void;
+  /** The queue (topic) a new conversation goes to (null: the server picks). */
+  queueId?: () => string | null;
 }
 
 export class ChatSession {
@@ -219,7 +224,7 @@ export class ChatSession {
       }
     }
     try {
-      const conversation = await this.options.api.create(first.text, first.client_msg_id);
+      const conversation = await this.options.api.create(first.text, first.client_msg_id, this.options.queueId?.());
       this.creating = false;
       await this.adopt(conversation);
     } catch (error) {
@@ -333,6 +338,8 @@ export class ChatSession {
       void this.refreshConversation();
     } else if (frame.type === "conversation.updated") {
       this.applyConversation(frame.conversation as Conversation);
+    } else if (frame.type === "conversation.position") {
+      this.applyPosition(frame as unknown as PositionFrame);
     } else if (frame.type === "error") {
       const refusal = this.outbox.refused(frame, this.options.retryDelayMs ?? 3000);
       if (refusal?.outcome === "retry") this.later("flush", () => this.flush(), refusal.delayMs);
@@ -355,10 +362,22 @@ export class ChatSession {
   private applyConversation(conversation: Conversation | undefined): void {
     if (!conversation || conversation.id !== this.conversationId) return;
     const wasOpen = this.isOpen;
+    const known = this.conversation;
+    // `conversation.updated` frames carry no position: keep the last one while it still waits in the same queue
+    if (known && conversation.state === "waiting" && conversation.position == null && known.queue_id === conversation.queue_id) {
+      conversation = { ...conversation, position: known.position, expected_wait_seconds: known.expected_wait_seconds };
+    }
     this.conversation = conversation;
     this.persist();
     if (wasOpen && conversation.state === "closed") this.onClosed(conversation.id);
     this.emit();
+  }
+
+  /** The visitor's place in their queue moved (waiting only; a state change clears it). */
+  private applyPosition(frame: PositionFrame): void {
+    const conversation = this.conversation;
+    if (!conversation || conversation.id !== frame.conversation_id || conversation.state !== "waiting") return;
+    this.conversation = { ...conversation, position: frame.position, expected_wait_seconds: frame.expected_wait_seconds };
   }
 
   private onClosed(conversationId: string): void {

@@ -32,6 +32,15 @@ export const CHAT_CSS = `
 .fw-compose textarea:focus{outline:2px solid var(--fw-color,#2563eb);outline-offset:-1px}
 .fw-compose button{all:unset;cursor:pointer;padding:0 14px;border-radius:8px;background:var(--fw-color,#2563eb);color:#fff;font-weight:600}
 .fw-compose button:focus-visible{outline:2px solid #93c5fd}
+.fw-topic{display:flex;align-items:center;gap:8px;margin:0 14px 8px;font-size:12px;color:#374151}
+.fw-topic select{flex:1;padding:6px 8px;border:1px solid #d1d5db;border-radius:8px;font:inherit;color:inherit;background:#fff}
+.fw-offline{margin:0 14px 10px;padding:10px 12px;border-radius:10px;background:#f3f4f6;color:#374151}
+.fw-hours{font-size:12px;color:#6b7280;margin-top:4px}
 .fw-error{font-size:12px;color:#b91c1c;padding:0 12px 8px}
+.fw-offline-form,.fw-email{display:flex;flex-direction:column;gap:6px;margin-top:8px}
+.fw-email{flex-direction:row;flex-wrap:wrap;margin:0 10px 10px;font-size:12px}
+.fw-offline-form input,.fw-offline-form textarea,.fw-email input{padding:7px 9px;border:1px solid #d1d5db;border-radius:8px;font:inherit;color:inherit;background:#fff}
+.fw-email input{flex:1 1 100%}
+.fw-offline-form button,.fw-email button{all:unset;cursor:pointer;padding:6px 10px;border-radius:8px;background:var(--fw-color,#2563eb);color:#fff;text-align:center}
 [hidden]{display:none!important}
 `;

@@ -6,6 +6,8 @@ import type { Conversation, Message, PublicSite } from "../shared/types";
 import type { ChatSnapshot, SendResult } from "./session";
 import { adoptStyles } from "../shared/styles";
 import { CHAT_CSS } from "./styles";
+import { formatHours, type TopicsState } from "./topics";
+import { createEmailActions, createOfflineForm, type OfflineMessage } from "./offline";
 
 export const TEXT = {
   waiting: "Waiting for an operator…",
@@ -21,6 +23,11 @@ export const TEXT = {
   notSent: "Not sent.",
   retry: "Retry",
   tooLong: "This message is too long.",
+  topic: "Topic",
+  position: (n: number) => `You are number ${n} in the queue`,
+  wait: (seconds: number) => (seconds < 60 ? "an operator will be with you shortly" : `about ${Math.round(seconds / 60)} min`),
+  nobody: (queue: string) => `Nobody is available in ${queue} right now.`,
+  hours: (hours: string) => `Opening hours: ${hours}`,
 };
 
 export interface ViewCallbacks {
@@ -28,6 +35,13 @@ export interface ViewCallbacks {
   minimise(): void;
   endChat(): void;
   retry(clientMsgId: string): void;
+  /** The visitor chose a topic (queue) before writing. */
+  chooseTopic?(queueId: string): void;
+  /** The offline form was sent (`offline.ts`): shown where nobody is available. */
+  offlineMessage?(message: OfflineMessage): Promise<unknown>;
+  /** "Email me this chat" and "I can't wait — email me", in a conversation. */
+  transcript?(email: string): Promise<unknown>;
+  chatToTicket?(email: string): Promise<unknown>;
 }
 
 export interface ChatView {
@@ -58,7 +72,26 @@ export function statusText(conversation: Conversation | null, creating: boolean)
   if (!conversation) return creating ? TEXT.waiting : "";
   if (conversation.state === "closed") return TEXT.closed;
   if (conversation.state === "active") return conversation.assigned_user_name || TEXT.operator;
-  return TEXT.waiting;
+  return waitingText(conversation);
+}
+
+/** "Waiting for an operator… You are number 2 in the queue, about 4 min" (as much as is known). */
+export function waitingText(conversation: Conversation): string {
+  const { position, expected_wait_seconds: wait } = conversation;
+  if (!position) return TEXT.waiting;
+  const place = TEXT.position(position);
+  return `${TEXT.waiting} ${wait == null ? place : `${place}, ${TEXT.wait(wait)}`}`;
+}
+
+/** Rebuilds the topic picker's options when the list changed; selects the chosen one. */
+function fillTopics(select: HTMLSelectElement, topics: TopicsState): void {
+  const queues = topics.queues || [];
+  const signature = queues.map((q) => `${q.queue_id}:${q.name}`).join("|");
+  if (select.dataset.signature !== signature) {
+    select.replaceChildren(...queues.map((q) => el("option", { value: q.queue_id }, q.name)));
+    select.dataset.signature = signature;
+  }
+  if (topics.chosen) select.value = topics.chosen.queue_id;
 }
 
 interface Entry {
@@ -70,6 +103,8 @@ interface Entry {
 function messageElement(message: Message): HTMLElement {
   const item = el("li", { class: "fw-msg", "data-fw": "message", "data-sender": message.sender_type, "data-seq": String(message.seq), "data-state": "sent" });
   if (message.sender_type === "operator") item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name || TEXT.operator));
+  // a group conversation (CHAT-7): each visitor's messages carry their name ("Visitor 2")
+  else if (message.sender_type === "visitor" && message.sender_name) item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name));
   item.append(el("div", { class: "fw-text", "data-fw": "text" }, message.text));
   item.append(el("time", { class: "fw-time", "data-fw": "time", datetime: message.created_at }, formatTime(message.created_at)));
   return item;
@@ -126,7 +161,22 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   form.append(input, send);
   const error = el("div", { class: "fw-error", "data-fw": "error", role: "alert" });
   error.hidden = true;
-  panel.append(head, connection, greeting, invited, list, form, error);
+  // Before the visitor writes: the topic (queue) to write to, and whether anyone can answer there now.
+  const topicBox = el("label", { class: "fw-topic", "data-fw": "topics" }, TEXT.topic);
+  const topicSelect = el("select", { "data-fw": "topic" });
+  topicBox.append(topicSelect);
+  topicBox.hidden = true;
+  topicSelect.addEventListener("change", () => callbacks.chooseTopic?.(topicSelect.value));
+  const offline = el("div", { class: "fw-offline", "data-fw": "offline", role: "status" });
+  const offlineText = el("div", { "data-fw": "offline-text" });
+  const offlineHours = el("div", { class: "fw-hours", "data-fw": "offline-hours" });
+  offline.append(offlineText, offlineHours);
+  if (callbacks.offlineMessage) offline.append(createOfflineForm(callbacks.offlineMessage).element);
+  offline.hidden = true;
+  const { transcript, chatToTicket } = callbacks;
+  const emailActions = transcript && chatToTicket ? createEmailActions({ transcript, chatToTicket }) : null;
+  panel.append(head, connection, greeting, invited, list, topicBox, offline, form, error);
+  if (emailActions) panel.append(emailActions.element);
   container.append(panel);
   const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS, container);
 
@@ -161,6 +211,18 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
     status.textContent = statusText(conversation, snapshot.creating);
     endChat.hidden = !open;
     connection.hidden = !open || snapshot.connected;
+    const topics = snapshot.topics;
+    const choosing = !open && !snapshot.creating && !!topics?.queues;
+    topicBox.hidden = !choosing || (topics?.queues?.length ?? 0) < 2;
+    if (choosing && topics) fillTopics(topicSelect, topics);
+    const unavailable = choosing && topics?.chosen && !topics.chosen.online ? topics.chosen : null;
+    offline.hidden = !unavailable;
+    offlineText.textContent = unavailable ? TEXT.nobody(unavailable.name) : "";
+    const hours = unavailable ? formatHours(unavailable.hours) : "";
+    offlineHours.textContent = hours ? TEXT.hours(hours) : "";
+    offlineHours.hidden = !hours;
+    form.hidden = !!unavailable && !snapshot.pending.length;
+    emailActions?.update(conversation && snapshot.messages.length ? conversation.state : null);
     const outgoing: Outgoing[] = [
       ...snapshot.pending.map((p) => ({ ...p, failed: false, error: p.retrying })),
       ...snapshot.failed.map((f) => ({ ...f, failed: true })),

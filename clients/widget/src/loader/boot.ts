@@ -65,14 +65,19 @@ async function start(state: FloorwalkerGlobal, ready: (runner: Runner | null) =>
     ? null
     : createChannel({ baseUrl, siteKey, token: session.visitor_token, expiresIn: session.expires_in });
   const tracker = createTracker(baseUrl, session.visitor_token, session.tracking, () => channel?.start());
+  let place = () => {}; // passive mode: the launcher shown or hidden on this page
   tracker.view();
-  watchNavigation(tracker.view);
+  watchNavigation(() => {
+    tracker.view();
+    place();
+  });
   await bodyReady();
-  if (channel) showWidget(state, session, channel);
+  if (channel) place = showWidget(state, session, channel);
   ready(commands(state, session.visitor_token, tracker, () => loadChatUi(baseUrl)));
 }
 
-function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: VisitorChannel): void {
+/** Draws the launcher; returns what shows or hides it on the current page (passive mode: `button_paths`). */
+function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: VisitorChannel): () => void {
   const { baseUrl, siteKey } = state;
   const shell = createShell(session.site.widget || {});
   let handle: ChatHandle | null = null;
@@ -112,6 +117,7 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: V
       .catch(() => undefined)
       .then(() => {
         loading = false;
+        place();
       });
   };
 
@@ -161,7 +167,14 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: V
     },
   });
 
+  // Passive mode: the launcher only on the pages the company chose, unless a chat is on (open or minimised).
+  const paths = session.button_paths;
+  const place = () => {
+    shell.launcher.hidden = !!paths && !handle && !chatting() && !paths.some((p) => new RegExp(p).test(location.pathname));
+  };
+  place();
   if (chatting()) mountChat(undefined);
+  return place;
 }
 
 function bodyReady(): Promise<void> {

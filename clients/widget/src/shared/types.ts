@@ -36,6 +36,8 @@ export interface WidgetSession {
   tracking?: TrackingSettings;
   /** A robot gets no launcher and no chat. */
   robot?: boolean;
+  /** Passive mode: regular expressions of `location.pathname` where the launcher shows; null/absent: everywhere. */
+  button_paths?: string[] | null;
 }
 
 export type ConversationState = "waiting" | "active" | "closed";
@@ -54,6 +56,42 @@ export interface Conversation {
   closed_at?: string | null;
   last_seq: number;
   last_message_at?: string | null;
+  /** The queue (topic) it waits or waited in. */
+  queue_id?: string | null;
+  /** Waiting in a queue: its place there (1 first) and the estimated wait (null: unknown). */
+  position?: number | null;
+  expected_wait_seconds?: number | null;
+}
+
+/** `{"type": "conversation.position", ...}`: the visitor's place in their queue changed (docs/architecture.md). */
+export interface PositionFrame {
+  type: "conversation.position";
+  conversation_id: string;
+  queue_id: string;
+  position: number;
+  expected_wait_seconds: number | null;
+}
+
+export interface OpeningInterval {
+  start: string;
+  end: string;
+}
+
+/** A queue's opening hours (docs/api.md "Departments"): weekly intervals in its time zone, and holidays. */
+export interface OpeningHours {
+  time_zone: string;
+  weekly: Record<"mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun", OpeningInterval[]>;
+  holidays?: string[];
+}
+
+/** `GET /api/v1/queues/availability`: a queue (topic) the visitor may choose, online or not now. */
+export interface QueueAvailability {
+  queue_id: string;
+  name: string;
+  /** Someone can answer now: within its hours and an operator of it online. */
+  online: boolean;
+  open_now: boolean;
+  hours: OpeningHours | null;
 }
 
 export type SenderType = "visitor" | "operator" | "system";

@@ -307,6 +307,8 @@ function ValueTest({
 }) {
   const op = String(leaf.op ?? "eq");
   const ops = attribute ? ATTRIBUTE_OPS : TEXT_OPS;
+  const { segments } = useChoices();
+  const named = leaf.type === "segment" && segments.length > 0 && !LIST_OPS.has(op); // a datalist offers one name
   const convert = (o: string, text: string) => (attribute ? attributeValue(o, text) : textValue(o, text));
   // The text as typed ("a, b, " while a list is being written); the tree gets its value on every change.
   const [text, setText] = useState(() =>
@@ -342,12 +344,20 @@ function ValueTest({
             aria-label="value"
             data-fw={`${at}-value`}
             placeholder={LIST_OPS.has(op) ? "values, comma separated" : op === "regex" ? "RE2 pattern" : ""}
+            list={named ? `${at}-segments` : undefined}
             value={text}
             onChange={(e) => {
               setText(e.target.value);
               onChange({ ...leaf, value: convert(op, e.target.value) });
             }}
           />
+          {named && (
+            <datalist id={`${at}-segments`} data-fw={`${at}-segments`}>
+              {segments.map((name) => (
+                <option key={name} value={name} />
+              ))}
+            </datalist>
+          )}
           <FieldError message={about("value")} fw={`${at}-value`} />
         </label>
       )}

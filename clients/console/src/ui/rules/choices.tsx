@@ -2,6 +2,7 @@ import { createContext, useContext, useEffect, useState } from "react";
 import type { ApiClient } from "../../api/client";
 import { trackingSettings } from "../../api/endpoints";
 import { type Choice, operatorChoices, queueChoices } from "../../api/rules";
+import { listSegments } from "../../api/segments";
 
 /** What the editor offers to pick instead of typing ids: the account's operators and queues, and the site's
  * sections. `null`: not known (not loaded, or refused), the editor takes typed ids then. */
@@ -9,9 +10,11 @@ export interface RuleChoices {
   operators: Choice[] | null;
   queues: Choice[] | null;
   sections: string[];
+  /** The account's segment names (the `segment` condition takes a name or an id). */
+  segments: string[];
 }
 
-const NONE: RuleChoices = { operators: null, queues: null, sections: [] };
+const NONE: RuleChoices = { operators: null, queues: null, sections: [], segments: [] };
 const ChoicesContext = createContext<RuleChoices>(NONE);
 export const ChoicesProvider = ChoicesContext.Provider;
 
@@ -32,6 +35,10 @@ export function useRuleChoices(api: ApiClient, siteId: string): RuleChoices {
     queueChoices(api).then(
       (queues) => set({ queues }),
       () => set({ queues: null }),
+    );
+    listSegments(api).then(
+      (segments) => set({ segments: segments.map((s) => s.name) }),
+      () => set({ segments: [] }),
     );
     if (siteId)
       trackingSettings(api, siteId).then(

@@ -6,7 +6,9 @@ import {
   MIN_TIME_OPTIONS,
   NO_FILTERS,
   NO_SECTION,
+  NO_SEGMENT,
   sectionsOf,
+  segmentsOf,
   type VisitorFilters,
   type VisitorKind,
 } from "../../lib/filters";
@@ -28,6 +30,9 @@ export function countryLabel(code: string, name: string | null): string {
 export function VisitorFiltersBar({ visitors, filters, onChange }: Props) {
   const { sections, unsectioned } = useMemo(() => sectionsOf(visitors), [visitors]);
   const countries = useMemo(() => countryBreakdown(visitors), [visitors]);
+  const { segments, none: unsegmented } = useMemo(() => segmentsOf(visitors), [visitors]);
+  const segment = filters.segment ?? ALL;
+  const segmentGone = segment !== ALL && segment !== NO_SEGMENT && !segments.some((s) => s.id === segment);
   const set = (patch: Partial<VisitorFilters>) => onChange({ ...filters, ...patch });
   // A chosen value stays selectable after its last visitor left, so the select shows what filters.
   const sectionGone = filters.section !== ALL && filters.section !== NO_SECTION && !sections.includes(filters.section);
@@ -66,6 +71,19 @@ export function VisitorFiltersBar({ visitors, filters, onChange }: Props) {
             </option>
           ))}
           {countryGone && <option value={filters.country}>{countryLabel(filters.country, null)} (0)</option>}
+        </select>
+      </label>
+      <label>
+        Segment
+        <select data-fw="filter-segment" value={segment} onChange={(e) => set({ segment: e.target.value })}>
+          <option value={ALL}>All segments</option>
+          {segments.map((s) => (
+            <option key={s.id} value={s.id}>
+              {s.name}
+            </option>
+          ))}
+          {segmentGone && <option value={segment}>(a segment nobody is in now)</option>}
+          {(unsegmented || segment === NO_SEGMENT) && <option value={NO_SEGMENT}>No segment</option>}
         </select>
       </label>
       <label>

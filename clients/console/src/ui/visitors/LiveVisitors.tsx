@@ -24,6 +24,8 @@ interface Props {
   /** The visitor whose panel is open, when the parent decides (the chat's "Visitor" button); else kept here. */
   openVisitorId?: string | null;
   onOpenVisitor?: (visitorId: string | null) => void;
+  /** Visitors a rule asked to highlight now (`visitor.highlight`): visitor id -> the rule's name. */
+  highlights?: Readonly<Record<string, string>>;
 }
 
 export function GeoAttribution({ geo }: { geo: GeoInfo | null }) {
@@ -85,6 +87,7 @@ export function LiveVisitors(props: Props) {
             onSort={onSort}
             onOpen={setOpenId}
             onOpenChat={onOpenChat}
+            highlights={props.highlights}
           />
           <GeoAttribution geo={geo} />
         </div>

@@ -24,7 +24,17 @@ interface Props {
 
 type Identity = Pick<
   LiveVisitor,
-  "visitor_id" | "contact" | "ip" | "location" | "device" | "first_seen_at" | "visit_count" | "returning" | "attributes"
+  | "visitor_id"
+  | "contact"
+  | "ip"
+  | "location"
+  | "device"
+  | "first_seen_at"
+  | "visit_count"
+  | "returning"
+  | "attributes"
+  | "segment_name"
+  | "tags"
 >;
 
 function IdentitySection({ who, detail, now }: { who: Identity; detail: VisitorDetail | null; now: number }) {
@@ -48,6 +58,18 @@ function IdentitySection({ who, detail, now }: { who: Identity; detail: VisitorD
           {who.visitor_id} · {who.returning ? `returning, visit ${who.visit_count}` : "new"} · first seen{" "}
           {formatClock(who.first_seen_at, new Date(now))}
         </dd>
+        {who.segment_name && (
+          <>
+            <dt>Segment</dt>
+            <dd data-fw="panel-segment">{who.segment_name}</dd>
+          </>
+        )}
+        {who.tags && who.tags.length > 0 && (
+          <>
+            <dt>Tags</dt>
+            <dd data-fw="panel-tags">{who.tags.join(", ")}</dd>
+          </>
+        )}
         <dt>IP</dt>
         <dd data-fw="visitor-ip">{who.ip ?? "—"}</dd>
         <dt>Location</dt>

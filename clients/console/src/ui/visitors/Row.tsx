@@ -11,6 +11,7 @@ import {
   visitorName,
 } from "../../lib/visitors";
 import type { Conversation, LiveVisitor } from "../../types";
+import "../segments/segments.css";
 
 interface Props {
   visitor: LiveVisitor;
@@ -20,6 +21,8 @@ interface Props {
   selected: boolean;
   onOpen: (visitorId: string) => void;
   onOpenChat: (conversationId: string) => void;
+  /** The name of the rule that asked to highlight this visitor now (`visitor.highlight`). */
+  highlight?: string;
 }
 
 function ChatTag({ visitor, chat, onOpenChat }: Pick<Props, "visitor" | "chat" | "onOpenChat">) {
@@ -44,7 +47,7 @@ function ChatTag({ visitor, chat, onOpenChat }: Pick<Props, "visitor" | "chat" |
   return null;
 }
 
-export function VisitorRow({ visitor: v, chat, now, selected, onOpen, onOpenChat }: Props) {
+export function VisitorRow({ visitor: v, chat, now, selected, onOpen, onOpenChat, highlight }: Props) {
   const path = pathOf(v.current_url);
   const device = deviceText(v.device);
   const campaign = campaignText(v.utm);
@@ -59,7 +62,9 @@ export function VisitorRow({ visitor: v, chat, now, selected, onOpen, onOpenChat
     <tr
       data-fw="visitor-row"
       data-visitor-id={v.visitor_id}
-      className={selected ? "selected" : undefined}
+      className={[selected ? "selected" : "", highlight ? "highlighted" : ""].filter(Boolean).join(" ") || undefined}
+      data-highlight={highlight ? "true" : undefined}
+      title={highlight ? `Highlighted by the rule “${highlight}”` : undefined}
       aria-selected={selected}
       tabIndex={0}
       onClick={() => onOpen(v.visitor_id)}
@@ -72,6 +77,16 @@ export function VisitorRow({ visitor: v, chat, now, selected, onOpen, onOpenChat
             {v.returning ? `returning · visit ${v.visit_count}` : "new"}
           </span>
           <ChatTag visitor={v} chat={chat} onOpenChat={onOpenChat} />
+          {v.segment_name && (
+            <span className="tag segment" data-fw="visitor-segment" data-segment-id={v.segment_id ?? ""}>
+              {v.segment_name}
+            </span>
+          )}
+          {(v.tags ?? []).map((tag) => (
+            <span key={tag} className="tag" data-fw="visitor-tag">
+              {tag}
+            </span>
+          ))}
         </div>
         {v.contact?.name && v.contact.email && <div className="sub">{v.contact.email}</div>}
       </td>

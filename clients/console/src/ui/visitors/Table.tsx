@@ -14,6 +14,8 @@ interface Props {
   onSort: (key: SortKey) => void;
   onOpen: (visitorId: string) => void;
   onOpenChat: (conversationId: string) => void;
+  /** Highlighted visitors (a rule's notify action): visitor id -> the rule's name. */
+  highlights?: Readonly<Record<string, string>>;
 }
 
 interface Column {
@@ -50,7 +52,8 @@ function Header({ column, sort, onSort }: { column: Column; sort: Sort; onSort: 
   );
 }
 
-export function VisitorTable({ rows, total, chats, now, sort, openId, onSort, onOpen, onOpenChat }: Props) {
+export function VisitorTable(props: Props) {
+  const { rows, total, chats, now, sort, openId, onSort, onOpen, onOpenChat, highlights } = props;
   return (
     <table data-fw="live-visitors" className="visitor-table">
       <thead>
@@ -70,6 +73,7 @@ export function VisitorTable({ rows, total, chats, now, sort, openId, onSort, on
             selected={v.visitor_id === openId}
             onOpen={onOpen}
             onOpenChat={onOpenChat}
+            highlight={highlights?.[v.visitor_id]}
           />
         ))}
         {rows.length === 0 && (

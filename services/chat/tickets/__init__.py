@@ -1,0 +1,1 @@
+"""Tickets (OFF-1..3): offline messages and chats the visitor would not wait for, answered by email."""
