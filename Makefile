@@ -12,7 +12,10 @@ run: deps build ## the embedded mode: one process, SQLite, demo data; prints the
 	FW_MODE=embedded $(PY) -m services.embedded
 
 test: deps-dev services-up build lint ## every test: unit, services on PostgreSQL/Redis, cross-service, browser, SPAs
-	$(PY) -m pytest -q -n $(PYTEST_WORKERS) --durations=25
+	@rc=0; \
+	$(PY) -m pytest -q -m "not solo" -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder --durations=25 || rc=$$?; \
+	$(PY) -m pytest -q -m solo -p no:xdist --durations=5 || rc=$$?; \
+	exit $$rc
 	@for c in $(CLIENTS); do (cd $$c && npm test --silent) || exit 1; done
 
 lint: deps-dev

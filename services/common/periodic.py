@@ -46,7 +46,7 @@ class Periodic(ABC):
     async def _run(self, runtime: ServiceRuntime) -> None:
         # The stop flag, not only the cancellation, ends the loop: a cancellation that lands in a database call
         # can come out of it as another exception (logged below), which left `stop()` waiting for ever.
-        while not self._stopping:
+        while not self._stopping and not being_cancelled():  # (a cancellation swallowed inside a tick)
             await asyncio.sleep(self.interval)
             try:
                 await self.tick(runtime)

@@ -321,7 +321,9 @@ class LiveRules:
         return len(due)
 
     async def _run(self) -> None:
-        while True:
+        # Also ends on a cancellation swallowed inside a tick (one seen in Redis's client: the tick returned, the
+        # loop slept again, and `stop()` waited for ever on the cancelled task).
+        while not being_cancelled():
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self.run_due()

@@ -186,7 +186,7 @@ class LiveBoard:
         return len(gone)
 
     async def _sweep_forever(self) -> None:
-        while True:
+        while not being_cancelled():  # (a cancellation swallowed inside a sweep ends it too)
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 await self.announce_departures()

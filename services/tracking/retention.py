@@ -33,7 +33,7 @@ class RetentionJob:
     async def _forever(self) -> None:
         interval = self.runtime.settings.retention_interval_seconds
         await asyncio.sleep(min(FIRST_RUN_SECONDS, interval))  # not in the middle of start-up
-        while True:
+        while not being_cancelled():  # (a cancellation swallowed inside a run ends it too)
             try:
                 removed = await apply_retention(self.runtime)
                 if removed:

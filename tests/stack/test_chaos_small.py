@@ -6,11 +6,13 @@ import pytest
 from bench.chaos_chat import Plan, run
 from bench.chaos_faults import FAULTS
 
-pytestmark = pytest.mark.stack
+# Alone (`make test` runs it after the others): beside the rest of the suite on the 2-core machine a restarted
+# chat took 10 s to take its first message again (1.6 s of CPU to start, most of it imports), and one CI run
+# missed the bound below by 30 ms.
+pytestmark = [pytest.mark.stack, pytest.mark.solo]
 
 # The bench's target is 5 s, measured by `bench/chaos_chat.py` (docs/performance.md). Here the bound says
-# "recovers by itself, without a manual resume": on the 2-core machine running the rest of the suite a
-# restarted service alone takes several seconds to start (8.7 s seen once in a full `make test`).
+# "recovers by itself, without a manual resume", with room for a slow machine.
 RECOVERY_BOUND_S = 15.0
 
 
