@@ -125,6 +125,9 @@ async def test_5000_frames_from_one_visitor_are_cut_off_and_another_visitor_is_a
         assert (await client.get("/readyz")).status_code == 200
 
 
+WRITABLE_WITHIN_S = 3.0  # (a stuck lock: no answer at all within `acked_within`'s 5 s)
+
+
 async def test_sockets_dropped_while_their_messages_are_stored_leave_the_database_writable(
     settings: Settings,
 ) -> None:
@@ -140,7 +143,9 @@ async def test_sockets_dropped_while_their_messages_are_stored_leave_the_databas
                     await flood(ws, [send(flooded, f"r{round_}-{n}") for n in range(300)])
                     await asyncio.sleep(0.02 + 0.01 * round_)  # cut at a different point of a frame each time
                     ws.transport.abort()
-                assert await acked_within(bystander, theirs, f"b-{round_}") < 1.0
+                # A held write lock fails every later write for ever; the bystander's message may wait behind the
+                # cut socket's messages the gateway had already read (no rate limit here): 1.4 s seen in one CI run.
+                assert await acked_within(bystander, theirs, f"b-{round_}") < WRITABLE_WITHIN_S
         assert (await client.get("/readyz")).status_code == 200
 
 
