@@ -259,7 +259,7 @@ async def redis_run(rate: float, seconds: float) -> list[float]:
         sent[key] = time.perf_counter()
         await publisher.publish(channel, json.dumps({"id": key, "text": f"m{n}"}))
     await asyncio.wait_for(reader, 10)
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
     await publisher.aclose()
     await subscriber.aclose()
     return latencies

@@ -14,9 +14,9 @@ python_bin() {
 pip_install() { # $1 = requirements file, $2 = stamp name
   [ -x .venv/bin/python ] || "$(python_bin)" -m venv .venv
   local stamp=".venv/.$2.sha"
-  local sum; sum=$(cat requirements*.txt | sha256sum | cut -d' ' -f1)
+  local sum; sum=$(cat requirements*.txt constraints.txt | sha256sum | cut -d' ' -f1)
   if [ "$(cat "$stamp" 2>/dev/null)" != "$sum" ]; then
-    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$1"
+    .venv/bin/python -m pip install -q --disable-pip-version-check -r "$1" -c constraints.txt
     echo "$sum" > "$stamp"
   fi
 }

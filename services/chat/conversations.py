@@ -16,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import audience
 from services.chat import repository as repo
-from services.chat.api.schemas import ConversationExport, ConversationOut, MessageOut
+from services.chat.api.schemas import AttachmentRef, ConversationExport, ConversationOut, MessageOut
 from services.chat.group import group_of_visitor
+from services.chat.message_edits import check_quote
 from services.chat.models import conversations, outbox
 from services.chat.realtime import Frame, PendingFrames
 from services.chat.routing import offers
@@ -305,6 +306,8 @@ async def post(
     conversation_id: str,
     client_msg_id: str,
     text: str,
+    attachment: dict[str, Any] | None = None,
+    quote_seq: int | None = None,
 ) -> Posted:
     """Store a message once: a retry with the same client message id returns the stored one.
 
@@ -313,7 +316,9 @@ async def post(
     the first answer, and maybe its frame, may have been lost together."""
     _check_size(runtime, text)
     try:
-        message, frame = await _insert_message(runtime, identity, conversation_id, client_msg_id, text)
+        message, frame = await _insert_message(
+            runtime, identity, conversation_id, client_msg_id, text, attachment, quote_seq
+        )
     except IntegrityError:
         # This client message id is stored already (a retry, maybe concurrent): return that message.
         async with runtime.db.reading() as conn:
@@ -333,7 +338,13 @@ async def post(
 
 
 async def _insert_message(
-    runtime: ServiceRuntime, identity: Identity, conversation_id: str, client_msg_id: str, text: str
+    runtime: ServiceRuntime,
+    identity: Identity,
+    conversation_id: str,
+    client_msg_id: str,
+    text: str,
+    attachment: dict[str, Any] | None = None,
+    quote_seq: int | None = None,
 ) -> tuple[MessageOut, Frame]:
     """Insert optimistically; the unique (conversation, client_msg_id) turns a retry into IntegrityError.
 
@@ -353,6 +364,8 @@ async def _insert_message(
                 raise Forbidden("Another operator handles this conversation.", code="not_assigned")
         if identity.is_user and row["state"] == "waiting" and row["offered_user_id"] is not None:
             await _reply_to_offer(conn, identity, row)
+        if quote_seq is not None:  # a quote-reply (CHAT-5)
+            await check_quote(conn, conversation_id, quote_seq, row["last_seq"])
         sender_type, sender_id, sender_name = _sender(identity)
         if not identity.is_user and row["kind"] == "group":  # the others see who wrote (CHAT-7)
             sender_name = next((v["name"] for v in members.visitors if v["visitor_id"] == sender_id), None)
@@ -367,6 +380,8 @@ async def _insert_message(
             "sender_name": sender_name,
             "text": text,
             "created_at": utcnow(),
+            "attachment": attachment,  # CHAT-10: the file it carries (`attachments/service.py`)
+            "quote_seq": quote_seq,  # CHAT-5: the message it quotes
         }
         created = MessageCreated(
             conversation_id=conversation_id,
@@ -379,6 +394,8 @@ async def _insert_message(
         )
         # The values are ours and of the right types: no need to validate them again.
         message = MessageOut.model_construct(**values)
+        if attachment is not None:
+            message.attachment = AttachmentRef.model_validate(attachment)
         body = {"type": "message.created", "message": message.model_dump(mode="json")}
         (frame,) = await audience.frames_for(conn, row, body, members=members)
         await repo.insert_message(conn, values, outbox_row(created.to_event(identity.account_id)), frame.row())

@@ -76,12 +76,52 @@ messages = Table(
     Column("sender_name", String(200), nullable=True),
     Column("text", Text, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+    # CHAT-5 (`message_edits.py`): 0 as written, +1 per edit or retraction; a retracted message's text is "".
+    Column("revision", Integer, nullable=False, default=0, server_default="0"),
+    Column("edited_at", UTCDateTime, nullable=True),
+    Column("retracted_at", UTCDateTime, nullable=True),
+    Column("quote_seq", Integer, nullable=True),  # the earlier message of the conversation it quotes (its seq)
+    # CHAT-10 (`attachments/`): the file it carries, `{id, name, content_type, size}` (null: text only).
+    Column("attachment", JSON, nullable=True),
     UniqueConstraint("conversation_id", "seq"),
     UniqueConstraint("conversation_id", "client_msg_id"),
 )
 
+# The versions of an edited or retracted message (CHAT-5, `message_edits.py`): revision 0 as written, then each
+# edit ("edited", its new text) and the retraction ("retracted", no text); managers read them.
+message_versions = Table(
+    "message_versions",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("message_id", String(36), ForeignKey("messages.id", ondelete="CASCADE"), nullable=False),
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # "created" | "edited" | "retracted"
+    Column("text", Text, nullable=False),
+    Column("by_type", String(16), nullable=False),  # "operator" | "visitor"
+    Column("by_id", String(36), nullable=True),
+    Column("by_name", String(200), nullable=True),
+    Column("at", UTCDateTime, nullable=False),
+    UniqueConstraint("message_id", "revision"),
+    Index("ix_message_versions_conversation", "conversation_id"),
+)
+
 outbox = outbox_table(metadata, "chat")
 processed = processed_events_table(metadata, "chat")  # events consumed (visitor.erased), each handled once
+
+# How far each reader of a conversation has read (EMB-8, `read_marks.py`): its visitor, and each operator in it.
+read_marks = Table(
+    "chat_read_marks",
+    metadata,
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("reader_id", String(36), nullable=False),  # the visitor's id, or the operator's user id
+    Column("account_id", String(36), nullable=False),
+    Column("reader", String(16), nullable=False),  # "visitor" | "operator"
+    Column("seq", Integer, nullable=False),  # the last message seq they saw
+    Column("read_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("conversation_id", "reader_id"),
+)
 
 # Realtime frames written with the change they announce and deleted once published (`realtime.py`): a frame
 # whose publish failed, or whose process died before publishing it, is published again from here.
@@ -273,4 +313,36 @@ mail_outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime, nullable=True),
     Index("ix_mail_outbox_due", "sent_at", "next_attempt_at"),
+)
+
+# Files sent in a conversation (CHAT-10, `attachments/`): what each is (by its content), who sent it, and the message
+# that carries it; the bytes are in the attachment store under the id (`attachments/storage.py`).
+attachments = Table(
+    "chat_attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False),
+    Column("account_id", String(36), nullable=False),
+    Column("message_id", String(36), nullable=True),  # null: stored, its message not (yet) written
+    Column("name", String(200), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("sender_type", String(16), nullable=False),  # "visitor" | "operator"
+    Column("sender_id", String(36), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_chat_attachments_conversation", "conversation_id"),
+)
+
+# A visitor's post-chat rating (EMB-10, `ratings.py`): one per conversation, by its visitor, after it closed.
+conversation_ratings = Table(
+    "conversation_ratings",
+    metadata,
+    Column("conversation_id", String(36), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True),
+    Column("account_id", String(36), nullable=False),
+    Column("visitor_id", String(36), nullable=False),
+    Column("score", Integer, nullable=False),  # 1 (very bad) .. 5 (very good)
+    Column("comment", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_conversation_ratings_account", "account_id", "created_at"),
 )

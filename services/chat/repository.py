@@ -19,6 +19,12 @@ RESERVE_SEQ = (
     .returning(conversations)
 )
 INSERT_MESSAGE = insert(messages)
+# A message's optional columns, for a writer that does not give them (`insert_message` on PostgreSQL).
+MESSAGE_DEFAULTS: dict[str, Any] = {
+    c.name: getattr(c.default, "arg", None) if c.default is not None and c.default.is_scalar else None
+    for c in messages.c
+    if c.nullable or c.default is not None
+}
 INSERT_EVENT = insert(outbox)
 INSERT_FRAME = insert(realtime_pending)
 
@@ -112,6 +118,7 @@ async def insert_message(
     """Insert a message, its event's outbox row (`outbox_row`) and its realtime frame's pending row
     (`realtime.Frame.row`); a duplicate raises IntegrityError."""
     if conn.dialect.name == "postgresql":
+        values = MESSAGE_DEFAULTS | values  # the one statement binds every column: those not given, their default
         params = (
             {f"m_{k}": v for k, v in values.items()}
             | {f"o_{k}": v for k, v in event_row.items()}

@@ -97,6 +97,17 @@ class ConversationClosed(EventPayload):
     missed: bool = False  # closed without any operator reply
 
 
+class ConversationRated(EventPayload):
+    """A visitor rated a closed conversation (EMB-10, chat's `ratings.py`): once per conversation."""
+
+    TYPE = "conversation.rated"
+    conversation_id: str
+    visitor_id: str
+    score: int  # 1 (very bad) .. 5 (very good)
+    has_comment: bool
+    rated_at: datetime
+
+
 class MessageCreated(EventPayload):
     TYPE = "message.created"
     conversation_id: str

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     ws_messages_per_10s: int = Field(50, ge=0)  # `message.send` frames per socket (0: no limit)
     ws_visitor_messages_per_10s: int = Field(100, ge=0)  # per visitor, all their sockets (0: no limit)
     ws_frames_per_10s: int = Field(300, ge=0)  # frames of any type per socket (0: no limit)
+    ws_typing_per_10s: int = Field(60, ge=0)  # `typing` frames per socket (0: no limit)
     console_origins: str = ""
     live_idle_seconds: int = 300
     invitation_ttl_seconds: int = Field(300, ge=1, le=86_400)  # an unanswered invitation expires after this
@@ -63,6 +64,17 @@ class Settings(BaseSettings):
     mail_from: str = "Floorwalker <no-reply@floorwalker.invalid>"
     mail_reply_domain: str = "reply.floorwalker.invalid"  # replies go to ticket+<id>.<hmac>@ this domain
     inbound_email_secret: str = Field("", repr=False)  # X-Floorwalker-Inbound-Secret; empty: inbound refused
+    # Attachments (CHAT-10, `services/chat/attachments/`): the largest file, and where files are kept (empty:
+    # `<FW_DATA_DIR>/attachments`; distributed: a volume every chat replica mounts).
+    attachment_max_bytes: int = Field(10 * 1024 * 1024, ge=1, le=100 * 1024 * 1024)
+    attachments_dir: Path | None = None
+    # SMS to an operator when a visitor starts a chat (OPS-5, `services/chat/alerts/`): a Twilio-style Messages API
+    # (POST {SMS_API_URL}/Accounts/{SMS_ACCOUNT_SID}/Messages.json, basic auth). Any of the four empty: no SMS.
+    sms_api_url: str = ""
+    sms_account_sid: str = ""
+    sms_auth_token: str = Field("", repr=False)
+    sms_from: str = ""
+    sms_timeout_seconds: float = Field(5.0, gt=0, le=60)
     log_format: Literal["json", "text"] = "text"
     log_level: str = "INFO"
     demo_seed: bool = True
@@ -92,6 +104,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def attachments_path(self) -> Path:
+        """Where the local file store keeps attachments: ATTACHMENTS_DIR, else `attachments` in FW_DATA_DIR."""
+        return self.attachments_dir or self.data_dir / "attachments"
 
     def should_migrate_on_start(self) -> bool:
         """Embedded processes migrate their own tables; distributed ones leave it to the migrate job."""

@@ -25,6 +25,9 @@ MAX_JSON_DEPTH = 32
 MAX_INT = 2**53 - 1
 MAX_BODY_BYTES = 1_048_576  # the largest body any endpoint takes (the gateway's proxy has the same limit)
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})  # the methods whose body a route may read
+# The routes that read their body as a stream, with a limit of their own, and not as JSON: a chat attachment's
+# upload (CHAT-10, `services/chat/attachments`), at the gateway and in chat. The guard leaves their body alone.
+STREAMED_BODY = re.compile(r"^/api/v1/conversations/[^/]+/attachments$")
 
 ID_PATTERN = (
     r"^(?:[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}"
@@ -161,7 +164,10 @@ class InputGuard:
         try:
             if _query_has_nul(scope.get("query_string", b"")):
                 raise InvalidInput("A query parameter may not contain NUL.", code="invalid_characters")
-            if scope["method"] not in BODY_METHODS:  # no route reads their body: routing answers (405 for TRACE)
+            # No route reads their body (routing answers: 405 for TRACE), or the route streams it itself.
+            if scope["method"] not in BODY_METHODS or (
+                scope["method"] == "POST" and STREAMED_BODY.match(scope["path"])
+            ):
                 await self.app(scope, receive, send)
                 return
             body, rest = await _read_body(receive)

@@ -49,6 +49,7 @@ sites = Table(
     Column("secret", String(64), nullable=True),  # signs the host site's identify calls (HMAC)
     Column("privacy", JSON, nullable=True),  # SitePrivacy: identity verification, consent, Do-Not-Track
     Column("blocking", JSON, nullable=True),  # SiteBlocking: who is answered 403 at the edge
+    Column("language", String(8), nullable=False, default="auto", server_default="auto"),  # `site_language.py`
     Column("created_at", UTCDateTime, nullable=False),
     Index("ix_sites_account", "account_id"),
 )

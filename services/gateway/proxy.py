@@ -32,7 +32,16 @@ from services.gateway.routes_table import SERVICES, RouteMatch, match_call
 
 # x-floorwalker-inbound-secret: a mail provider posting a reply (`/api/v1/inbound-email`, checked by chat)
 FORWARDED_REQUEST_HEADERS = ("content-type", "accept", "x-request-id", "user-agent", "x-floorwalker-inbound-secret")
-FORWARDED_RESPONSE_HEADERS = ("content-type", "content-disposition", "x-request-id", "retry-after")
+# content-security-policy, x-content-type-options, cache-control: a chat attachment's (`sandbox`, `nosniff`, no-store)
+FORWARDED_RESPONSE_HEADERS = (
+    "content-type",
+    "content-disposition",
+    "x-request-id",
+    "retry-after",
+    "content-security-policy",
+    "x-content-type-options",
+    "cache-control",
+)
 
 
 TIMEOUT_SECONDS = 30.0
@@ -300,16 +309,20 @@ class ServiceClients:
         except (httpx.TransportError, OSError, TimeoutError, httptools.HttpParserError) as exc:
             raise ServiceUnavailable(f"The {name} service did not answer.", code="service_unavailable") from exc
 
-    async def forward(self, request: Request, identity: Identity | None, match: RouteMatch) -> Response:
-        """Forward a public request that matched `match` (`routes_table.match_public`)."""
+    async def forward(
+        self, request: Request, identity: Identity | None, match: RouteMatch, body: bytes | None = None
+    ) -> Response:
+        """Forward a public request that matched `match` (`routes_table.match_public`); `body`: read already, under
+        a limit of the caller's (an attachment's, `uploads`), instead of the request's, under `MAX_BODY_BYTES`."""
         name = match.route.service
         target = request_target(match, request.query_params.multi_items())
         headers = {k: v for k in FORWARDED_REQUEST_HEADERS if (v := request.headers.get(k))}
         if identity is not None:
             headers[INTERNAL_HEADER] = self.internal_token(identity)
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"A request body may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
+        if body is None:
+            body = await request.body()
+            if len(body) > MAX_BODY_BYTES:
+                raise PayloadTooLarge(f"A request body may have at most {MAX_BODY_BYTES} bytes.", code="body_too_large")
         upstream = self.upstreams.get(name)
         try:
             if upstream is not None:

@@ -37,6 +37,8 @@ PARAMETER_SHAPES: dict[str, re.Pattern[str]] = {
     "canned_id": ID_SHAPE,
     "material_id": ID_SHAPE,
     "ticket_id": ID_SHAPE,
+    "attachment_id": ID_SHAPE,
+    "message_id": ID_SHAPE,
     "domain": re.compile(DOMAIN_PATTERN),  # one of a site's domains: a host name or an IP address
 }
 _PARAMETER = re.compile(r"^\{([a-z_]+)\}$")
@@ -76,6 +78,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/conversations/{conversation_id}/close", "chat"),
     Route("GET", "/api/v1/conversations/{conversation_id}/messages", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    # attachments (CHAT-10): the upload's body is streamed with its own limit (`gateway/uploads.py`)
+    Route("POST", "/api/v1/conversations/{conversation_id}/attachments", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}", "chat"),
+    # edit, retract (operators) and the versions (managers) of a message (CHAT-5)
+    Route("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}", "chat"),
+    Route("DELETE", "/api/v1/conversations/{conversation_id}/messages/{message_id}", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/messages/{message_id}/history", "chat"),
+    # the visitor's post-chat rating (EMB-10): visitors rate, the conversation's staff read
+    Route("POST", "/api/v1/conversations/{conversation_id}/rating", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/rating", "chat"),
     # who is in a conversation (CHAT-6, OPS-7)
     Route("POST", "/api/v1/conversations/{conversation_id}/transfer", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/participants", "chat"),
@@ -84,6 +96,10 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/api/v1/conversations/{conversation_id}/watch", "chat"),
     Route("POST", "/api/v1/conversations/{conversation_id}/join", "chat"),
     Route("POST", "/internal/v1/group-conversations", "chat", public=False),  # the gateway checked the visitors
+    # typing signals and read marks: the sockets' `typing` and `read` frames, the marks sent on a resume
+    Route("POST", "/internal/v1/conversations/{conversation_id}/typing", "chat", public=False),
+    Route("POST", "/internal/v1/conversations/{conversation_id}/read", "chat", public=False),
+    Route("GET", "/internal/v1/conversations/{conversation_id}/read", "chat", public=False),
     Route("POST", "/internal/v1/conversations/invited", "chat", public=False),  # an accepted invitation's
     Route("GET", "/api/v1/queues", "chat"),
     Route("POST", "/api/v1/queues", "chat"),
@@ -97,6 +113,17 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/canned-responses", "chat"),
     Route("PUT", "/api/v1/canned-responses/{canned_id}", "chat"),
     Route("DELETE", "/api/v1/canned-responses/{canned_id}", "chat"),
+    # pre-chat form, customer card, internal notes, history of closed chats (EMB-3, CHAT-8, OPS-5, OPS-3)
+    Route("GET", "/api/v1/prechat-form", "chat"),
+    Route("POST", "/api/v1/prechat", "chat"),
+    Route("GET", "/api/v1/prechat-forms", "chat"),
+    Route("PUT", "/api/v1/prechat-forms", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/contact", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/notes", "chat"),
+    Route("POST", "/api/v1/conversations/{conversation_id}/notes", "chat"),
+    Route("GET", "/api/v1/history", "chat"),
+    Route("GET", "/api/v1/history/{conversation_id}", "chat"),
+    Route("POST", "/internal/v1/contacts/identify", "chat", public=False),  # the site identified its visitor
     Route("GET", "/api/v1/materials", "chat"),
     Route("POST", "/api/v1/materials", "chat"),
     Route("PUT", "/api/v1/materials/{material_id}", "chat"),
@@ -112,6 +139,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/inbound-email", "chat"),
     Route("GET", "/api/v1/me/presence", "chat"),
     Route("PUT", "/api/v1/me/presence", "chat"),
+    Route("GET", "/api/v1/me/alerts", "chat"),  # OPS-5: SMS on a new chat, per operator
+    Route("PUT", "/api/v1/me/alerts", "chat"),
     Route("GET", "/api/v1/presence", "chat"),
     Route("PUT", "/api/v1/presence/settings", "chat"),
     Route("PUT", "/api/v1/operators/{user_id}/presence", "chat"),

@@ -35,9 +35,10 @@ from services.gateway.api.schemas import (
     WidgetLook,
 )
 from services.gateway.models import outbox, sites
+from services.gateway.site_language import DEFAULT_LANGUAGE
 
 # What the audit log shows of a site (everything but its secret); the events carry the first three and the key.
-PUBLIC_FIELDS = ("name", "domains", "allowed_origins", "widget", "privacy", "blocking")
+PUBLIC_FIELDS = ("name", "domains", "allowed_origins", "widget", "privacy", "blocking", "language")
 ANNOUNCED_FIELDS = ("name", "domains", "allowed_origins", "site_key")
 
 
@@ -63,6 +64,7 @@ def site_out(row: RowMapping | dict[str, Any], public_url: str, with_secret: boo
         widget=WidgetLook.model_validate(row["widget"]),
         privacy=SitePrivacy.model_validate(row["privacy"] or {}),
         blocking=SiteBlocking.model_validate(row["blocking"] or {}),
+        language=row.get("language") or DEFAULT_LANGUAGE,
         embed_snippet=snippet,
         secret=row["secret"] if with_secret else None,
     )
@@ -102,6 +104,7 @@ async def create_site(
         "secret": secrets.token_hex(24),
         "privacy": body.privacy.model_dump(),
         "blocking": body.blocking.model_dump(),
+        "language": body.language,
         "created_at": utcnow(),
     }
     await conn.execute(insert(sites).values(**values))
@@ -159,6 +162,8 @@ async def update_site(
         changes["domains"] = _unique(body.domains)
     if body.allowed_origins is not None:
         changes["allowed_origins"] = sorted(set(body.allowed_origins))
+    if body.language is not None:
+        changes["language"] = body.language
     for name in ("widget", "privacy", "blocking"):
         part = getattr(body, name)
         if part is not None:

@@ -11,6 +11,7 @@ from services.common.geo import GeoLocator
 from services.common.service import ServiceRuntime
 from services.gateway import site_admin
 from services.gateway.api.schemas import SiteBlocking, SitePrivacy
+from services.gateway.site_language import DEFAULT_LANGUAGE, SiteLanguage
 
 CACHE_SECONDS = 10.0
 
@@ -62,6 +63,7 @@ class EdgeSite:
     secret: str | None = None
     privacy: SitePrivacy = field(default_factory=SitePrivacy)
     blocklist: Blocklist = field(default_factory=Blocklist)
+    language: SiteLanguage = DEFAULT_LANGUAGE  # EMB-11 (`site_language.py`)
 
 
 class SiteDirectory:
@@ -94,6 +96,7 @@ class SiteDirectory:
                 secret=row["secret"],
                 privacy=SitePrivacy.model_validate(row["privacy"] or {}),
                 blocklist=Blocklist.of(SiteBlocking.model_validate(row["blocking"] or {})),
+                language=row.get("language") or DEFAULT_LANGUAGE,
             )
         self._cache[cache_key] = (time.monotonic() + CACHE_SECONDS, site)
         return site

@@ -3,6 +3,7 @@
 Fixed windows of `WINDOW` seconds:
 - every frame of a socket counts against `WS_FRAMES_PER_10S` (resumes after a reconnect, pings, ...);
 - each `message.send` of a socket against `WS_MESSAGES_PER_10S`;
+- each `typing` frame of a socket against `WS_TYPING_PER_10S` (sneak-peek: the widget sends at most 5 a second);
 - each `message.send` of a visitor, whichever socket and gateway replica it comes through, against
   `WS_VISITOR_MESSAGES_PER_10S`: counted in Redis when distributed (`ratelimit.RateLimiter`, the REST limits'
   fixed windows), in memory when embedded.
@@ -71,10 +72,16 @@ class SocketLimits:
     visitor_id: str | None
     frames: Window = field(init=False)
     messages: Window = field(init=False)
+    typing: Window = field(init=False)
 
     def __post_init__(self) -> None:
         self.frames = Window(self.settings.ws_frames_per_10s, "frames")
         self.messages = Window(self.settings.ws_messages_per_10s, "messages")
+        self.typing = Window(self.settings.ws_typing_per_10s, "typing signals")
+
+    def typing_signal(self) -> None:
+        """Count a `typing` frame (raises `RateLimited` or `Abusive`)."""
+        self.typing.hit(time.time())
 
     def frame(self) -> None:
         """Count a frame of any type (raises `RateLimited` or `Abusive`)."""

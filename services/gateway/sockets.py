@@ -32,6 +32,7 @@ from services.common.errors import AppError, Unauthorized
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_public_token
 from services.common.validation import MAX_INT
+from services.gateway import typing_frames
 from services.gateway.engage.desk import VISITOR_FRAMES
 from services.gateway.hub import CLOSE_SECONDS, SLOW_REASON, TRY_AGAIN_LATER, SocketClient, operator_channels
 from services.gateway.sites import SiteDirectory, origin_allowed
@@ -46,6 +47,7 @@ from services.gateway.socket_frames import (
 )
 from services.gateway.socket_limits import Abusive, RateLimited, SocketLimits
 from services.gateway.state import gateway_state
+from services.gateway.typing_frames import TYPING_FRAMES
 
 router = APIRouter()
 log = logging.getLogger("floorwalker.gateway.sockets")
@@ -226,6 +228,8 @@ async def _receive(websocket: WebSocket, runtime: ServiceRuntime, session: Socke
                 frame = read_frame(message)
                 if frame.get("type") == "message.send":
                     await session.limits.message()
+                elif frame.get("type") == "typing":
+                    session.limits.typing_signal()
             except FrameError as exc:
                 client.push(error_frame(exc.code, exc.message))
                 continue
@@ -276,6 +280,8 @@ async def _handle(runtime: ServiceRuntime, session: SocketSession, frame: dict[s
             _refresh(runtime, session, frame)
         elif kind == "ping":
             session.client.push({"type": "pong"})
+        elif kind in TYPING_FRAMES:
+            await typing_frames.handle(session, frame)
         elif kind in VISITOR_FRAMES and session.identity.kind == "visitor":
             await _answer_invitation(session, frame)
         else:
@@ -305,6 +311,8 @@ async def _send_message(runtime: ServiceRuntime, session: SocketSession, frame: 
     if not isinstance(conversation_id, str) or not isinstance(client_msg_id, str) or not isinstance(text, str):
         raise FrameError("message.send needs conversation_id, client_msg_id and text.", code="invalid_frame")
     body = {"client_msg_id": client_msg_id, "text": text}
+    if frame.get("quote_seq") is not None:  # a quote-reply (CHAT-5): chat checks it
+        body["quote_seq"] = frame["quote_seq"]
     response = await clients.call(
         "POST", MESSAGES, session.identity, json=body, path_params={"conversation_id": conversation_id}
     )
@@ -316,12 +324,14 @@ async def _send_message(runtime: ServiceRuntime, session: SocketSession, frame: 
 
 async def _resume(runtime: ServiceRuntime, session: SocketSession, frame: dict[str, Any]) -> None:
     """Send every message after `after_seq`, then `resume.done` with the last sequence number; a page at a
-    time, each once the client's outgoing queue has room for it."""
+    time, each once the client's outgoing queue has room for it. The first page also brings, as `message.updated`,
+    the messages up to `after_seq` edited or retracted (CHAT-5: an edit takes no seq)."""
     clients = gateway_state(session.client.websocket).clients
     conversation_id = frame.get("conversation_id")
     after = frame.get("after_seq", 0)
     if not isinstance(conversation_id, str) or type(after) is not int or not 0 <= after <= MAX_INT:
         raise FrameError("resume needs conversation_id and an after_seq from 0 to 2^53-1.", code="invalid_frame")
+    first = "true" if after > 0 else "false"  # the first page also brings the messages edited up to after_seq
     while True:
         if not await _room(session.client, RESUME_PAGE + 1):
             raise SlowClient
@@ -329,17 +339,21 @@ async def _resume(runtime: ServiceRuntime, session: SocketSession, frame: dict[s
             "GET",
             MESSAGES,
             session.identity,
-            params={"after_seq": after, "limit": RESUME_PAGE},
+            params={"after_seq": after, "limit": RESUME_PAGE, "changes": first},
             path_params={"conversation_id": conversation_id},
         )
         payload = response.json()
         if response.status_code >= 400:
             raise service_error(payload, response.status_code)
+        for changed in payload.get("changed", ()):  # edited or retracted up to after_seq (CHAT-5)
+            session.client.push({"type": "message.updated", "message": changed})
+        first = "false"
         for message in payload["messages"]:
             session.client.push({"type": "message.created", "message": message})
             after = message["seq"]
         if len(payload["messages"]) < RESUME_PAGE:
             break
+    await typing_frames.push_marks(session, conversation_id)  # what was read meanwhile (EMB-8)
     session.client.push({"type": "resume.done", "conversation_id": conversation_id, "last_seq": after})
 
 

@@ -3,10 +3,11 @@ learnt of them (robot, consent); identification of logged-in users and consent t
 
 import hashlib
 import hmac
+from contextlib import suppress
 
 from fastapi import Request
 
-from services.common.errors import Forbidden, Unauthorized
+from services.common.errors import Forbidden, ServiceUnavailable, Unauthorized
 from services.common.ids import new_id
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity, identity_from_visitor, visitor_token
@@ -23,6 +24,7 @@ from services.gateway.cors import allow_refusal_reading, allow_site_origins
 from services.gateway.edge import Edge
 from services.gateway.passive import ButtonPaths
 from services.gateway.proxy import ServiceClients, UpstreamResponse
+from services.gateway.site_language import LAUNCHER_TITLES, WidgetLanguage, widget_language
 from services.gateway.sites import EdgeSite, SiteDirectory, check_origin, origin_allowed
 
 
@@ -48,7 +50,11 @@ def tracking_policy(site: EdgeSite, identity: Identity) -> TrackingPolicy:
 
 
 def _session(
-    runtime: ServiceRuntime, site: EdgeSite, identity: Identity, button_paths: list[str] | None = None
+    runtime: ServiceRuntime,
+    site: EdgeSite,
+    identity: Identity,
+    button_paths: list[str] | None = None,
+    language: WidgetLanguage = "en",
 ) -> WidgetSession:
     settings = runtime.settings
     assert identity.visitor_id is not None
@@ -56,7 +62,14 @@ def _session(
         visitor_token=visitor_token(identity, settings.jwt_secret, settings.visitor_token_ttl),
         visitor_id=identity.visitor_id,
         expires_in=settings.visitor_token_ttl,
-        site=PublicSite(id=site.id, name=site.name, widget=WidgetLook.model_validate(site.widget)),
+        site=PublicSite(
+            id=site.id,
+            name=site.name,
+            widget=WidgetLook.model_validate(site.widget),
+            language=language,
+            launcher_title=LAUNCHER_TITLES[language],
+            sneak_peek=site.privacy.sneak_peek,
+        ),
         tracking=tracking_policy(site, identity),
         robot=bool(identity.robot),
         button_paths=button_paths,
@@ -93,7 +106,8 @@ async def open_session(
         consent=previous.consent if previous else None,
     )
     paths = await button.of(site, identity) if button is not None and not robot else None
-    return _session(runtime, site, identity, paths)
+    language = widget_language(site.language, body.lang, request.headers.get("accept-language"))
+    return _session(runtime, site, identity, paths, language)
 
 
 async def grant_consent(runtime: ServiceRuntime, site: EdgeSite, visitor: Identity, granted: bool) -> ConsentOut:
@@ -120,4 +134,8 @@ async def identify(
     elif site.privacy.identity_verification:
         raise Forbidden("This site requires a signed identity.", code="identity_not_verified")
     payload = body.model_dump(exclude={"signature"}) | {"verified": verified}
-    return await clients.call("POST", "/internal/v1/track/identify", visitor, json=payload)
+    tracked = await clients.call("POST", "/internal/v1/track/identify", visitor, json=payload)
+    if tracked.status_code == 200:  # chat's contact too (the customer card, CHAT-8); tracking's is the record
+        with suppress(ServiceUnavailable):  # chat down or not run here: the card learns it at the next identify
+            await clients.call("POST", "/internal/v1/contacts/identify", visitor, json=payload)
+    return tracked

@@ -46,6 +46,8 @@ A_IDS = {
     "canned_id": "canned",
     "material_id": "material",
     "ticket_id": "ticket",
+    "attachment_id": "attachment",  # a file A2 sent in their conversation (CHAT-10)
+    "message_id": "message",  # A's admin's message in A2's conversation (CHAT-5: edit, retract, history)
     "entity_id": "site",  # the audit log of one entity
     "domain": "domain",  # one of A's site's domains
 }
@@ -91,6 +93,17 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/tickets/{ticket_id}/replies"): {"text": "Taken over"},
     ("POST", "/api/v1/conversations/{conversation_id}/ticket"): {"email": "intruder@b.example"},
     ("POST", "/api/v1/conversations/{conversation_id}/transcript"): {"email": "intruder@b.example"},
+    ("POST", "/api/v1/conversations/{conversation_id}/notes"): {"text": "Taken over"},
+    ("PUT", "/api/v1/prechat-forms"): {"name": "required", "email": "required"},
+    ("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): {"text": "Taken over"},
+    ("POST", "/api/v1/conversations/{conversation_id}/rating"): {"score": 1, "comment": "Taken over"},
+}
+# The operations whose body is a file, not JSON: (content, query) of a valid one.
+RAW_BODIES: dict[tuple[str, str], tuple[bytes, dict[str, str]]] = {
+    ("POST", "/api/v1/conversations/{conversation_id}/attachments"): (
+        b"\x89PNG\r\n\x1a\n" + bytes(32),
+        {"name": "intruder.png"},
+    ),
 }
 # Operations left out of the matrix, with the reason.
 EXEMPT: dict[tuple[str, str], str] = {}
@@ -99,6 +112,7 @@ CONTROL_CALLER = {
     ("POST", "/api/v1/account-invitations/{invitation_id}/accept"): "invitee",
     ("POST", "/api/v1/account-invitations/{invitation_id}/decline"): "invitee",
     ("POST", "/api/v1/conversations/{conversation_id}/ticket"): "visitor_a2",  # the conversation's visitor's
+    ("POST", "/api/v1/conversations/{conversation_id}/rating"): "visitor_a2",  # EMB-10: its visitor rates (409: open)
 }
 INTRUDERS = ("b_admin", "b_operator", "visitor_a1")
 
@@ -220,6 +234,19 @@ async def build_world(client: httpx.AsyncClient) -> World:
     started = await client.post("/api/v1/conversations", json={"text": "My card number is 4111"}, headers=a2_headers)
     assert started.status_code == 201, started.text
     conversation_id = started.json()["id"]
+    answered = await client.post(
+        f"/api/v1/conversations/{conversation_id}/messages",
+        json={"client_msg_id": "a-admin-1", "text": "A's admin secret reply"},
+        headers=world.headers["a_admin"],
+    )
+    assert answered.status_code == 201, answered.text
+    photo = await client.post(
+        f"/api/v1/conversations/{conversation_id}/attachments",
+        params={"name": "a2-secret-photo.png"},
+        content=b"\x89PNG\r\n\x1a\n" + bytes(32),
+        headers=a2_headers,
+    )
+    assert photo.status_code == 201, photo.text
     identify = {"user_id": "crm-a2", "email": "a2@customer.example", "name": "Alice Two"}
     assert (await client.post("/api/v1/widget/identify", json=identify, headers=a2_headers)).status_code == 200
 
@@ -274,6 +301,8 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "canned": made_canned.json()["id"],
         "material": made_material.json()["id"],
         "ticket": made_ticket.json()["id"],
+        "attachment": photo.json()["attachment"]["id"],
+        "message": answered.json()["id"],
         "domain": "a-shop.example",
     }
     world.visitor_ids = {**world.ids, "visitor": a2}
@@ -295,6 +324,8 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "A's canned secret",
         "A's material secret",
         "A's ticket secret",
+        "a2-secret-photo.png",
+        "A's admin secret reply",
     }
     return world
 
@@ -317,6 +348,9 @@ async def call(
     client: httpx.AsyncClient, op: Operation, ids: dict[str, str], headers: dict[str, str]
 ) -> httpx.Response:
     path, query = url_of(op, ids)
+    if op.key in RAW_BODIES:
+        content, extra = RAW_BODIES[op.key]
+        return await client.request(op.method, path, params={**query, **extra}, content=content, headers=headers)
     body = filled(BODIES.get(op.key), ids)
     return await client.request(op.method, path, params=query, json=body, headers=headers)
 
@@ -387,7 +421,7 @@ def uncovered(ops: list[Operation]) -> list[str]:
                 f"{op}: the path parameter {name!r} names nothing of account A: add it to A_IDS "
                 "(tests/services/test_isolation_matrix.py), or the operation to EXEMPT with the reason"
             )
-        if op.needs_body and op.key not in BODIES and (op.path_ids or op.query_ids):
+        if op.needs_body and op.key not in BODIES and op.key not in RAW_BODIES and (op.path_ids or op.query_ids):
             problems.append(f"{op}: needs a request body: add a valid one to BODIES")
     return problems
 

@@ -125,6 +125,12 @@ export interface Message {
   sender_name: string | null;
   text: string;
   created_at: string;
+  /** CHAT-5 (`state/edits.ts`): 0 as written, +1 per edit or retraction; retracted: `text` is empty. */
+  revision?: number;
+  edited_at?: string | null;
+  retracted_at?: string | null;
+  /** The seq of the earlier message it quotes. */
+  quote_seq?: number | null;
 }
 
 export interface GeoLocation {
@@ -315,8 +321,29 @@ export interface TrackingSettings {
 }
 
 /** Frames the server sends on /ws/operator. */
+export interface TypingFrame {
+  type: "conversation.typing";
+  conversation_id: string;
+  from: "visitor" | "operator";
+  typing: boolean;
+  draft?: string;
+  visitor_id?: string;
+  user_id?: string;
+  name?: string | null;
+}
+
+export interface ReadFrame {
+  type: "conversation.read";
+  conversation_id: string;
+  reader: "visitor" | "operator";
+  reader_id: string;
+  seq: number;
+}
+
 export type ServerFrame =
   | { type: "message.created"; message: Message }
+  /** An operator edited or retracted a message (CHAT-5): the newest `revision` wins. */
+  | { type: "message.updated"; message: Message }
   | { type: "message.ack"; client_msg_id: string; message: Message }
   | { type: "conversation.updated"; conversation: Conversation }
   | { type: "conversation.offered"; user_id: string; expires_at: string; conversation: Conversation }
@@ -345,6 +372,10 @@ export type ServerFrame =
   | { type: "visitor.left"; visitor_id: string }
   | ({ type: "invitation.state" } & InvitationNote)
   | { type: "resume.done"; conversation_id: string; last_seq: number }
+  /** The visitor types (with their draft: sneak-peek), or an operator does; never stored. */
+  | TypingFrame
+  /** A reader's mark moved: the messages up to `seq` were seen. */
+  | ReadFrame
   | { type: "auth.ok"; expires_at: number }
   /** The server may have missed realtime frames: resume everything held and refetch the lists. */
   | { type: "resync"; reason?: string }
@@ -362,8 +393,11 @@ export type ServerFrame =
 
 /** Frames the console sends. */
 export type ClientFrame =
-  | { type: "message.send"; conversation_id: string; client_msg_id: string; text: string }
+  | { type: "message.send"; conversation_id: string; client_msg_id: string; text: string; quote_seq?: number }
   | { type: "auth"; token: string }
   | { type: "resume"; conversation_id: string; after_seq: number }
   | { type: "auth.refresh"; token: string }
-  | { type: "ping" };
+  | { type: "ping" }
+  /** Typing indicator (CHAT-4) and read marks (EMB-8): `realtime/typing.ts`. */
+  | { type: "typing"; conversation_id: string; typing: boolean }
+  | { type: "read"; conversation_id: string; seq: number };

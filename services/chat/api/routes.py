@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from services.chat import conversations as convs
+from services.chat import message_edits
 from services.chat.api.schemas import (
     ConversationList,
     ConversationOut,
@@ -118,7 +119,9 @@ async def post_message(
 ) -> Response:
     """Store a message once; a retry with the same client_msg_id returns the stored message (200, and its
     realtime frame is published again). A stored message is always answered as stored."""
-    posted = await convs.post(runtime, frames, caller, conversation_id, body.client_msg_id, body.text)
+    posted = await convs.post(
+        runtime, frames, caller, conversation_id, body.client_msg_id, body.text, quote_seq=body.quote_seq
+    )
     # Serialized here, once: FastAPI would validate the model again against the response model first.
     return Response(
         posted.message.model_dump_json(), status_code=201 if posted.created else 200, media_type="application/json"
@@ -132,6 +135,10 @@ async def list_messages(
     runtime: Runtime,
     after_seq: SeqNumber = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    changes: Annotated[bool, Query(description="Also the messages up to after_seq edited or retracted.")] = False,
 ) -> MessageList:
-    """Messages after a sequence number, in order: what a reconnecting client missed."""
-    return MessageList(messages=await convs.history(runtime, caller, conversation_id, after_seq, limit))
+    """Messages after a sequence number, in order: what a reconnecting client missed (with `changes`, in `changed`
+    also the earlier messages edited or retracted: CHAT-5)."""
+    found = await convs.history(runtime, caller, conversation_id, after_seq, limit)
+    changed = await message_edits.changed_up_to(runtime, conversation_id, after_seq) if changes else []
+    return MessageList(messages=found, changed=changed)

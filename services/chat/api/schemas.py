@@ -44,6 +44,9 @@ class StartInvited(Strict):
 class PostMessage(Strict):
     client_msg_id: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1)
+    quote_seq: int | None = Field(
+        default=None, ge=1, le=2**53 - 1, description="Quote-reply (CHAT-5): the seq of an earlier message it quotes."
+    )
 
 
 ConversationKind = Literal["direct", "group"]
@@ -100,6 +103,15 @@ class ConversationOut(BaseModel):
     visitors: list[GroupVisitor] = Field(default_factory=list, description="A group conversation's visitors.")
 
 
+class AttachmentRef(BaseModel):
+    """A file a message carries (CHAT-10): fetched by its participants at `/attachments/{id}` of its conversation."""
+
+    id: str
+    name: str = Field(description="Sanitized; show it as text.")
+    content_type: Literal["image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"]
+    size: int = Field(description="Bytes.")
+
+
 class MessageOut(BaseModel):
     id: str
     conversation_id: str
@@ -110,6 +122,12 @@ class MessageOut(BaseModel):
     sender_name: str | None
     text: str
     created_at: datetime
+    # CHAT-5 (`message_edits.py`)
+    revision: int = Field(default=0, description="0 as written; +1 per edit or retraction (the newest wins).")
+    edited_at: datetime | None = Field(default=None, description="Its text was edited (last), then.")
+    retracted_at: datetime | None = Field(default=None, description="Retracted then: its `text` is empty.")
+    quote_seq: int | None = Field(default=None, description="The seq of the earlier message it quotes.")
+    attachment: AttachmentRef | None = Field(default=None, description="The file it carries (CHAT-10), if any.")
 
 
 class ConversationList(BaseModel):
@@ -118,6 +136,10 @@ class ConversationList(BaseModel):
 
 class MessageList(BaseModel):
     messages: list[MessageOut]
+    changed: list[MessageOut] = Field(
+        default_factory=list,
+        description="With `changes=true`: the edited or retracted messages up to `after_seq` (a resume's).",
+    )
 
 
 class ConversationExport(ConversationOut):

@@ -84,7 +84,7 @@ class RedisBus(EventBus):
         self._reader = None
         if self._pubsub is not None:
             with contextlib.suppress(Exception):
-                await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+                await self._pubsub.aclose()
             self._pubsub = None
         await self._subscriber.aclose()
         await self.redis.aclose()
@@ -347,7 +347,7 @@ class RedisBus(EventBus):
                 old, self._pubsub = self._pubsub, self._subscriber.pubsub(ignore_subscribe_messages=True)
                 if old is not None:
                     with contextlib.suppress(Exception):
-                        await old.aclose()  # type: ignore[no-untyped-call]
+                        await old.aclose()
                 try:
                     await self._pubsub.subscribe(self.channel("_"), *(self.channel(name) for name in self._channels))
                 except Exception:

@@ -16,6 +16,7 @@ from services.common.tokens import Identity
 from services.gateway.routes_table import RouteMatch, match_public
 from services.gateway.sites import SiteDirectory
 from services.gateway.state import gateway_state
+from services.gateway.uploads import is_streamed, read_upload
 from services.gateway.visitor_edge import admit_visitor, caller
 
 router = APIRouter()
@@ -67,5 +68,6 @@ async def forward(request: Request, runtime: Runtime) -> Response:
         identity, _ = await admit_visitor(request, runtime, identity)
     elif identity is not None:
         await _check_site_of_account(state.sites, identity, match)
-    response: Response = await state.clients.forward(request, identity, match)
+    body = await read_upload(request, runtime.settings.attachment_max_bytes) if is_streamed(match) else None
+    response: Response = await state.clients.forward(request, identity, match, body)
     return response

@@ -8,6 +8,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from services.gateway.site_addresses import MAX_DOMAIN_LENGTH, MAX_ORIGIN_LENGTH, normalize_domain, normalize_origin
+from services.gateway.site_language import (
+    DEFAULT_LANGUAGE,
+    LANGUAGE_DESCRIPTION,
+    LAUNCHER_TITLES,
+    MAX_LANG_TAG,
+    SiteLanguage,
+    WidgetLanguage,
+)
 
 Role = Literal["operator", "supervisor", "admin"]
 
@@ -140,8 +148,21 @@ class AuditPage(BaseModel):
 
 class WidgetLook(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    color: str = Field(default="#2563eb", pattern=r"^#[0-9a-fA-F]{6}$")
+    color: str = Field(default="#2563eb", pattern=r"^#[0-9a-fA-F]{6}$", description="The primary colour, #rrggbb.")
+    text_color: str = Field(
+        default="#ffffff", pattern=r"^#[0-9a-fA-F]{6}$", description="Text on the primary colour, #rrggbb (EMB-3)."
+    )
     position: Literal["right", "left"] = "right"
+    launcher: Literal["button", "bar"] = Field(
+        default="button", description="A round button in the corner, or a bar along the bottom edge (EMB-3)."
+    )
+    logo_url: str | None = Field(
+        default=None,
+        max_length=500,
+        pattern=r"^https://[^\s\\\"'<>()]+$",
+        description="A logo shown in the chat's header: https only (EMB-3).",
+    )
+    show_operator_photo: bool = Field(default=False, description="The header shows the operator's photo (EMB-3).")
     title: str = Field(default="Chat with us", max_length=80)
     greeting: str = Field(default="Hello! How can we help you?", max_length=500)
     sound: bool = True
@@ -162,6 +183,11 @@ class SitePrivacy(BaseModel):
     )
     consent_required: bool = Field(default=False, description="Track nothing until the page grants consent.")
     honor_dnt: bool = Field(default=False, description="Track nothing for browsers that send Do-Not-Track.")
+    sneak_peek: bool = Field(
+        default=True,
+        description="Operators see what the visitor types before it is sent (CHAT-4). Off: the widget sends only "
+        "that the visitor is typing, and the gateway drops any draft text.",
+    )
 
 
 class SiteBlocking(BaseModel):
@@ -222,6 +248,7 @@ class CreateSite(Strict):
     widget: WidgetLook = Field(default_factory=WidgetLook)
     privacy: SitePrivacy = Field(default_factory=SitePrivacy)
     blocking: SiteBlocking = Field(default_factory=SiteBlocking)
+    language: SiteLanguage = Field(default=DEFAULT_LANGUAGE, description=LANGUAGE_DESCRIPTION)
 
 
 class UpdateSite(Strict):
@@ -233,6 +260,7 @@ class UpdateSite(Strict):
     widget: WidgetLook | None = None
     privacy: SitePrivacy | None = None
     blocking: SiteBlocking | None = None
+    language: SiteLanguage | None = Field(default=None, description=LANGUAGE_DESCRIPTION)
 
 
 class SiteOut(BaseModel):
@@ -245,6 +273,7 @@ class SiteOut(BaseModel):
     widget: WidgetLook
     privacy: SitePrivacy
     blocking: SiteBlocking
+    language: SiteLanguage = Field(default=DEFAULT_LANGUAGE, description=LANGUAGE_DESCRIPTION)
     embed_snippet: str = Field(description="The tag to paste into every page of the site, before `</body>`.")
     secret: str | None = Field(
         default=None,
@@ -268,12 +297,24 @@ class SiteDomainIn(Strict):
 class WidgetSessionRequest(Strict):
     site_key: str = Field(min_length=1, max_length=64)
     visitor_token: str | None = Field(default=None, max_length=2000)
+    lang: str | None = Field(
+        default=None, max_length=MAX_LANG_TAG, description="The page's `<html lang>`: the widget's language (EMB-11)."
+    )
 
 
 class PublicSite(BaseModel):
     id: str
     name: str
     widget: WidgetLook
+    language: WidgetLanguage = Field(
+        default="en",
+        description="The language the widget speaks to this visitor (EMB-11): the site's setting, else the page's "
+        "`lang` sent with the session request, else the browser's Accept-Language, else English.",
+    )
+    launcher_title: str = Field(default=LAUNCHER_TITLES["en"], description="The launcher's default title in it.")
+    sneak_peek: bool = Field(
+        default=True, description="The widget sends the visitor's draft with its typing signals (`privacy.sneak_peek`)."
+    )
 
 
 class TrackingPolicy(BaseModel):

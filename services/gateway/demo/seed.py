@@ -49,6 +49,7 @@ async def seed_demo(runtime: ServiceRuntime, clients: ServiceClients) -> asyncio
                 domains=["127.0.0.1", "localhost"],
                 allowed_origins=demo_origins(runtime.settings.public_url),
                 widget=WidgetLook(title="Chat with us", greeting="Olá! Can we help you find something?"),
+                language="en",  # EMB-11: its pages say pt-BR, its widget (and tests) speak English
             )
             site = await site_admin.create_site(
                 conn, account_id, body, runtime.settings.public_url, audit.SYSTEM, site_key=DEMO_SITE_KEY

@@ -5,6 +5,7 @@
 
 import { ApiError, type ApiClient } from "../api/client";
 import * as endpoints from "../api/endpoints";
+import { editMessage, retractMessage } from "../api/messageEdits";
 import { OperatorSocket, operatorSocketUrl, type OperatorSocketOptions, type SocketEvent } from "../realtime/socket";
 import { MAX_MESSAGE_BYTES, utf8Bytes } from "../lib/time";
 import { attentionCount, conversationsWithGap, createStore, type Store } from "../state/store";
@@ -172,8 +173,23 @@ export class ConsoleController {
     }
   }
 
-  /** Send a message in the selected conversation; false when it was refused before sending. */
-  send(text: string): boolean {
+  /** Edit (text) or retract (null) an operator's message (CHAT-5); shown at once, the frame follows. */
+  async changeMessage(conversationId: string, messageId: string, text: string | null): Promise<boolean> {
+    try {
+      const message =
+        text === null
+          ? await retractMessage(this.api, conversationId, messageId)
+          : await editMessage(this.api, conversationId, messageId, text);
+      this.store.dispatch({ type: "message.updated", message });
+      return true;
+    } catch (error) {
+      this.notice(`Could not ${text === null ? "delete" : "edit"} the message: ${describe(error)}`);
+      return false;
+    }
+  }
+
+  /** Send a message in the selected conversation (quoting `quoteSeq`); false when it was refused before sending. */
+  send(text: string, quoteSeq?: number): boolean {
     const conversationId = this.store.getState().selectedId;
     const body = text.trim();
     if (!conversationId || !body) return false;
@@ -181,7 +197,7 @@ export class ConsoleController {
       this.notice(`A message may have at most ${MAX_MESSAGE_BYTES} bytes.`);
       return false;
     }
-    this.socket.send(conversationId, body);
+    this.socket.send(conversationId, body, quoteSeq);
     return true;
   }
 
@@ -262,12 +278,18 @@ export class ConsoleController {
           (m) => m.id === message.id || m.seq === message.seq,
         );
         const watching = state.attentive && state.selectedId === message.conversation_id;
-        if (!known && message.sender_type === "visitor" && !watching) this.notifier.beep();
+        if (!known && message.sender_type === "visitor" && !watching) {
+          this.notifier.beep();
+          this.notifier.notify?.({ kind: "message", body: message.text ?? "", tag: message.conversation_id });
+        }
         dispatch({ type: "messages.received", messages: [message] });
         break;
       }
       case "message.ack":
         dispatch({ type: "messages.received", messages: [frame.message] });
+        break;
+      case "message.updated": // edited or retracted (CHAT-5)
+        dispatch({ type: "message.updated", message: frame.message });
         break;
       case "resume.done":
         dispatch({ type: "messages.complete", conversationId: frame.conversation_id, lastSeq: frame.last_seq });
@@ -278,7 +300,10 @@ export class ConsoleController {
         break;
       case "conversation.updated": {
         const before = state.conversations[frame.conversation.id];
-        if (frame.conversation.state === "waiting" && before?.state !== "waiting") this.notifier.beep();
+        if (frame.conversation.state === "waiting" && before?.state !== "waiting") {
+          this.notifier.beep();
+          this.notifier.notify?.({ kind: "chat", body: "A visitor is waiting for an answer.", tag: frame.conversation.id });
+        }
         // sent back to its queue (a transfer): the only move backwards
         const back = before?.state === "active" && frame.conversation.state === "waiting";
         dispatch({ type: back ? "conversation.moved" : "conversation.upserted", conversation: frame.conversation });

@@ -39,8 +39,8 @@ export class Delivery {
     return this.outbox.list();
   }
 
-  add(conversationId: string, text: string): PendingMessage {
-    const entry = this.outbox.add(conversationId, text);
+  add(conversationId: string, text: string, quoteSeq?: number): PendingMessage {
+    const entry = this.outbox.add(conversationId, text, quoteSeq);
     this.transmit(entry);
     this.emit();
     return entry;
@@ -111,6 +111,7 @@ export class Delivery {
       conversation_id: entry.conversation_id,
       client_msg_id: entry.client_msg_id,
       text: entry.text,
+      ...(entry.quote_seq ? { quote_seq: entry.quote_seq } : {}),
     });
     if (!sent) return;
     const id = entry.client_msg_id;

@@ -9,6 +9,8 @@ export interface PendingMessage {
   conversation_id: string;
   client_msg_id: string;
   text: string;
+  /** A quote-reply (CHAT-5): the seq of the message it quotes. */
+  quote_seq?: number;
   /** Epoch milliseconds when the operator sent it. */
   queued_at: number;
   status: "sending" | "failed";
@@ -38,11 +40,12 @@ export class Outbox {
     private readonly now: () => number,
   ) {}
 
-  add(conversationId: string, text: string): PendingMessage {
+  add(conversationId: string, text: string, quoteSeq?: number): PendingMessage {
     const entry: PendingMessage = {
       conversation_id: conversationId,
       client_msg_id: this.newId(),
       text,
+      ...(quoteSeq ? { quote_seq: quoteSeq } : {}),
       queued_at: this.now(),
       status: "sending",
     };

@@ -109,8 +109,8 @@ export class OperatorSocket {
   }
 
   /** Queue a message; it is sent now if the socket is open, else after the next open. */
-  send(conversationId: string, text: string): PendingMessage {
-    return this.delivery.add(conversationId, text);
+  send(conversationId: string, text: string, quoteSeq?: number): PendingMessage {
+    return this.delivery.add(conversationId, text, quoteSeq);
   }
 
   /** Send a failed message again, with its original client_msg_id. */
@@ -150,6 +150,11 @@ export class OperatorSocket {
     }, this.options.resumeTimeoutMs ?? 10_000);
     this.resuming.set(conversationId, { after: afterSeq, timer });
     return true;
+  }
+
+  /** Send a frame that needs no answer (typing, read: `typing.ts`); false when not connected. */
+  signal(frame: ClientFrame): boolean {
+    return this.connected && this.write(frame);
   }
 
   isResuming(conversationId: string): boolean {

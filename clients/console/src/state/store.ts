@@ -11,6 +11,7 @@ import {
   type ConversationMap,
 } from "./conversations";
 import { contiguousSeq, lastSeq, mergeMessages, newMessages } from "./messages";
+import { applyMessageUpdate } from "./edits";
 import { removeVisitor, replaceVisitors, upsertVisitor, type VisitorMap } from "./visitors";
 
 export interface ConsoleState {
@@ -69,6 +70,8 @@ export type Action =
   | { type: "conversation.removed"; conversationId: string }
   | { type: "messages.loaded"; conversationId: string; messages: Message[] }
   | { type: "messages.received"; messages: Message[] }
+  /** An operator edited or retracted a message (CHAT-5, `edits.ts`). */
+  | { type: "message.updated"; message: Message }
   /** The server sent every message of the conversation up to `lastSeq` (resume.done). */
   | { type: "messages.complete"; conversationId: string; lastSeq: number }
   | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
@@ -211,6 +214,12 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
       return receive(state, action.messages, action.conversationId);
     case "messages.received":
       return receive(state, action.messages);
+    case "message.updated": {
+      const id = action.message.conversation_id;
+      const known = state.messages[id] ?? [];
+      const next = applyMessageUpdate(known, action.message);
+      return next === known ? state : { ...state, messages: { ...state.messages, [id]: next } };
+    }
     case "messages.complete": {
       const { conversationId: id, lastSeq: seq } = action;
       const complete = advance(state.complete, state.loaded, state.messages, [id], { [id]: seq });

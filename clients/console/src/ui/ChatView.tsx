@@ -5,6 +5,9 @@ import { waitingMs } from "../state/conversations";
 import type { Conversation, Message, Visitor } from "../types";
 import { visitorName } from "../lib/visitors";
 import { useCannedPicker, type CannedSource } from "./chat/CannedPicker";
+import { EmojiPicker } from "./chat/EmojiPicker";
+import { MessageActions, MessageQuote, type MessageEditing } from "./chat/MessageActions";
+import { insertEmoji, isRetracted, quoteLine, shownText } from "../state/edits";
 
 interface Props {
   conversation: Conversation | undefined;
@@ -15,7 +18,7 @@ interface Props {
   now: number;
   onAccept: (id: string) => void;
   onClose: (id: string) => void;
-  onSend: (text: string) => boolean;
+  onSend: (text: string, quoteSeq?: number) => boolean;
   onRetry: (clientMsgId: string) => void;
   onDiscard: (clientMsgId: string) => void;
   /** Opens the visitor's panel: where they are now and their path, following them live. */
@@ -26,6 +29,10 @@ interface Props {
   canned?: CannedSource;
   /** Support materials at hand for the chat (ui/chat/Materials.tsx). */
   materials?: ReactNode;
+  /** Edit, retract and quote messages (CHAT-5: ui/chat/MessageActions.tsx). */
+  editing?: MessageEditing;
+  /** In the header: the visitor's post-chat rating (EMB-10: ui/chat/RatingBadge.tsx). */
+  rating?: ReactNode;
 }
 
 /** What the outbox says of a message: sending, sent again after a refusal that passes, or failed. */
@@ -47,7 +54,10 @@ export function ChatView(props: Props) {
   const { conversation, messages, pending, visitor, canWrite, now } = props;
   const listRef = useRef<HTMLOListElement>(null);
   const [busy, setBusy] = useState(false);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
   const count = messages.length + pending.length;
+  const bySeq = new Map(messages.map((m) => [m.seq, m]));
+  useEffect(() => setReplyTo(null), [conversation?.id]);
 
   useEffect(() => {
     const list = listRef.current;
@@ -83,6 +93,7 @@ export function ChatView(props: Props) {
             started {formatClock(conversation.created_at)}
             {visitor?.current_title && <> · on “{visitor.current_title}”</>}
           </p>
+          {props.rating}
         </div>
         <div className="chat-actions">
           {props.onShowVisitor && (
@@ -119,16 +130,24 @@ export function ChatView(props: Props) {
         {messages.map((m) => (
           <li
             key={m.id}
-            className={`message from-${m.sender_type}`}
+            className={`message from-${m.sender_type}${isRetracted(m) ? " retracted" : ""}`}
             data-fw="message"
             data-sender={m.sender_type}
             data-seq={m.seq}
+            data-retracted={isRetracted(m) || undefined}
           >
             <div className="meta">
               <span className="sender">{senderLabel(m)}</span>
               <time dateTime={m.created_at}>{formatClock(m.created_at)}</time>
             </div>
-            <p className="text">{m.text}</p>
+            {m.quote_seq ? <MessageQuote quoted={bySeq.get(m.quote_seq)} /> : null}
+            <p className="text">{shownText(m)}</p>
+            <MessageActions
+              message={m}
+              conversationId={conversation.id}
+              editing={props.editing}
+              onReply={canWrite ? setReplyTo : undefined}
+            />
           </li>
         ))}
         {pending.map((p) => (
@@ -160,7 +179,16 @@ export function ChatView(props: Props) {
         {count === 0 && <li className="empty">No messages yet.</li>}
       </ol>
       {canWrite ? (
-        <Composer onSend={props.onSend} canned={props.canned} />
+        <Composer
+          onSend={(text) => {
+            const sent = replyTo ? props.onSend(text, replyTo.seq) : props.onSend(text);
+            if (sent) setReplyTo(null);
+            return sent;
+          }}
+          canned={props.canned}
+          replyTo={replyTo}
+          onCancelReply={() => setReplyTo(null)}
+        />
       ) : (
         <p className="chat-footer muted">
           {conversation.state === "waiting" && "Accept the conversation to reply."}
@@ -173,8 +201,26 @@ export function ChatView(props: Props) {
   );
 }
 
-function Composer({ onSend, canned }: { onSend: (text: string) => boolean; canned?: CannedSource }) {
+interface ComposerProps {
+  onSend: (text: string) => boolean;
+  canned?: CannedSource;
+  /** The message the reply quotes (CHAT-5), shown above the input until sent or cancelled. */
+  replyTo?: Message | null;
+  onCancelReply?: () => void;
+}
+
+function Composer({ onSend, canned, replyTo, onCancelReply }: ComposerProps) {
   const [text, setText] = useState("");
+  const inputRef = useRef<HTMLTextAreaElement>(null);
+  const pickEmoji = (emoji: string) => {
+    const input = inputRef.current;
+    const next = insertEmoji(text, input?.selectionStart ?? text.length, input?.selectionEnd ?? text.length, emoji);
+    setText(next.text);
+    requestAnimationFrame(() => {
+      input?.focus();
+      input?.setSelectionRange(next.caret, next.caret);
+    });
+  };
   const submit = () => {
     if (onSend(text)) setText("");
   };
@@ -195,7 +241,17 @@ function Composer({ onSend, canned }: { onSend: (text: string) => boolean; canne
       }}
     >
       {picker.element}
+      {replyTo && (
+        <div className="replying" data-fw="replying">
+          <span>Replying to {quoteLine(replyTo)}</span>
+          <button type="button" data-fw="cancel-reply" aria-label="Cancel reply" onClick={onCancelReply}>
+            ×
+          </button>
+        </div>
+      )}
+      <EmojiPicker onPick={pickEmoji} />
       <textarea
+        ref={inputRef}
         data-fw="chat-input"
         rows={2}
         placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"

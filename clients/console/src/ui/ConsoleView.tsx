@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState, type CSSProperties } from "react";
 import type { ApiClient } from "../api/client";
 import { ConsoleController, type ControllerOptions } from "../app/controller";
 import { activeList, waitingList } from "../state/conversations";
@@ -21,12 +21,19 @@ import { CannedAdmin } from "./admin/CannedAdmin";
 import { MaterialsAdmin } from "./admin/MaterialsAdmin";
 import { TicketsScreen } from "./tickets/TicketsScreen";
 import { Materials } from "./chat/Materials";
+import { RatingBadge } from "./chat/RatingBadge";
 import { QueueList } from "./queues/QueueList";
 import { useTeamState } from "./queues/useTeam";
 import { SupervisorBoard } from "./supervisor/SupervisorBoard";
 import { hasRole } from "../lib/board";
 import { byWaiting } from "../lib/waiting";
 import { activeHighlights } from "../state/team";
+import { Splitter, usePaneShare } from "./layout/Splitter";
+import { AlertSwitches } from "./layout/AlertSwitches";
+import { ShortcutHelp, useShortcuts } from "./layout/Shortcuts";
+import { SmsAlerts } from "./layout/SmsAlerts";
+import { stepChat } from "../lib/shortcuts";
+import { lastMessages } from "../lib/preview";
 
 interface Props {
   api: ApiClient;
@@ -52,6 +59,8 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
     | "tickets"
   >("live");
   const [shownVisitor, setShownVisitor] = useState<string | null>(null); // the visitor panel, whoever opened it
+  const [liveShare, setLiveShare] = usePaneShare();
+  const columnsRef = useRef<HTMLDivElement>(null);
   useEffect(() => {
     controller.start();
     return () => controller.stop();
@@ -78,11 +87,31 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
     [team.summary],
   );
   const visitors = useMemo(() => visitorList(state.visitors), [state.visitors]);
+  const previews = useMemo(() => lastMessages(state.messages), [state.messages]);
   const chats = useMemo(() => {
     const byVisitor: Record<string, Conversation> = {};
     for (const c of Object.values(state.conversations)) if (c.state !== "closed") byVisitor[c.visitor_id] = c;
     return byVisitor;
   }, [state.conversations]);
+
+  const [helpOpen, setHelpOpen] = useState(false);
+  const [smsOpen, setSmsOpen] = useState(false);
+  useShortcuts(view === "live", (action) => {
+    if (action === "toggle-help") setHelpOpen((open) => !open);
+    else if (action === "close-panel") {
+      if (helpOpen || smsOpen) {
+        setHelpOpen(false);
+        setSmsOpen(false);
+      } else setShownVisitor(null);
+    } else {
+      const next = stepChat(
+        [...waiting, ...active].map((c) => c.id),
+        state.selectedId,
+        action === "next-chat" ? 1 : -1,
+      );
+      if (next) void controller.select(next);
+    }
+  });
 
   const selected = state.selectedId ? state.conversations[state.selectedId] : undefined;
   const messages = (state.selectedId && state.messages[state.selectedId]) || [];
@@ -189,6 +218,18 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
             ))}
         </nav>
         <span className="spacer" />
+        <AlertSwitches />
+        <button
+          type="button"
+          data-fw="sms-alerts-open"
+          title="SMS when a visitor starts a chat"
+          onClick={() => setSmsOpen(true)}
+        >
+          SMS
+        </button>
+        <button type="button" data-fw="shortcuts" title="Keyboard shortcuts (?)" onClick={() => setHelpOpen(true)}>
+          ?
+        </button>
         {user && <PresenceSwitcher api={api} live={team.presence[userId]} />}
         {user && (
           <span className="who">
@@ -207,6 +248,8 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           </button>
         </div>
       )}
+      {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
+      {smsOpen && <SmsAlerts api={api} onClose={() => setSmsOpen(false)} />}
       {view === "settings" && <TrackingSettings api={api} role={user?.role} />}
       {view === "tickets" && <TicketsScreen api={api} />}
       {view === "rules" && (user?.role === "supervisor" || user?.role === "admin") && <RulesAdmin api={api} />}
@@ -230,7 +273,13 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           }}
         />
       )}
-      <div className="columns" hidden={view !== "live"}>
+      <div
+        ref={columnsRef}
+        className={`columns ${selected ? "has-chat" : "no-chat"}${shownVisitor ? " with-panel" : ""}`}
+        hidden={view !== "live"}
+        data-fw="columns"
+        style={{ "--live-share": `${Math.round(liveShare * 100)}%` } as CSSProperties}
+      >
         <ConversationLists
           waiting={waiting}
           active={active}
@@ -242,6 +291,7 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           userId={userId}
           queues={<QueueList team={controller.team} now={now} />}
           queueNames={queueNames}
+          lastMessages={previews}
         />
         <ChatView
           conversation={selected}
@@ -252,7 +302,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           now={now}
           onAccept={(id) => controller.accept(id)}
           onClose={(id) => controller.close(id)}
-          onSend={(text) => controller.send(text)}
+          onSend={(text, quoteSeq) => controller.send(text, quoteSeq)}
+          editing={
+            selected && {
+              api,
+              userId,
+              manager: staff,
+              change: (messageId, text) => controller.changeMessage(selected.id, messageId, text),
+            }
+          }
           onRetry={(id) => controller.retry(id)}
           onDiscard={(id) => controller.discard(id)}
           onShowVisitor={setShownVisitor}
@@ -265,12 +323,14 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
             }
           }
           materials={selected && <Materials api={api} queueId={selected.queue_id ?? null} />}
+          rating={selected && <RatingBadge api={api} conversation={selected} />}
           team={
             selected && (
               <ChatTeam api={api} team={controller.team} conversation={selected} userId={userId} role={user?.role} />
             )
           }
         />
+        <Splitter share={liveShare} onChange={setLiveShare} container={() => columnsRef.current} />
         <LiveVisitors
           api={api}
           visitors={visitors}

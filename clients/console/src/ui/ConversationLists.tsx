@@ -1,9 +1,10 @@
 import type { ReactNode } from "react";
-import { formatClock, formatDuration } from "../lib/time";
+import { formatDuration } from "../lib/time";
 import { waitingMs } from "../state/conversations";
 import { visitorName } from "../lib/visitors";
 import { waitClass, waitLevel } from "../lib/waiting";
-import type { Conversation, Visitor } from "../types";
+import type { Conversation, Message, Visitor } from "../types";
+import { previewText, timesLine } from "../lib/preview";
 
 interface Props {
   waiting: Conversation[];
@@ -19,6 +20,8 @@ interface Props {
   queues?: ReactNode;
   /** Queue names by id: a waiting chat says which queue it waits in. */
   queueNames?: Readonly<Record<string, string>>;
+  /** The last message of each conversation the console holds (lib/preview.ts): previewed under the name. */
+  lastMessages?: Readonly<Record<string, Message>>;
 }
 
 /** Who a waiting chat is offered to now (routing), as the operator reads it. */
@@ -29,6 +32,7 @@ export function offerNote(conversation: Conversation, userId: string | undefined
 
 export function ConversationLists(props: Props) {
   const { waiting, active, visitors, unread, selectedId, now, onSelect, userId, queues, queueNames } = props;
+  const { lastMessages } = props;
   return (
     <nav className="lists" aria-label="Conversations">
       {queues}
@@ -46,6 +50,7 @@ export function ConversationLists(props: Props) {
               selected={c.id === selectedId}
               onSelect={onSelect}
               extraClass={waitClass(waitLevel(c, now))}
+              lastMessage={lastMessages?.[c.id]}
               detail={
                 <>
                   <span className="waited">waiting {formatDuration(waitingMs(c, now))}</span>
@@ -86,9 +91,12 @@ export function ConversationLists(props: Props) {
               unread={unread[c.id] ?? 0}
               selected={c.id === selectedId}
               onSelect={onSelect}
+              lastMessage={lastMessages?.[c.id]}
               detail={
-                <span className="muted">
-                  {c.last_message_at ? `last message ${formatClock(c.last_message_at)}` : "no messages yet"}
+                <span className="muted" data-fw="item-times">
+                  {c.last_message_at
+                    ? timesLine(c.last_message_at, visitors[c.visitor_id]?.last_seen_at)
+                    : "no messages yet"}
                 </span>
               }
             />
@@ -109,9 +117,10 @@ interface ItemProps {
   onSelect: (id: string) => void;
   /** The waiting time's colour (lib/waiting.ts). */
   extraClass?: string;
+  lastMessage?: Message;
 }
 
-function Item({ conversation, visitor, unread, selected, detail, onSelect, extraClass }: ItemProps) {
+function Item({ conversation, visitor, unread, selected, detail, onSelect, extraClass, lastMessage }: ItemProps) {
   const classes = [
     "conversation-item",
     conversation.state === "waiting" ? "unanswered" : "",
@@ -139,7 +148,18 @@ function Item({ conversation, visitor, unread, selected, detail, onSelect, extra
           )}
         </span>
         {visitor?.current_title && <span className="item-page">{visitor.current_title}</span>}
+        {lastMessage && (
+          <span className="item-preview" data-fw="item-preview" title={lastMessage.text ?? ""}>
+            {lastMessage.sender_type === "visitor" ? "" : `${lastMessage.sender_name ?? "Operator"}: `}
+            {previewText(lastMessage.text)}
+          </span>
+        )}
         {detail}
+        {conversation.state === "waiting" && (conversation.last_message_at || visitor?.last_seen_at) && (
+          <span className="muted item-times" data-fw="item-times">
+            {timesLine(conversation.last_message_at, visitor?.last_seen_at)}
+          </span>
+        )}
       </button>
     </li>
   );

@@ -62,6 +62,12 @@ export class ChatApi {
     return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/transcript`, { email });
   }
 
+  /** EMB-10: the visitor rates their ended conversation (once: again is 409 `already_rated`). */
+  rate(conversationId: string, score: number, comment: string): Promise<unknown> {
+    const body = comment ? { score, comment } : { score };
+    return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/rating`, body);
+  }
+
   /** The visitor will not wait (OFF-2): the chat so far becomes a ticket, the conversation closes. */
   chatToTicket(conversationId: string, email: string): Promise<unknown> {
     return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/ticket`, { email });

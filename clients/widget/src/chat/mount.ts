@@ -8,6 +8,8 @@ import { ChatSession } from "./session";
 import { createBeep } from "./sound";
 import { Topics } from "./topics";
 import { createView } from "./view";
+import { localize } from "./i18n";
+import { createRating } from "./rating";
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -70,6 +72,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     storage,
     api,
     queueId: () => topics.queueId,
+    sneakPeek: site.sneak_peek !== false,
     channel,
     socketUrl: () => visitorSocketUrl(baseUrl),
     // refused or expired (close 1008): a new widget session before the next attempt
@@ -95,21 +98,31 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     if (open) refreshTopics();
     writeString(storage, panelKey, open ? null : "min");
     view.setOpen(open, focus);
+    if (open) render();
     report();
   };
 
+  const localized = localize(site); // EMB-11: the texts in the site's (or page's) language, before they are drawn
   const view = createView(container, site, {
-    send: (text) => session.send(text),
+    send: (text, quoteSeq) => session.send(text, quoteSeq),
     minimise: () => setOpen(false, false),
     endChat: () => void session.endChat(),
     retry: (clientMsgId) => session.retry(clientMsgId),
+    typed: (text) => session.typed(text),
     chooseTopic: (queueId) => topics.choose(queueId),
     offlineMessage: (message) => api.offlineMessage({ ...message, queue_id: topics.queueId }),
     transcript: (email) => api.transcript(session.snapshot().conversation?.id ?? "", email),
     chatToTicket: (email) => api.chatToTicket(session.snapshot().conversation?.id ?? "", email),
   });
+  view.panel.lang = localized.language;
+  view.panel.dir = localized.dir;
+  const rating = createRating(container, (id, score, comment) => api.rate(id, score, comment)); // EMB-10
+  view.panel.insertBefore(rating.element, view.panel.querySelector("[data-fw=email-actions]"));
   function render(): void {
-    view.render({ ...session.snapshot(), topics: topics.state() });
+    const snapshot = session.snapshot();
+    view.render({ ...snapshot, topics: topics.state() });
+    rating.update(snapshot.conversation, snapshot.messages.length > 0);
+    if (open && document.visibilityState !== "hidden") session.markRead(); // EMB-8: the operator sees it was read
   }
   const unsubscribe = session.subscribe(render);
   if (options.invitation) session.invite(options.invitation);
@@ -127,6 +140,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
       if (refreshTimer) clearTimeout(refreshTimer);
       unsubscribe();
       session.destroy();
+      rating.destroy();
       view.destroy();
     },
   };

@@ -83,7 +83,8 @@ export class Outbox {
     if (this.heldFor() > 0) return;
     for (const item of this.queue.forConversation(conversationId)) {
       if (this.sent.has(item.client_msg_id)) continue;
-      const frame = { type: "message.send", conversation_id: conversationId, client_msg_id: item.client_msg_id, text: item.text };
+      const frame: Frame = { type: "message.send", conversation_id: conversationId, client_msg_id: item.client_msg_id, text: item.text };
+      if (item.quote_seq) frame.quote_seq = item.quote_seq; // a quote-reply (CHAT-5)
       if (!this.send(frame)) return;
       const id = item.client_msg_id;
       this.sent.set(

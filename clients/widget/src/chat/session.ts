@@ -8,10 +8,12 @@ import type { KeyValueStorage } from "../shared/storage";
 import type { Conversation, Message, OpenedInvitation, PositionFrame, VisitorChannel } from "../shared/types";
 import { ApiError, type ChatApi } from "./api";
 import { createConnection, type Frame, type SocketFactory } from "./connection";
+import { joinsGroup } from "./group";
 import { ChannelLink, type SocketLink } from "./link";
 import { type FailedMessage, Outbox, type RetryingMessage } from "./outbox";
 import { loadSavedConversation, MessageStore, type PendingMessage, saveConversation } from "./store";
 import type { TopicsState } from "./topics";
+import { TypingIndicator, TypingSender, type TypingSignal } from "./typing";
 import { randomId } from "./uuid";
 
 export const MAX_MESSAGE_BYTES = 4096;
@@ -28,6 +30,10 @@ export interface ChatSnapshot {
   invitation?: OpenedInvitation | null;
   /** The topics (queues) to choose among before writing, and whether the chosen one is online (`topics.ts`). */
   topics?: TopicsState;
+  /** An operator is typing (`typing.ts`): their name, or "" when unknown; null: nobody. */
+  operatorTyping?: string | null;
+  /** The visitor's messages up to this seq were read by an operator. */
+  readSeq?: number;
 }
 
 export type SendResult = "ok" | "empty" | "too_long";
@@ -59,6 +65,8 @@ export interface SessionOptions {
   onSocketClosed?: (code: number, reason: string) => void;
   /** The queue (topic) a new conversation goes to (null: the server picks). */
   queueId?: () => string | null;
+  /** The site lets operators see the draft as it is typed (sneak-peek); false: only that the visitor types. */
+  sneakPeek?: boolean;
 }
 
 export class ChatSession {
@@ -71,6 +79,7 @@ export class ChatSession {
   private connected = false;
   private creating = false;
   private destroyed = false;
+  private unlistenGroups: (() => void) | null;
   /** A `resume` is on its way (its resume.done not yet received): no second one for the same gap. */
   private resuming = false;
   /** The after_seq of the resume on its way. */
@@ -79,6 +88,11 @@ export class ChatSession {
   private everOpened = false;
   private timers = new Map<string, ReturnType<typeof setTimeout>>();
   private listeners = new Set<() => void>();
+  /** The other side types (`typing.ts`); how far an operator read; how far the visitor's read was told. */
+  readonly typing = new TypingIndicator(() => this.emit());
+  private readonly typingSender: TypingSender;
+  private readSeq = 0;
+  private readSent = 0;
 
   constructor(private readonly options: SessionOptions) {
     const handlers = {
@@ -104,6 +118,12 @@ export class ChatSession {
       ackTimeoutMs: options.ackTimeoutMs,
       onDue: () => this.flush(),
     });
+    // a group chat an operator starts with this visitor is adopted live, even with no conversation open (`group.ts`)
+    this.unlistenGroups = options.channel?.listen({ frame: (frame) => frame.type === "conversation.updated" && this.joinGroup(frame.conversation) }) ?? null;
+    this.typingSender = new TypingSender((typing, draft) => {
+      const id = this.isOpen ? this.conversationId : null;
+      return !!id && this.connection.send({ type: "typing", conversation_id: id, typing, ...(draft === undefined ? {} : { draft }) });
+    }, options.sneakPeek !== false);
   }
 
   get conversationId(): string | null {
@@ -129,6 +149,8 @@ export class ChatSession {
       connected: this.connected,
       creating: this.creating,
       invitation: this.isOpen ? null : this.invitation,
+      operatorTyping: this.typing.current ? this.typing.current.name || "" : null,
+      readSeq: this.readSeq,
     };
   }
 
@@ -159,16 +181,31 @@ export class ChatSession {
     this.emit();
   }
 
+  /** The visitor's input changed: a throttled typing signal (with the draft: sneak-peek). */
+  typed(text: string): void {
+    this.typingSender.input(text);
+  }
+
+  /** The visitor sees the messages (panel open, tab visible): tell the operator how far they read. */
+  markRead(): void {
+    const id = this.conversationId;
+    const messages = this.store.list();
+    const seq = messages.length ? messages[messages.length - 1].seq : 0;
+    if (id && this.isOpen && seq > this.readSent && this.connection.send({ type: "read", conversation_id: id, seq })) this.readSent = seq;
+  }
+
   /** Queues a visitor message; the first one starts the conversation. */
-  send(text: string): SendResult {
+  send(text: string, quoteSeq?: number): SendResult {
     const clean = text.trim();
     if (!clean) return "empty";
     if (new TextEncoder().encode(clean).length > MAX_MESSAGE_BYTES) return "too_long";
+    this.typingSender.sent();
     this.enqueue({
       client_msg_id: (this.options.uuid ?? randomId)(),
       conversation_id: null,
       text: clean,
       created_at: new Date().toISOString(),
+      ...(quoteSeq ? { quote_seq: quoteSeq } : {}),
     });
     return "ok";
   }
@@ -191,9 +228,12 @@ export class ChatSession {
 
   destroy(): void {
     this.destroyed = true;
+    this.unlistenGroups?.();
     this.connection.stop();
     this.outbox.dispose();
     this.resumeDone();
+    this.typing.clear();
+    this.typingSender.sent();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.listeners.clear();
@@ -241,7 +281,10 @@ export class ChatSession {
 
   /** Makes `conversation` the current one, loads its history, and connects while it is open. */
   private async adopt(conversation: Conversation): Promise<void> {
-    if (conversation.id !== this.conversationId) this.store.reset();
+    if (conversation.id !== this.conversationId) {
+      this.store.reset();
+      this.readSeq = this.readSent = 0;
+    }
     this.conversation = conversation;
     this.outbox.queue.assign(conversation.id);
     this.persist();
@@ -324,6 +367,10 @@ export class ChatSession {
       this.applyMessages([frame.message as Message]);
     } else if (frame.type === "message.created") {
       this.applyMessages([frame.message as Message]);
+    } else if (frame.type === "message.updated") {
+      // an operator edited or retracted a message (CHAT-5): the newest revision wins
+      const message = frame.message as Message;
+      if (message?.conversation_id === this.conversationId && this.store.update(message)) this.persist();
     } else if (frame.type === "resume.done") {
       if (frame.conversation_id === this.conversationId) {
         this.store.markComplete(frame.last_seq as number);
@@ -337,9 +384,13 @@ export class ChatSession {
       this.resume(true);
       void this.refreshConversation();
     } else if (frame.type === "conversation.updated") {
-      this.applyConversation(frame.conversation as Conversation);
+      if (!this.joinGroup(frame.conversation)) this.applyConversation(frame.conversation as Conversation);
     } else if (frame.type === "conversation.position") {
       this.applyPosition(frame as unknown as PositionFrame);
+    } else if (frame.type === "conversation.typing" && frame.from === "operator" && frame.conversation_id === this.conversationId) {
+      this.typing.seen(frame as TypingSignal);
+    } else if (frame.type === "conversation.read" && frame.reader === "operator" && frame.conversation_id === this.conversationId) {
+      this.readSeq = Math.max(this.readSeq, frame.seq as number);
     } else if (frame.type === "error") {
       const refusal = this.outbox.refused(frame, this.options.retryDelayMs ?? 3000);
       if (refusal?.outcome === "retry") this.later("flush", () => this.flush(), refusal.delayMs);
@@ -356,7 +407,15 @@ export class ChatSession {
     const added = this.store.merge(mine); // what it already holds (same seq or id) is dropped
     if (!added.length) return;
     this.persist();
+    if (added.some((m) => m.sender_type === "operator")) this.typing.clear(); // their message is here
     if (!quiet) for (const message of added) if (message.sender_type === "operator") this.options.onIncoming?.(message);
+  }
+
+  /** A new group conversation with this visitor (CHAT-7): it becomes the widget's conversation now. */
+  private joinGroup(incoming: unknown): boolean {
+    if (this.destroyed || !joinsGroup(this.conversation, incoming)) return false;
+    void this.adopt(incoming);
+    return true;
   }
 
   private applyConversation(conversation: Conversation | undefined): void {

@@ -5,6 +5,7 @@
  */
 import { type KeyValueStorage, readJSON, storageKeys, writeJSON, writeString } from "../shared/storage";
 import type { Message } from "../shared/types";
+import { isNewer } from "./edits";
 
 export interface SavedConversation {
   conversation_id: string;
@@ -18,6 +19,8 @@ export interface PendingMessage {
   conversation_id: string | null;
   text: string;
   created_at: string;
+  /** A quote-reply (CHAT-5): the seq of the message it quotes. */
+  quote_seq?: number;
 }
 
 /** Confirmed messages of one conversation, deduplicated by id and seq, always sorted by seq. */
@@ -39,6 +42,21 @@ export class MessageStore {
     }
     this.advance();
     return added.sort((a, b) => a.seq - b.seq);
+  }
+
+  /** An edit or retraction (`message.updated`, CHAT-5): replaces the held copy when newer; one not held is merged. */
+  update(message: Message): boolean {
+    if (!message || !Number.isInteger(message.seq)) return false;
+    const held = this.bySeq.get(message.seq);
+    if (!held) return this.merge([message]).length > 0;
+    if (held.id !== message.id || !isNewer(held, message)) return false;
+    this.bySeq.set(message.seq, message);
+    return true;
+  }
+
+  /** The message with this seq, if held (what a quote names). */
+  get(seq: number): Message | undefined {
+    return this.bySeq.get(seq);
   }
 
   /** The server says every message up to `seq` was delivered (history page, resume.done). */

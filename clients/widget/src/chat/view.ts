@@ -8,12 +8,16 @@ import { adoptStyles } from "../shared/styles";
 import { CHAT_CSS } from "./styles";
 import { formatHours, type TopicsState } from "./topics";
 import { createEmailActions, createOfflineForm, type OfflineMessage } from "./offline";
+import { showMarks } from "./typing";
+import { systemText } from "./system_texts";
+import { decorateMessage, EDIT_TEXT, EDITS_CSS, emojiPicker, quoteLine, shownText } from "./edits";
 
 export const TEXT = {
   waiting: "Waiting for an operator…",
   closed: "Conversation closed",
   operator: "Operator",
   connecting: "Connecting…",
+  typing: "is typing…",
   endChat: "End chat",
   minimise: "Minimise chat",
   placeholder: "Write a message…",
@@ -31,7 +35,7 @@ export const TEXT = {
 };
 
 export interface ViewCallbacks {
-  send(text: string): SendResult;
+  send(text: string, quoteSeq?: number): SendResult;
   minimise(): void;
   endChat(): void;
   retry(clientMsgId: string): void;
@@ -39,6 +43,8 @@ export interface ViewCallbacks {
   chooseTopic?(queueId: string): void;
   /** The offline form was sent (`offline.ts`): shown where nobody is available. */
   offlineMessage?(message: OfflineMessage): Promise<unknown>;
+  /** The visitor's input changed (typing signal, sneak-peek: `typing.ts`). */
+  typed?(text: string): void;
   /** "Email me this chat" and "I can't wait — email me", in a conversation. */
   transcript?(email: string): Promise<unknown>;
   chatToTicket?(email: string): Promise<unknown>;
@@ -100,13 +106,15 @@ interface Entry {
   build: () => HTMLElement;
 }
 
-function messageElement(message: Message): HTMLElement {
+function messageElement(message: Message, quoted?: Message, reply?: () => void): HTMLElement {
   const item = el("li", { class: "fw-msg", "data-fw": "message", "data-sender": message.sender_type, "data-seq": String(message.seq), "data-state": "sent" });
   if (message.sender_type === "operator") item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name || TEXT.operator));
   // a group conversation (CHAT-7): each visitor's messages carry their name ("Visitor 2")
   else if (message.sender_type === "visitor" && message.sender_name) item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name));
-  item.append(el("div", { class: "fw-text", "data-fw": "text" }, message.text));
+  const text = message.sender_type === "system" ? systemText(shownText(message)) : shownText(message); // EMB-11
+  item.append(el("div", { class: "fw-text", "data-fw": "text" }, text));
   item.append(el("time", { class: "fw-time", "data-fw": "time", datetime: message.created_at }, formatTime(message.created_at)));
+  decorateMessage(item, message, quoted, TEXT.operator, reply); // CHAT-5: quote, edited, deleted, reply
   return item;
 }
 
@@ -155,10 +163,26 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   invited.append(invitedName, invitedText);
   invited.hidden = true;
   const list = el("ol", { class: "fw-list", "data-fw": "messages", "aria-live": "polite" });
+  const typingLine = el("div", { class: "fw-typing", "data-fw": "typing", "aria-live": "polite" });
+  typingLine.hidden = true;
   const form = el("form", { class: "fw-compose", "data-fw": "composer" });
   const input = el("textarea", { "data-fw": "input", rows: "1", placeholder: TEXT.placeholder, "aria-label": TEXT.placeholder });
   const send = el("button", { type: "submit", "data-fw": "send" }, TEXT.send);
-  form.append(input, send);
+  form.append(emojiPicker(input), input, send);
+  // Quote-reply (CHAT-5): the message the next one quotes, shown above the composer until sent or cancelled.
+  let replyTo: Message | null = null;
+  const replying = el("div", { class: "fw-replying", "data-fw": "replying" });
+  const replyingText = el("span", { "data-fw": "replying-text" });
+  const cancelReply = el("button", { type: "button", "data-fw": "cancel-reply", "aria-label": EDIT_TEXT.cancel }, "×");
+  replying.append(replyingText, cancelReply);
+  replying.hidden = true;
+  const quoteNext = (message: Message | null) => {
+    replyTo = message;
+    replying.hidden = !message;
+    replyingText.textContent = message ? `${EDIT_TEXT.replyTo} ${quoteLine(message, TEXT.operator)}` : "";
+    if (message) input.focus();
+  };
+  cancelReply.addEventListener("click", () => quoteNext(null));
   const error = el("div", { class: "fw-error", "data-fw": "error", role: "alert" });
   error.hidden = true;
   // Before the visitor writes: the topic (queue) to write to, and whether anyone can answer there now.
@@ -175,18 +199,22 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   offline.hidden = true;
   const { transcript, chatToTicket } = callbacks;
   const emailActions = transcript && chatToTicket ? createEmailActions({ transcript, chatToTicket }) : null;
-  panel.append(head, connection, greeting, invited, list, topicBox, offline, form, error);
+  panel.append(head, connection, greeting, invited, list, typingLine, topicBox, offline, replying, form, error);
   if (emailActions) panel.append(emailActions.element);
   container.append(panel);
-  const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS, container);
+  const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS + EDITS_CSS, container);
 
   const submit = () => {
-    const result = callbacks.send(input.value);
+    const result = replyTo ? callbacks.send(input.value, replyTo.seq) : callbacks.send(input.value);
     error.hidden = result !== "too_long";
     error.textContent = result === "too_long" ? TEXT.tooLong : "";
-    if (result === "ok") input.value = "";
+    if (result === "ok") {
+      input.value = "";
+      quoteNext(null);
+    }
     input.focus();
   };
+  input.addEventListener("input", () => callbacks.typed?.(input.value));
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     submit();
@@ -227,8 +255,15 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
       ...snapshot.pending.map((p) => ({ ...p, failed: false, error: p.retrying })),
       ...snapshot.failed.map((f) => ({ ...f, failed: true })),
     ].sort((a, b) => a.created_at.localeCompare(b.created_at));
+    const bySeq = new Map(snapshot.messages.map((m) => [m.seq, m]));
+    if (!open && replyTo) quoteNext(null);
     const entries: Entry[] = [
-      ...[...snapshot.messages].sort((x, y) => x.seq - y.seq).map((m) => ({ key: `s${m.seq}`, signature: m.id, build: () => messageElement(m) })),
+      ...[...snapshot.messages].sort((x, y) => x.seq - y.seq).map((m) => {
+        const quoted = m.quote_seq ? bySeq.get(m.quote_seq) : undefined;
+        const reply = open ? () => quoteNext(m) : undefined;
+        const signature = `${m.id}:${m.revision ?? 0}:${quoted ? `${quoted.revision ?? 0}` : ""}:${open}`;
+        return { key: `s${m.seq}`, signature, build: () => messageElement(m, quoted, reply) };
+      }),
       ...outgoing.map((o) => ({
         key: `c${o.client_msg_id}`,
         signature: `${o.failed ? "failed" : "pending"}:${o.error || ""}`,
@@ -258,6 +293,10 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
       }
       if (list.children[index] !== current.node) list.insertBefore(current.node, list.children[index] || null);
     });
+    showMarks(list, snapshot.readSeq ?? 0);
+    const typing = snapshot.operatorTyping;
+    typingLine.hidden = typing == null || !open;
+    typingLine.textContent = typing == null ? "" : `${typing || TEXT.operator} ${TEXT.typing}`;
     if (atBottom || outgoing.length) list.scrollTop = list.scrollHeight;
   };
 

@@ -79,7 +79,8 @@ async function start(state: FloorwalkerGlobal, ready: (runner: Runner | null) =>
 /** Draws the launcher; returns what shows or hides it on the current page (passive mode: `button_paths`). */
 function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: VisitorChannel): () => void {
   const { baseUrl, siteKey } = state;
-  const shell = createShell(session.site.widget || {});
+  const { site } = session;
+  const shell = createShell(site.widget || {}, site.language, site.launcher_title);
   let handle: ChatHandle | null = null;
   let loading = false;
   let closeWhenMounted = false;

@@ -23,12 +23,13 @@ export const HOST_CSS = ":host{all:initial!important;display:block!important}";
 const CSS =
   HOST_CSS +
   "[hidden]{display:none!important}" +
-  ".fw{position:fixed;bottom:20px;right:20px;z-index:2147483000;display:flex;flex-direction:column;" +
+  ".fw{position:fixed;bottom:20px;inset-inline-end:20px;z-index:2147483000;display:flex;flex-direction:column;" +
   "align-items:flex-end;gap:12px;font:14px/1.4 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#111827}" +
-  ".fw.left{right:auto;left:20px;align-items:flex-start}" +
+  ".fw.left{inset-inline-end:auto;inset-inline-start:20px;align-items:flex-start}" +
   "[data-fw=launcher]{all:unset;box-sizing:border-box;cursor:pointer;display:inline-flex;align-items:center;gap:8px;" +
-  "background:var(--fw-color);color:#fff;padding:12px 18px;border-radius:24px;font-weight:600;" +
+  "background:var(--fw-color);color:var(--fw-on-color);padding:12px 18px;border-radius:24px;font-weight:600;" +
   "box-shadow:0 4px 14px rgba(0,0,0,.2)}" +
+  ".bar{bottom:0}.bar [data-fw=launcher]{border-radius:9px 9px 0 0;min-width:260px}" +
   "[data-fw=launcher]:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}" +
   "[data-fw=unread]{background:#dc2626;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}";
 
@@ -43,17 +44,22 @@ export interface Shell {
   showState(state: ChatState): void;
 }
 
-export function safeColor(color: string | undefined): string {
-  return color && /^#[0-9a-fA-F]{6}$/.test(color) ? color : DEFAULT_COLOR;
+export function safeColor(color: string | undefined, fallback = DEFAULT_COLOR): string {
+  return color && /^#[0-9a-fA-F]{6}$/.test(color) ? color : fallback;
 }
 
-export function createShell(look: WidgetLook): Shell {
+/** `language` and `title` (EMB-11, from the session: `site.language`, `site.launcher_title`): the launcher's default
+ * title and the direction of the whole widget (Arabic: right to left, its corner mirrored: the CSS uses logical sides). */
+export function createShell(look: WidgetLook, language = "en", title = DEFAULT_TITLE): Shell {
   const host = document.createElement(HOST_TAG);
   host.id = HOST_ID;
   const root = host.attachShadow({ mode: "open" });
   const frame = document.createElement("div");
-  frame.className = look.position === "left" ? "fw left" : "fw";
+  frame.className = (look.position === "left" ? "fw left" : "fw") + (look.launcher === "bar" ? " bar" : "");
   frame.style.setProperty("--fw-color", safeColor(look.color));
+  frame.style.setProperty("--fw-on-color", safeColor(look.text_color, "#fff"));
+  frame.lang = language;
+  frame.dir = language === "ar" ? "rtl" : "ltr";
   const chatBox = document.createElement("div");
   chatBox.setAttribute("data-fw", "chat");
   const launcher = document.createElement("button");
@@ -61,7 +67,7 @@ export function createShell(look: WidgetLook): Shell {
   launcher.setAttribute("data-fw", "launcher");
   launcher.setAttribute("aria-expanded", "false");
   const label = document.createElement("span");
-  label.textContent = look.title || DEFAULT_TITLE;
+  label.textContent = look.title || title;
   const badge = document.createElement("span");
   badge.setAttribute("data-fw", "unread");
   badge.hidden = true;

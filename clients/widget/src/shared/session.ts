@@ -12,7 +12,11 @@ export type Refusal = { status: number; code: string; message: string };
 export async function openSession(baseUrl: string, siteKey: string, refused?: (why: Refusal) => void): Promise<WidgetSession | null> {
   try {
     const previous = loadVisitorToken(siteKey);
-    const body = previous ? { site_key: siteKey, visitor_token: previous } : { site_key: siteKey };
+    // `lang`: the page's language, for the widget's (EMB-11: the gateway picks it, `site.language`)
+    const body: Record<string, string> = { site_key: siteKey };
+    const lang = document.documentElement.lang;
+    if (previous) body.visitor_token = previous;
+    if (lang) body.lang = lang;
     const response = await fetch(`${baseUrl}/api/v1/widget/session`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },

@@ -3,7 +3,12 @@ import type { Tracker } from "../loader/tracking";
 
 export interface WidgetLook {
   color?: string;
+  /** Text on the primary colour (EMB-3). */
+  text_color?: string;
   position?: "right" | "left";
+  /** A round button in the corner, or a bar along the bottom edge (EMB-3). */
+  launcher?: "button" | "bar";
+  logo_url?: string | null;
   title?: string;
   greeting?: string;
   sound?: boolean;
@@ -13,6 +18,12 @@ export interface PublicSite {
   id: string;
   name: string;
   widget: WidgetLook;
+  /** False: the site keeps drafts private (no sneak-peek): the widget says only that the visitor types. */
+  sneak_peek?: boolean;
+  /** EMB-11: the language the widget speaks to this visitor (the gateway picks it: the site's setting, else the
+   * page's `lang`, else the browser's Accept-Language, else English) and the launcher's default title in it. */
+  language?: string;
+  launcher_title?: string;
 }
 
 /** What the site allows the widget to track for this visitor (`tracking` of the session). */
@@ -106,6 +117,12 @@ export interface Message {
   sender_name?: string | null;
   text: string;
   created_at: string;
+  /** CHAT-5 (`chat/edits.ts`): 0 as written, +1 per edit or retraction; retracted: `text` is empty. */
+  revision?: number;
+  edited_at?: string | null;
+  retracted_at?: string | null;
+  /** The seq of the earlier message it quotes. */
+  quote_seq?: number | null;
 }
 
 /** What the chat panel reports back to the loader (launcher state and unread badge). */

@@ -12,6 +12,7 @@ import {
 import { domainProblem, errorText, originProblem, type CopyEnv } from "../../lib/admin";
 import { CopyButton } from "./CopyButton";
 import { ValueList } from "./ValueList";
+import { SiteLook } from "./SiteLook";
 
 interface Props {
   api: ApiClient;
@@ -124,6 +125,7 @@ function SiteEditor({ api, site, copyEnv, onChanged }: EditorProps) {
         </pre>
         <CopyButton text={site.embed_snippet} fw="copy-snippet" label="Copy snippet" env={copyEnv} />
       </fieldset>
+      <SiteLook api={api} siteId={site.id} />
       <SecretRotation api={api} site={site} copyEnv={copyEnv} />
     </section>
   );

@@ -1,0 +1,43 @@
+/** A site's widget look (EMB-3; docs/api.md `WidgetLook`): read with the site, saved with `PATCH /sites/{id}`. */
+
+import type { ApiClient } from "./client";
+
+export interface WidgetLook {
+  color: string;
+  text_color: string;
+  position: "right" | "left";
+  launcher: "button" | "bar";
+  logo_url: string | null;
+  show_operator_photo: boolean;
+  title: string;
+  greeting: string;
+  sound: boolean;
+  button_sections: string[];
+}
+
+export const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
+export const HTTPS_URL = /^https:\/\/[^\s\\"'<>()]+$/;
+
+/** What is wrong with a look before it is sent (the server checks the same), or null. */
+export function lookProblem(look: WidgetLook): string | null {
+  if (!HEX_COLOUR.test(look.color) || !HEX_COLOUR.test(look.text_color)) return "Colours are #rrggbb.";
+  if (look.logo_url && (!HTTPS_URL.test(look.logo_url) || look.logo_url.length > 500)) {
+    return "The logo's address must start with https:// (at most 500 characters).";
+  }
+  if (look.title.length > 80) return "The title has at most 80 characters.";
+  if (look.greeting.length > 500) return "The greeting has at most 500 characters.";
+  return null;
+}
+
+export async function siteLook(api: ApiClient, siteId: string): Promise<WidgetLook> {
+  const site = await api.get<{ widget: WidgetLook }>(`/api/v1/sites/${encodeURIComponent(siteId)}`);
+  return site.widget;
+}
+
+export async function saveSiteLook(api: ApiClient, siteId: string, look: WidgetLook): Promise<WidgetLook> {
+  const body = { widget: { ...look, logo_url: look.logo_url || null } };
+  const site = await api.request<{ widget: WidgetLook }>("PATCH", `/api/v1/sites/${encodeURIComponent(siteId)}`, {
+    body,
+  });
+  return site.widget;
+}

@@ -1,0 +1,47 @@
+"""Chat's routes for typing signals and read marks (EMB-8, CHAT-4), reached by the gateway's sockets only
+(declared `public=False`): the `typing` and `read` socket frames, and the marks sent again on a resume."""
+
+from fastapi import APIRouter, Response
+from pydantic import Field
+
+from services.chat import read_marks, typing_signals
+from services.chat.api.routes import Frames
+from services.chat.api.schemas import Strict
+from services.chat.read_marks import ReadMarks
+from services.common.identity import AnyCaller
+from services.common.service import Runtime
+from services.common.validation import MAX_INT, PathKey
+
+internal = APIRouter(prefix="/internal/v1/conversations", include_in_schema=False)
+
+
+class TypingIn(Strict):
+    typing: bool = True  # false: stopped (the input was emptied)
+    draft: str | None = Field(default=None, max_length=typing_signals.MAX_DRAFT)
+
+
+class ReadIn(Strict):
+    seq: int = Field(ge=0, le=MAX_INT)
+
+
+@internal.post("/{conversation_id}/typing", status_code=204)
+async def typing_signal(
+    conversation_id: PathKey, body: TypingIn, caller: AnyCaller, runtime: Runtime, frames: Frames
+) -> Response:
+    """The caller is typing (a visitor: maybe with their draft): told to the other side, stored nowhere."""
+    await typing_signals.relay(runtime, frames, caller, conversation_id, body.typing, body.draft)
+    return Response(status_code=204)
+
+
+@internal.post("/{conversation_id}/read", response_model=ReadMarks)
+async def mark_read(
+    conversation_id: PathKey, body: ReadIn, caller: AnyCaller, runtime: Runtime, frames: Frames
+) -> ReadMarks:
+    """The caller has seen the messages up to `seq`: their mark moves there (never back)."""
+    return await read_marks.mark(runtime, frames, caller, conversation_id, body.seq)
+
+
+@internal.get("/{conversation_id}/read", response_model=ReadMarks)
+async def get_read_marks(conversation_id: PathKey, caller: AnyCaller, runtime: Runtime) -> ReadMarks:
+    """How far each reader of the conversation has read."""
+    return await read_marks.marks_of(runtime, caller, conversation_id)

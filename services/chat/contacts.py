@@ -1,0 +1,197 @@
+"""Contacts (CHAT-8): the person behind a visitor, and the customer card an operator sees beside a chat.
+
+A visitor becomes a contact's when they give an email or a phone in the pre-chat form (`prechat.py`) or when
+the site identifies them (`widget/identify`, forwarded by the gateway). One contact per account for the same
+identified id, the same email or the same phone, found in that order; otherwise the visitor's own contact, if
+it has none of those set to something else; otherwise a new one. A field is filled in only where the contact
+lacks it and no other contact of the account has that value (the name is always the latest given).
+
+A conversation is its visitor's contact's (`visitor_contacts`); the card lists the contact's other
+conversations (those of every visitor linked to it, and of this visitor), newest first.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import RowMapping, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from services.chat import audience
+from services.chat import repository as repo
+from services.chat.api.contact_schemas import (
+    ContactCard,
+    ContactOut,
+    ConversationSummary,
+    IdentifiedVisitor,
+    normal_email,
+    normal_phone,
+)
+from services.chat.contact_tables import contacts, visitor_contacts
+from services.chat.models import conversations, messages
+from services.common.db import upsert_insert, utcnow
+from services.common.ids import new_id
+from services.common.service import ServiceRuntime
+from services.common.tokens import Identity
+
+KEYS = ("external_id", "email", "phone")
+MAX_EARLIER = 50
+FIRST_LINE = 200
+
+
+async def contact_of_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> RowMapping | None:
+    query = (
+        select(contacts)
+        .join(visitor_contacts, visitor_contacts.c.contact_id == contacts.c.id)
+        .where(visitor_contacts.c.account_id == account_id, visitor_contacts.c.visitor_id == visitor_id)
+    )
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
+    return row
+
+
+async def _holder(conn: AsyncConnection, account_id: str, column: str, value: str) -> RowMapping | None:
+    query = select(contacts).where(contacts.c.account_id == account_id, contacts.c[column] == value)
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
+    return row
+
+
+async def _find(conn: AsyncConnection, account_id: str, visitor_id: str, keys: dict[str, str]) -> RowMapping | None:
+    for column in KEYS:
+        if column in keys and (found := await _holder(conn, account_id, column, keys[column])) is not None:
+            return found
+    current = await contact_of_visitor(conn, account_id, visitor_id)
+    if current is not None and all(current[k] in (None, v) for k, v in keys.items()):
+        return current
+    return None
+
+
+async def _link(conn: AsyncConnection, account_id: str, visitor_id: str, details: dict[str, str]) -> str:
+    keys = {k: v for k, v in details.items() if k in KEYS}
+    now = utcnow()
+    found = await _find(conn, account_id, visitor_id, keys)
+    if found is None:
+        contact_id = new_id()
+        values: dict[str, Any] = {"id": contact_id, "account_id": account_id, "created_at": now, "updated_at": now}
+        await conn.execute(contacts.insert().values(**values, **details))
+    else:
+        contact_id = found["id"]
+        changes: dict[str, Any] = {}
+        for column, value in keys.items():
+            if found[column] is None and await _holder(conn, account_id, column, value) is None:
+                changes[column] = value
+        if details.get("name"):
+            changes["name"] = details["name"]
+        if changes:
+            await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**changes, updated_at=now))
+    link = {"account_id": account_id, "visitor_id": visitor_id, "contact_id": contact_id, "linked_at": now}
+    statement = upsert_insert(conn, visitor_contacts).values(**link)
+    await conn.execute(
+        statement.on_conflict_do_update(
+            index_elements=[visitor_contacts.c.account_id, visitor_contacts.c.visitor_id],
+            set_={"contact_id": contact_id, "linked_at": now},
+        )
+    )
+    return contact_id
+
+
+async def link_visitor(runtime: ServiceRuntime, visitor: Identity, details: dict[str, str | None]) -> str:
+    """The visitor is this contact's (found or made); returns its id. Two visitors giving the same new email at
+    once: the second insert hits the unique constraint and is made again, finding the first's contact."""
+    assert visitor.visitor_id
+    given = {k: v for k, v in details.items() if v}
+    for attempt in range(3):
+        try:
+            async with runtime.db.transaction() as conn:
+                return await _link(conn, visitor.account_id, visitor.visitor_id, given)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def identified(runtime: ServiceRuntime, visitor: Identity, body: IdentifiedVisitor) -> str:
+    """The site identified its visitor (the gateway checked the signature where the site requires one)."""
+    email = phone = None
+    try:
+        email = normal_email(body.email) if body.email else None
+    except ValueError:
+        pass  # the site's own data: a malformed one is left out, the rest kept
+    try:
+        phone = normal_phone(body.phone) if body.phone else None
+    except ValueError:
+        pass
+    return await link_visitor(
+        runtime, visitor, {"external_id": body.user_id, "email": email, "phone": phone, "name": body.name}
+    )
+
+
+def contact_out(row: RowMapping) -> ContactOut:
+    return ContactOut(
+        id=row["id"],
+        name=row["name"],
+        email=row["email"],
+        phone=row["phone"],
+        identified=row["external_id"] is not None,
+        created_at=row["created_at"],
+    )
+
+
+async def first_lines(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, str]:
+    if not conversation_ids:
+        return {}
+    query = select(messages.c.conversation_id, messages.c.text).where(
+        messages.c.conversation_id.in_(conversation_ids), messages.c.seq == 1
+    )
+    return {row.conversation_id: row.text[:FIRST_LINE] for row in await conn.execute(query)}
+
+
+async def summaries(conn: AsyncConnection, rows: Sequence[RowMapping | Mapping[str, Any]]) -> list[ConversationSummary]:
+    """Conversation rows (with `contact_name`, `contact_email` when joined) as summaries with their first lines."""
+    lines = await first_lines(conn, [row["id"] for row in rows])
+    return [
+        ConversationSummary(
+            id=row["id"],
+            state=row["state"],
+            created_at=row["created_at"],
+            closed_at=row["closed_at"],
+            operator_name=row["assigned_user_name"],
+            visitor_name=row.get("contact_name"),
+            visitor_email=row.get("contact_email"),
+            first_line=lines.get(row["id"]),
+        )
+        for row in rows
+    ]
+
+
+def of_contact(account_id: str, contact_id: str | None, visitor_id: str) -> Any:
+    """The conversations of the contact's visitors and of this visitor."""
+    linked = select(visitor_contacts.c.visitor_id).where(
+        visitor_contacts.c.account_id == account_id, visitor_contacts.c.contact_id == contact_id
+    )
+    if contact_id is None:
+        return conversations.c.visitor_id == visitor_id
+    return or_(conversations.c.visitor_id == visitor_id, conversations.c.visitor_id.in_(linked))
+
+
+async def card(runtime: ServiceRuntime, operator: Identity, conversation_id: str) -> ContactCard:
+    """The customer card of a conversation the caller sees (404 otherwise)."""
+    async with runtime.db.reading() as conn:
+        row = await audience.check_visible(
+            conn, operator, await repo.conversation(conn, operator.account_id, conversation_id)
+        )
+        visitor_id = row["visitor_id"]
+        if not visitor_id:
+            return ContactCard(contact=None, earlier=[])
+        contact = await contact_of_visitor(conn, operator.account_id, visitor_id)
+        query = (
+            select(conversations)
+            .where(
+                conversations.c.account_id == operator.account_id,
+                conversations.c.id != conversation_id,
+                of_contact(operator.account_id, contact["id"] if contact else None, visitor_id),
+            )
+            .order_by(conversations.c.created_at.desc())
+            .limit(MAX_EARLIER)
+        )
+        earlier = await summaries(conn, (await conn.execute(query)).mappings().all())
+    return ContactCard(contact=contact_out(contact) if contact else None, earlier=earlier)
