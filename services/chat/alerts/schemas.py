@@ -1,12 +1,14 @@
 """The operator's alert settings on the wire (`/api/v1/me/alerts`)."""
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictBool, model_validator
 
 E164 = r"^\+[1-9][0-9]{7,14}$"
 
 
 class AlertSettingsIn(BaseModel):
-    sms_enabled: bool = Field(description="Send an SMS to `phone` when a visitor starts a chat while you are online.")
+    sms_enabled: StrictBool = Field(
+        description="Send an SMS to `phone` when a visitor starts a chat while you are online."
+    )
     phone: str | None = Field(
         None, pattern=E164, max_length=16, description="E.164: `+` and 8 to 15 digits, e.g. `+4915112345678`."
     )

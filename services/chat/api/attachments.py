@@ -8,6 +8,7 @@ from services.chat.api.routes import Frames
 from services.chat.api.schemas import MessageOut
 from services.chat.attachments import service
 from services.chat.attachments.names import content_disposition
+from services.chat.attachments.sniff import KINDS
 from services.chat.attachments.storage import AttachmentStore
 from services.common.identity import AnyCaller
 from services.common.service import Runtime
@@ -75,7 +76,12 @@ async def upload_attachment(
 @router.get(
     "/{conversation_id}/attachments/{attachment_id}",
     response_class=Response,
-    responses={200: {"description": "The file, with its detected type.", "content": {"application/octet-stream": {}}}},
+    responses={
+        200: {
+            "description": "The file, with the type detected from its content when it was sent.",
+            "content": {kind.content_type: {"schema": {"type": "string", "format": "binary"}} for kind in KINDS},
+        }
+    },
 )
 async def get_attachment(
     conversation_id: PathKey, attachment_id: PathKey, caller: AnyCaller, runtime: Runtime, store: Store

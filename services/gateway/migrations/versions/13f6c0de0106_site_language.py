@@ -1,7 +1,7 @@
 """site language (EMB-11): the language of a site's widget, "auto" or one of its catalogues
 
 Revision ID: 13f6c0de0106
-Revises: 13e5c0de0105
+Revises: 13a1c0de0101
 Create Date: 2026-12-03 16:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "13f6c0de0106"
-down_revision: str | None = "13e5c0de0105"
+down_revision: str | None = "13a1c0de0101"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
