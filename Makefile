@@ -6,7 +6,7 @@ CLIENTS := clients/widget clients/console
 # pytest-xdist processes for `make test` (1: one after another): most tests wait on sockets and timers
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint build up down bench clean deps deps-dev services-up
+.PHONY: run test lint api-types build up down bench clean deps deps-dev services-up
 
 run: deps build ## the embedded mode: one process, SQLite, demo data; prints the URLs
 	FW_MODE=embedded $(PY) -m services.embedded
@@ -23,6 +23,10 @@ lint: deps-dev
 	$(PY) -m ruff format --check services tests scripts bench
 	$(PY) -m mypy services scripts bench
 	@for c in $(CLIENTS); do (cd $$c && npm run --silent typecheck) || exit 1; done
+
+api-types: deps-dev ## the served OpenAPI into clients/console/openapi.json, and the console's types from it
+	$(PY) scripts/openapi_snapshot.py
+	cd clients/console && npm run --silent api-types
 
 build: ## build both SPAs when their sources changed
 	@bash scripts/setup.sh build

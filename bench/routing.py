@@ -51,6 +51,26 @@ PASSWORD = "bench-operator-password"
 PORT_OFFSET = 900
 SECOND = 10  # the second gateway and chat listen on their first's port + this
 QUEUES = ("Sales", "Service", "Parts")
+# Each operator's console keeps a few connections open (an accept and the closes of the chats it holds); a request
+# waits for a pooled one rather than opening more. A failed request is counted in the errors, never fatal (a run
+# once ended on one httpx ConnectTimeout after about 15 minutes of a saturated stack).
+# A pooled connection is dropped after 2 s idle, before the gateway's keep-alive (5 s) closes it under a request
+# (an httpx ReadError ended a run); an accept, a close or a status is sent again after such a transport error.
+OPERATOR_LIMITS = httpx.Limits(max_connections=4, max_keepalive_connections=4, keepalive_expiry=2.0)
+TIMEOUT = httpx.Timeout(60.0, connect=30.0, pool=120.0)
+RETRIED = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError, httpx.ConnectError)
+
+
+async def again(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """An idempotent request, sent again (twice at most) after a transport error."""
+    for attempt in range(3):
+        try:
+            return await client.request(method, path, **kwargs)
+        except RETRIED:
+            if attempt == 2:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("unreachable")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -145,7 +165,7 @@ class Bench:
         await asyncio.gather(*(self.open_console(o) for o in self.operators))
 
     async def log_in(self, operator: Operator, gate: asyncio.Semaphore) -> None:
-        operator.client = httpx.AsyncClient(base_url=operator.base, timeout=60)
+        operator.client = httpx.AsyncClient(base_url=operator.base, timeout=TIMEOUT, limits=OPERATOR_LIMITS)
         async with gate:
             headers = {"x-forwarded-for": operator.ip}
             login = await operator.client.post(
@@ -178,12 +198,20 @@ class Bench:
         assert operator.socket is not None
         with contextlib.suppress(ConnectionClosed):
             async for raw in operator.socket:
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "conversation.offered":
-                    self.on_offer(frame)
-                elif kind in ("conversation.updated", "conversation.closed"):
-                    self.on_update(frame.get("conversation") or {})
+                # Frames of a waiting chat go to every member of its queue (about 67 consoles here): the load
+                # generator parses only what concerns this console (a parse of every frame on every socket was
+                # most of its CPU, and delayed the frames it timed).
+                text = raw if isinstance(raw, str) else raw.decode()
+                if '"conversation.offered"' in text:
+                    if operator.user_id not in text:
+                        continue
+                    frame = json.loads(text)
+                    if frame.get("type") == "conversation.offered" and frame.get("user_id") == operator.user_id:
+                        self.on_offer(frame)
+                elif operator.holding and any(held in text for held in operator.holding):
+                    frame = json.loads(text)
+                    if frame.get("type") in ("conversation.updated", "conversation.closed"):
+                        self.on_update(frame.get("conversation") or {})
 
     def on_offer(self, frame: dict[str, Any]) -> None:
         now = time.perf_counter()
@@ -192,7 +220,7 @@ class Bench:
         if operator is None:
             return
         if operator.socket is None or conversation_id in operator.holding:
-            return  # the same offer on another of our sockets (an account-wide channel)
+            return  # the same offer again (a frame republished)
         tally = self.tally
         held = tally.holder.get(conversation_id)
         if held is not None and held[0] != operator.user_id and held[1] > time.time():
@@ -224,9 +252,16 @@ class Bench:
                 owner.holding.discard(conversation_id or "")
 
     async def accept(self, operator: Operator, conversation_id: str) -> None:
+        try:
+            await self._accept(operator, conversation_id)
+        except httpx.HTTPError as exc:  # counted, not fatal: one slow answer must not end the run
+            self.tally.errors[f"accept/close {type(exc).__name__}"] += 1
+            operator.holding.discard(conversation_id)
+
+    async def _accept(self, operator: Operator, conversation_id: str) -> None:
         assert operator.client is not None
         path = f"/api/v1/conversations/{conversation_id}"
-        answer = await operator.client.post(path + "/accept", headers=operator.headers())
+        answer = await again(operator.client, "POST", path + "/accept", headers=operator.headers())
         if answer.status_code != 200:
             self.tally.errors[f"accept {answer.status_code} {answer.json().get('code', '')}"] += 1
             operator.holding.discard(conversation_id)
@@ -238,15 +273,15 @@ class Bench:
         await asyncio.sleep(operator.close_after)
         operator.holding.discard(conversation_id)  # before the close: capacity is freed only after it
         self.tally.holder.pop(conversation_id, None)
-        closed = await operator.client.post(path + "/close", headers=operator.headers())
+        closed = await again(operator.client, "POST", path + "/close", headers=operator.headers())
         if closed.status_code != 200:
             self.tally.errors[f"close {closed.status_code}"] += 1
 
     async def set_presence(self, status: str) -> None:
         async def one(operator: Operator) -> None:
             assert operator.client is not None
-            answer = await operator.client.put(
-                "/api/v1/me/presence", json={"status": status}, headers=operator.headers()
+            answer = await again(
+                operator.client, "PUT", "/api/v1/me/presence", json={"status": status}, headers=operator.headers()
             )
             answer.raise_for_status()
 
@@ -273,8 +308,8 @@ class Bench:
             return list(await asyncio.gather(*(one(n, client) for n in range(count))))
 
     async def start_chats(self, visitors: list[tuple[str, str, str]], rate: float) -> None:
-        limits = httpx.Limits(max_connections=64)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64, keepalive_expiry=2.0)
+        async with httpx.AsyncClient(timeout=TIMEOUT, limits=limits) as client:
             begin = time.perf_counter()
 
             async def one(n: int, visitor: tuple[str, str, str]) -> None:
@@ -288,7 +323,11 @@ class Bench:
                 }
                 body = {"text": f"chat {n}", "client_msg_id": uuid.uuid4().hex, "queue_id": self.queue_ids[n % 3]}
                 sent = time.perf_counter()
-                answer = await client.post(base + "/api/v1/conversations", json=body, headers=headers)
+                try:
+                    answer = await client.post(base + "/api/v1/conversations", json=body, headers=headers)
+                except httpx.HTTPError as exc:  # counted, not fatal
+                    self.tally.errors[f"start {type(exc).__name__}"] += 1
+                    return
                 if answer.status_code != 201:
                     self.tally.errors[f"start {answer.status_code}"] += 1
                     return
@@ -324,6 +363,13 @@ class Bench:
         offered_all = await self.until(lambda: ids1 <= set(self.tally.offered_at), 60)
         self.timing = False
         handled = [o.handled for o in self.operators]
+        latencies = self.tally.latencies
+        print(  # at once: a run that fails later keeps its first phase
+            f"phase 1 done: {len(latencies)} timed offers, p50 {percentile(latencies, 0.5):.1f} ms,"
+            f" p99 {percentile(latencies, 0.99):.1f} ms; spread {max(handled) - min(handled) if handled else 0};"
+            f" violations {dict(self.tally.violations) or 'none'}; errors {dict(self.tally.errors) or 'none'}",
+            flush=True,
+        )
         await self.until(lambda: all(not o.holding for o in self.operators), args.hold + 30)
         # Phase 2: the backlog.
         for operator in self.operators:

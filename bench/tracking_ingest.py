@@ -265,6 +265,7 @@ class Load:
         self.serial = 0
         self.tag = "u"  # the phase: u (warm-up), w (window), g (grace)
         self.stopping = False
+        self.stopped = asyncio.Event()  # set with `stopping`: the visitors' waits end at once
 
     def request(self, visitor: Visitor) -> tuple[str, bytes]:
         self.serial += 1
@@ -296,7 +297,9 @@ class Load:
                 self.tally.accept_ms.append((answered - sent) * 1000)
             # The next batch `period` after this one left, and never sooner than `period` after it was
             # answered: however the gateway queues, a visitor's batches arrive `period` apart or more.
-            await asyncio.sleep(max(sent + self.args.period, answered + self.args.period * 0.9) - time.perf_counter())
+            pause = max(sent + self.args.period, answered + self.args.period * 0.9) - time.perf_counter()
+            with contextlib.suppress(TimeoutError):  # ends early when the load stops: storage alone starts then
+                await asyncio.wait_for(self.stopped.wait(), max(0.0, pause))
 
     async def run(self, window: "Window") -> None:
         period = self.args.period
@@ -313,6 +316,7 @@ class Load:
         await asyncio.sleep(GRACE_SECONDS)
         window.stored = await count_pages(window.database, "w")
         self.stopping = True
+        self.stopped.set()
         await asyncio.gather(*loops)
         while not self.pool.empty():
             self.pool.get_nowait().close()

@@ -37,7 +37,7 @@ npm_install() { # $1 = client dir
 build_client() { # rebuild when any source is newer than the build
   local dir=$1
   npm_install "$dir"
-  if [ ! -d "$dir/dist" ] || [ -n "$(find "$dir/src" "$dir/index.html" "$dir/package.json" "$dir"/vite*.ts -newer "$dir/dist" 2>/dev/null | head -1)" ]; then
+  if [ ! -d "$dir/dist" ] || [ -n "$(find "$dir/src" "$dir/index.html" "$dir/package.json" "$dir"/openapi.json "$dir"/vite*.ts -newer "$dir/dist" 2>/dev/null | head -1)" ]; then
     (cd "$dir" && npm run --silent build) && touch "$dir/dist"
   fi
 }

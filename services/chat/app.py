@@ -60,6 +60,7 @@ def create_app(settings: Settings | None = None, bus: EventBus | None = None) ->
             attachment_api.router,
             rating_api.router,
             reading_api.internal,
+            reading_api.router,
             alert_api.router,
         ],
         outbox=outbox,

@@ -5,13 +5,17 @@
   contact's). Kept apart from `conversations`, which others change.
 - `conversation_notes`: what operators write for each other inside a conversation; never a message, so it
   never reaches the visitor (their channel, their fetch, their transcript).
-- `prechat_forms`: each site's pre-chat form (which fields, each off / optional / required).
+- `prechat_forms`: each site's pre-chat form (which fields, each off / optional / required; the question's text);
+  `prechat_answers`: a visitor's latest answers to it (the question asked and the answer), shown on the card.
+- `chat_sites`: the gateway's sites as chat knows them (`site.created/updated/deleted`, services/common/sites.py):
+  an admin names a site in `prechat-forms` only if it is one of their account's.
 """
 
 from sqlalchemy import JSON, Column, ForeignKey, Index, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint
 
 from services.chat.models import metadata
 from services.common.db import UTCDateTime
+from services.common.sites import sites_table
 
 contacts = Table(
     "chat_contacts",
@@ -62,3 +66,17 @@ prechat_forms = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     PrimaryKeyConstraint("account_id", "site_id"),
 )
+
+prechat_answers = Table(
+    "prechat_answers",
+    metadata,
+    Column("account_id", String(36), nullable=False),
+    Column("visitor_id", String(36), nullable=False),
+    Column("site_id", String(36), nullable=False),
+    Column("question", String(200), nullable=True),  # the form's question when answered
+    Column("answer", Text, nullable=True),
+    Column("answered_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("account_id", "visitor_id"),
+)
+
+chat_sites = sites_table(metadata, "chat")

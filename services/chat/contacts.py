@@ -4,7 +4,10 @@ A visitor becomes a contact's when they give an email or a phone in the pre-chat
 the site identifies them (`widget/identify`, forwarded by the gateway). One contact per account for the same
 identified id, the same email or the same phone, found in that order; otherwise the visitor's own contact, if
 it has none of those set to something else; otherwise a new one. A field is filled in only where the contact
-lacks it and no other contact of the account has that value (the name is always the latest given).
+lacks it and no other contact of the account has that value. The name is the latest given, except that a name
+typed in the pre-chat form (or sent by an unsigned identify) never renames a contact the site identified (the
+site's data wins): anyone can type anyone's email, so the card says whether the site vouched for the person
+(`identified`).
 
 A conversation is its visitor's contact's (`visitor_contacts`); the card lists the contact's other
 conversations (those of every visitor linked to it, and of this visitor), newest first.
@@ -13,7 +16,7 @@ conversations (those of every visitor linked to it, and of this visitor), newest
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, or_, select, update
+from sqlalchemy import RowMapping, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,10 +27,11 @@ from services.chat.api.contact_schemas import (
     ContactOut,
     ConversationSummary,
     IdentifiedVisitor,
+    PrechatAnswerOut,
     normal_email,
     normal_phone,
 )
-from services.chat.contact_tables import contacts, visitor_contacts
+from services.chat.contact_tables import contacts, prechat_answers, visitor_contacts
 from services.chat.models import conversations, messages
 from services.common.db import upsert_insert, utcnow
 from services.common.ids import new_id
@@ -65,7 +69,9 @@ async def _find(conn: AsyncConnection, account_id: str, visitor_id: str, keys: d
     return None
 
 
-async def _link(conn: AsyncConnection, account_id: str, visitor_id: str, details: dict[str, str]) -> str:
+async def _link(
+    conn: AsyncConnection, account_id: str, visitor_id: str, details: dict[str, str], from_site: bool
+) -> str:
     keys = {k: v for k, v in details.items() if k in KEYS}
     now = utcnow()
     found = await _find(conn, account_id, visitor_id, keys)
@@ -79,7 +85,7 @@ async def _link(conn: AsyncConnection, account_id: str, visitor_id: str, details
         for column, value in keys.items():
             if found[column] is None and await _holder(conn, account_id, column, value) is None:
                 changes[column] = value
-        if details.get("name"):
+        if details.get("name") and (from_site or found["external_id"] is None or found["name"] is None):
             changes["name"] = details["name"]
         if changes:
             await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**changes, updated_at=now))
@@ -94,7 +100,9 @@ async def _link(conn: AsyncConnection, account_id: str, visitor_id: str, details
     return contact_id
 
 
-async def link_visitor(runtime: ServiceRuntime, visitor: Identity, details: dict[str, str | None]) -> str:
+async def link_visitor(
+    runtime: ServiceRuntime, visitor: Identity, details: dict[str, str | None], *, from_site: bool
+) -> str:
     """The visitor is this contact's (found or made); returns its id. Two visitors giving the same new email at
     once: the second insert hits the unique constraint and is made again, finding the first's contact."""
     assert visitor.visitor_id
@@ -102,7 +110,7 @@ async def link_visitor(runtime: ServiceRuntime, visitor: Identity, details: dict
     for attempt in range(3):
         try:
             async with runtime.db.transaction() as conn:
-                return await _link(conn, visitor.account_id, visitor.visitor_id, given)
+                return await _link(conn, visitor.account_id, visitor.visitor_id, given, from_site)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -121,8 +129,36 @@ async def identified(runtime: ServiceRuntime, visitor: Identity, body: Identifie
     except ValueError:
         pass
     return await link_visitor(
-        runtime, visitor, {"external_id": body.user_id, "email": email, "phone": phone, "name": body.name}
+        runtime,
+        visitor,
+        {"external_id": body.user_id, "email": email, "phone": phone, "name": body.name},
+        from_site=body.verified,  # an unsigned identify is anyone's word: it never renames an identified contact
     )
+
+
+async def forget_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> None:
+    """An erased visitor (data protection): their link, their pre-chat answers, and their contact when no other
+    visitor of it is left (its email, phone and name go too)."""
+    contact = await contact_of_visitor(conn, account_id, visitor_id)
+    link = visitor_contacts.c
+    await conn.execute(delete(visitor_contacts).where(link.account_id == account_id, link.visitor_id == visitor_id))
+    answers = prechat_answers.c
+    await conn.execute(
+        delete(prechat_answers).where(answers.account_id == account_id, answers.visitor_id == visitor_id)
+    )
+    if contact is not None:
+        others = await conn.scalar(select(func.count()).where(link.contact_id == contact["id"]))
+        if not others:
+            await conn.execute(delete(contacts).where(contacts.c.id == contact["id"]))
+
+
+async def prechat_of(conn: AsyncConnection, account_id: str, visitor_id: str) -> PrechatAnswerOut | None:
+    answers = prechat_answers.c
+    query = select(prechat_answers).where(answers.account_id == account_id, answers.visitor_id == visitor_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None or not row["answer"]:
+        return None
+    return PrechatAnswerOut(question=row["question"], answer=row["answer"], answered_at=row["answered_at"])
 
 
 def contact_out(row: RowMapping) -> ContactOut:
@@ -183,6 +219,7 @@ async def card(runtime: ServiceRuntime, operator: Identity, conversation_id: str
         if not visitor_id:
             return ContactCard(contact=None, earlier=[])
         contact = await contact_of_visitor(conn, operator.account_id, visitor_id)
+        answered = await prechat_of(conn, operator.account_id, visitor_id)
         query = (
             select(conversations)
             .where(
@@ -194,4 +231,4 @@ async def card(runtime: ServiceRuntime, operator: Identity, conversation_id: str
             .limit(MAX_EARLIER)
         )
         earlier = await summaries(conn, (await conn.execute(query)).mappings().all())
-    return ContactCard(contact=contact_out(contact) if contact else None, earlier=earlier)
+    return ContactCard(contact=contact_out(contact) if contact else None, prechat=answered, earlier=earlier)

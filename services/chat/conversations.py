@@ -114,6 +114,7 @@ async def start(
     text: str | None,
     client_msg_id: str | None,
     queue_id: str | None = None,
+    language: str | None = None,
 ) -> tuple[ConversationOut, bool]:
     """Open the visitor's conversation (or return the open one), with an optional first message. A new one
     enters its queue (`routing.entry`) and is offered, in the same transaction, when an operator can take it."""
@@ -141,6 +142,7 @@ async def start(
                 "last_seq": 0,
                 "queue_id": queue_id,
                 "visitor_seen_at": now,
+                "language": language,
             }
             await conn.execute(insert(conversations).values(**values))
             started = ConversationStarted(
@@ -156,7 +158,9 @@ async def start(
             update = await _stage_update(conn, conversation_out(row))
             if queue_id is not None:  # the routing lock last: held for the routing only (nobody sees the new rows)
                 default_max = await lock_account(conn, visitor.account_id)
-                offered = await offers.route(conn, runtime, visitor.account_id, now, default_max)
+                offered = await offers.route(
+                    conn, runtime, visitor.account_id, now, default_max, chats=[conversation_id]
+                )
                 row = await repo.conversation(conn, visitor.account_id, conversation_id)
                 assert row is not None
     conversation = conversation_out(row)
@@ -252,7 +256,9 @@ async def accept(
         conversation = await audience.view(conn, row, operator)
         update = await _stage_update(conn, conversation, before or {**row, "state": "waiting"})
         if offered_to not in (None, operator.user_id):  # a supervisor took it: the offered operator has room again
-            offered = await offers.route(conn, runtime, operator.account_id, now, default_max)  # (locked above)
+            offered = await offers.route(  # (locked above)
+                conn, runtime, operator.account_id, now, default_max, users=[offered_to] if offered_to else None
+            )
     await _announce(runtime, frames, update)
     await offers.publish(runtime, frames, offered)
     return conversation
@@ -264,7 +270,8 @@ async def close(
     """Close a conversation; the room it held (an active chat, an offer) is offered to waiting chats at once, in
     a transaction of its own under the routing lock (the close takes no lock: it only frees room; what routing
     changes in this row, it changes only while the row is still waiting). Should that second one not happen (a
-    crash between), the routing sweep offers the room within `ROUTE_SECONDS`."""
+    crash between, or a chat that started meanwhile without finding room), the routing sweep offers the room
+    within `ROUTE_SECONDS`. Nothing waiting in the holder's queues (the usual case): no second transaction."""
     offered: list[Frame] = []
     async with runtime.db.transaction() as conn:
         row = await audience.check_visible(
@@ -291,10 +298,10 @@ async def close(
         conversation = await audience.view(conn, row, identity)
         update = await _stage_update(conn, conversation)
     await _announce(runtime, frames, update)
-    if held_by is not None:
+    if held_by is not None and await offers.waits_for(runtime, identity.account_id, held_by):
         async with runtime.db.transaction() as conn:
             default_max = await lock_account(conn, identity.account_id)
-            offered = await offers.route(conn, runtime, identity.account_id, utcnow(), default_max)
+            offered = await offers.route(conn, runtime, identity.account_id, utcnow(), default_max, users=[held_by])
         await offers.publish(runtime, frames, offered)
     return conversation
 

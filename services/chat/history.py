@@ -9,7 +9,7 @@ A transcript is readable by managers, by an operator who sees the conversation (
 who sees an open conversation of the same contact or visitor (the customer card's earlier conversations).
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import ColumnElement, RowMapping, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +30,11 @@ c = conversations.c
 def _like(text: str) -> str:
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _aware(moment: datetime) -> datetime:
+    """A time without a zone (`2026-12-01`, `2026-12-01T09:00`) is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _took_part(account_id: str, user_id: str) -> ColumnElement[bool]:
@@ -70,9 +75,9 @@ async def search(
     if operator_id:
         where.append(c.assigned_user_id == operator_id)
     if since is not None:
-        where.append(c.created_at >= since)
+        where.append(c.created_at >= _aware(since))
     if until is not None:
-        where.append(c.created_at < until)
+        where.append(c.created_at < _aware(until))
     if text:
         said = select(messages.c.id).where(
             messages.c.conversation_id == c.id, func.lower(messages.c.text).like(_like(text), escape="\\")

@@ -58,6 +58,8 @@ conversations = Table(
     Column("declined_by", JSON, nullable=True),
     # "direct" (one visitor: `visitor_id`) or "group" (CHAT-7: its visitors in `conversation_visitors`, no visitor_id).
     Column("kind", String(16), nullable=False, default="direct", server_default="direct"),
+    # The visitor's language (the widget's, a BCP 47 tag): operators speaking it are offered it first (ROUTE-3).
+    Column("language", String(16), nullable=True),
     Index("ix_conversations_account_state", "account_id", "state", "created_at"),
     Index("ix_conversations_offer_expires_at", "state", "offer_expires_at"),
     Index("ix_conversations_visitor", "visitor_id", "state"),
@@ -153,6 +155,8 @@ queues = Table(
         "webhook_url", String(500), nullable=True
     ),  # `external_webhook`: asked which operator (`routing/webhook.py`)
     Column("webhook_secret", String(200), nullable=True),  # signs those requests (HMAC-SHA256); never shown
+    # ROUTE-3: seconds an operator must have had no offer before this queue offers them a chat (0: none).
+    Column("min_gap_seconds", Integer, nullable=False, default=0, server_default="0"),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("account_id", "name"),
@@ -182,6 +186,7 @@ operators = Table(
     Column("status_changed_at", UTCDateTime, nullable=False),
     Column("seen_at", UTCDateTime, nullable=False),  # last sign of the console (socket heartbeat, a call)
     Column("last_offered_at", UTCDateTime, nullable=True),  # the last chat routing offered them (round robin, idle)
+    Column("languages", JSON, nullable=True),  # languages they speak (primary subtags, "de", "fr"); null: unset
     PrimaryKeyConstraint("account_id", "user_id"),
 )
 

@@ -7,7 +7,7 @@ show it. Its `conversation.note` frame goes to the staff channels of the convers
 Whoever sees the conversation among the staff reads and adds its notes (a visitor: 403 by role).
 """
 
-from sqlalchemy import RowMapping, insert, select
+from sqlalchemy import RowMapping, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import audience
@@ -16,11 +16,13 @@ from services.chat.api.contact_schemas import NoteOut
 from services.chat.contact_tables import conversation_notes
 from services.chat.realtime import PendingFrames
 from services.common.db import utcnow
+from services.common.errors import Conflict
 from services.common.ids import new_id
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 
 NOTE_FRAME = "conversation.note"
+MAX_NOTES = 200  # a conversation's notes, all sent in one answer: bounded
 
 
 def note_out(row: RowMapping) -> NoteOut:
@@ -51,6 +53,9 @@ async def add_note(
         row = await audience.check_visible(
             conn, operator, await repo.conversation(conn, operator.account_id, conversation_id)
         )
+        written = select(func.count()).where(conversation_notes.c.conversation_id == conversation_id)
+        if (await conn.scalar(written) or 0) >= MAX_NOTES:
+            raise Conflict(f"A conversation holds at most {MAX_NOTES} notes.", code="too_many_notes")
         values = {
             "id": new_id(),
             "conversation_id": conversation_id,

@@ -1,21 +1,35 @@
-"""The pre-chat form (EMB-3): each site's choice of fields (name, email, phone, a question; each off, optional or
-required; by default the name, optional), and the visitor's answers, checked against it on the server.
+"""The pre-chat form (EMB-3): each site's choice of fields (name, email, phone, the site's own question; each off,
+optional or required; by default all off, so no form), and the visitor's answers, checked against it on the server.
 
-Kept by the chat service per (account, site): a site id of another account names nothing of that account's (its
-visitors read their own account's row), so an account can only ever change its own sites' forms. An email or
-a phone given makes the visitor a contact's (`contacts.py`); a name alone names the visitor's contact too.
+Kept by the chat service per (account, site). An admin names a site only if chat's read model of the gateway's
+sites (`chat_sites`, `sites.py`) says it is of their account: another account's site, an unknown or a deleted
+one is 404 `site_not_found`. A visitor reads and answers their own site's form (the site in their token). An
+email or a phone given makes the visitor a contact's (`contacts.py`); a name alone names the visitor's contact
+too; the answer to the question is kept per visitor (`prechat_answers`, the latest) and shown on the card.
 """
 
+import logging
+
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import contacts
-from services.chat.api.contact_schemas import PrechatAccepted, PrechatAnswers, PrechatFields, PrechatFormOut
-from services.chat.contact_tables import prechat_forms
+from services.chat.api.contact_schemas import (
+    PrechatAccepted,
+    PrechatAnswers,
+    PrechatFields,
+    PrechatFormOut,
+    VisitorPrechatForm,
+)
+from services.chat.contact_tables import prechat_answers, prechat_forms
 from services.chat.queues import Unprocessable
+from services.chat.sites import SITES
 from services.common.db import upsert_insert, utcnow
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
+
+log = logging.getLogger("floorwalker.chat")
 
 
 async def fields_of(conn: AsyncConnection, account_id: str, site_id: str) -> PrechatFields:
@@ -23,18 +37,38 @@ async def fields_of(conn: AsyncConnection, account_id: str, site_id: str) -> Pre
         prechat_forms.c.account_id == account_id, prechat_forms.c.site_id == site_id
     )
     stored = await conn.scalar(query)
-    return PrechatFields.model_validate(stored) if stored else PrechatFields()
+    try:
+        return PrechatFields.model_validate(stored) if stored else PrechatFields()
+    except ValidationError:  # stored by an older version in a shape no longer valid: no form rather than a 500
+        log.warning("pre-chat form of site %s is not valid any more; none shown", site_id)
+        return PrechatFields()
 
 
-async def form(runtime: ServiceRuntime, caller: Identity, site_id: str) -> PrechatFormOut:
+async def form(runtime: ServiceRuntime, admin: Identity, site_id: str) -> PrechatFormOut:
     async with runtime.db.reading() as conn:
-        return PrechatFormOut(site_id=site_id, fields=await fields_of(conn, caller.account_id, site_id))
+        await SITES.check(conn, admin, site_id)
+        return PrechatFormOut(site_id=site_id, fields=await fields_of(conn, admin.account_id, site_id))
+
+
+async def visitor_form(runtime: ServiceRuntime, visitor: Identity) -> VisitorPrechatForm:
+    if not visitor.site_id or not visitor.visitor_id:  # a visitor of no site: no form
+        return VisitorPrechatForm(fields=PrechatFields(), shown=False, answered=False)
+    async with runtime.db.reading() as conn:
+        fields = await fields_of(conn, visitor.account_id, visitor.site_id)
+        answered = await conn.scalar(
+            select(prechat_answers.c.visitor_id).where(
+                prechat_answers.c.account_id == visitor.account_id,
+                prechat_answers.c.visitor_id == visitor.visitor_id,
+            )
+        )
+    return VisitorPrechatForm(fields=fields, shown=fields.shown, answered=answered is not None)
 
 
 async def save_form(runtime: ServiceRuntime, admin: Identity, site_id: str, fields: PrechatFields) -> PrechatFormOut:
     now = utcnow()
     values = {"account_id": admin.account_id, "site_id": site_id, "fields": fields.model_dump(), "updated_at": now}
     async with runtime.db.transaction() as conn:
+        await SITES.check(conn, admin, site_id, for_update=True)
         statement = upsert_insert(conn, prechat_forms).values(**values)
         await conn.execute(
             statement.on_conflict_do_update(
@@ -47,7 +81,8 @@ async def save_form(runtime: ServiceRuntime, admin: Identity, site_id: str, fiel
 
 def check_answers(fields: PrechatFields, answers: PrechatAnswers) -> None:
     """A required field left empty, or a field the form does not ask: 422 naming it."""
-    for name, mode in fields.model_dump().items():
+    for name in ("name", "email", "phone", "question"):
+        mode = getattr(fields, name)
         given = getattr(answers, name)
         if mode == "required" and not given:
             raise Unprocessable(name, "this field is required", "missing")
@@ -55,13 +90,38 @@ def check_answers(fields: PrechatFields, answers: PrechatAnswers) -> None:
             raise Unprocessable(name, "this form does not ask for it", "not_asked")
 
 
+async def _keep_answer(runtime: ServiceRuntime, visitor: Identity, fields: PrechatFields, answer: str | None) -> None:
+    assert visitor.site_id and visitor.visitor_id
+    now = utcnow()
+    values = {
+        "account_id": visitor.account_id,
+        "visitor_id": visitor.visitor_id,
+        "site_id": visitor.site_id,
+        "question": fields.question_label if answer else None,
+        "answer": answer,
+        "answered_at": now,
+    }
+    async with runtime.db.transaction() as conn:
+        statement = upsert_insert(conn, prechat_answers).values(**values)
+        changes = {k: values[k] for k in ("site_id", "question", "answer", "answered_at")}
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[prechat_answers.c.account_id, prechat_answers.c.visitor_id], set_=changes
+            )
+        )
+
+
 async def submit(runtime: ServiceRuntime, visitor: Identity, answers: PrechatAnswers) -> PrechatAccepted:
-    assert visitor.site_id
+    if not visitor.site_id or not visitor.visitor_id:
+        raise Unprocessable("body", "this site has no pre-chat form", "no_form")
     async with runtime.db.reading() as conn:
         fields = await fields_of(conn, visitor.account_id, visitor.site_id)
+    if not fields.shown:
+        raise Unprocessable("body", "this site has no pre-chat form", "no_form")
     check_answers(fields, answers)
+    await _keep_answer(runtime, visitor, fields, answers.question)
     if not (answers.name or answers.email or answers.phone):
         return PrechatAccepted(contact=False)
     details = {"name": answers.name, "email": answers.email, "phone": answers.phone}
-    await contacts.link_visitor(runtime, visitor, details)
+    await contacts.link_visitor(runtime, visitor, details, from_site=False)
     return PrechatAccepted(contact=bool(answers.email or answers.phone))

@@ -16,8 +16,8 @@ from sqlalchemy import ColumnElement, RowMapping, and_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import realtime
-from services.chat.api.queue_schemas import PresenceOut, PresenceStatus
-from services.chat.models import account_settings, operators
+from services.chat.api.queue_schemas import Colleague, PresenceOut, PresenceStatus
+from services.chat.models import account_settings, operators, queue_members
 from services.chat.realtime import PendingFrames
 from services.chat.routing import offers
 from services.chat.routing.capacity import DEFAULT_MAX_CHATS, active_chats, default_max_chats, loads, lock_account
@@ -49,6 +49,7 @@ async def _out(conn: AsyncConnection, account_id: str, rows: Sequence[RowMapping
             max_chats=r["max_chats"] or default,
             max_chats_override=r["max_chats"],
             active_chats=loads.get(r["user_id"], 0),
+            languages=list(r["languages"] or []),
         )
         for r in rows
     ]
@@ -82,11 +83,16 @@ async def touch(conn: AsyncConnection, user: Identity, now: datetime) -> None:
 
 
 async def _announce(conn: AsyncConnection, account_id: str, row: RowMapping) -> realtime.Frame:
+    return (await _announced(conn, account_id, row))[0]
+
+
+async def _announced(conn: AsyncConnection, account_id: str, row: RowMapping) -> tuple[realtime.Frame, PresenceOut]:
+    """The `presence.updated` frame of the operator's row (written in the transaction), and their presence."""
     [presence] = await _out(conn, account_id, [row])
     body = {"type": "presence.updated", "presence": presence.model_dump(mode="json")}
     frame = realtime.stage(account_id, None, body)
     await realtime.add(conn, frame)
-    return frame
+    return frame, presence
 
 
 async def mine(runtime: ServiceRuntime, user: Identity) -> PresenceOut:
@@ -101,19 +107,25 @@ async def mine(runtime: ServiceRuntime, user: Identity) -> PresenceOut:
 async def set_mine(
     runtime: ServiceRuntime, frames: PendingFrames, user: Identity, status: PresenceStatus
 ) -> PresenceOut:
-    async with runtime.db.transaction() as conn:
-        await touch(conn, user, utcnow())
-    return await set_status(runtime, frames, user, user.user_id or "", status)
+    return await set_status(runtime, frames, user, user.user_id or "", status, own=True)
 
 
 async def set_status(
-    runtime: ServiceRuntime, frames: PendingFrames, caller: Identity, user_id: str, status: PresenceStatus
+    runtime: ServiceRuntime,
+    frames: PendingFrames,
+    caller: Identity,
+    user_id: str,
+    status: PresenceStatus,
+    own: bool = False,
 ) -> PresenceOut:
     """Set a known operator's status (theirs, a supervisor's call, a telephony integration's `phone`). Not
-    online: the chats offered to them go to others; online: waiting chats are offered to them at once."""
+    online: the chats offered to them go to others; online: waiting chats are offered to them at once. `own`: the
+    caller's own call, which makes them known first (`touch`, in the same transaction)."""
     now = utcnow()
     async with runtime.db.transaction() as conn:
         default_max = await lock_account(conn, caller.account_id)
+        if own:
+            await touch(conn, caller, now)
         row = await _row(conn, caller.account_id, user_id)
         if row is None:
             raise _missing()
@@ -125,8 +137,7 @@ async def set_status(
         changed = row["status"] != status
         query = update(operators).where(_owned(caller.account_id, user_id)).values(**values).returning(operators)
         row = (await conn.execute(query)).mappings().one()
-        frame = await _announce(conn, caller.account_id, row)
-        [presence] = await _out(conn, caller.account_id, [row])
+        frame, presence = await _announced(conn, caller.account_id, row)
         staged = await _rerouted(conn, runtime, caller.account_id, user_id, status, now, default_max)
         if changed:
             await add_presence_changed(conn, caller.account_id, [user_id], now)
@@ -144,10 +155,15 @@ async def _rerouted(
     now: datetime,
     default_max: int,
 ) -> list[realtime.Frame]:
-    """Under the routing lock, after a status change: their offers back to the queue unless online, then
-    every waiting chat that can be offered is (to them if they came online, to the others if they left)."""
-    staged = await offers.withdraw(conn, account_id, user_id) if status != "online" else []
-    return staged + await offers.route(conn, runtime, account_id, now, default_max)
+    """Under the routing lock, after a status change: online, the waiting chats they can take are offered to them;
+    otherwise their offers go back to the queue and are offered to the others."""
+    if status == "online":
+        return await offers.route(conn, runtime, account_id, now, default_max, users=[user_id])
+    staged = await offers.withdraw(conn, account_id, user_id)
+    if not staged:
+        return []
+    returned = [frame.body["conversation"]["id"] for frame in staged]
+    return staged + await offers.route(conn, runtime, account_id, now, default_max, chats=returned)
 
 
 async def set_capacity(
@@ -186,6 +202,46 @@ async def set_default_capacity(runtime: ServiceRuntime, frames: PendingFrames, c
         staged = await offers.route(conn, runtime, caller.account_id, now, max_chats)
     await offers.publish(runtime, frames, staged)
     return max_chats
+
+
+async def set_languages(runtime: ServiceRuntime, caller: Identity, user_id: str, languages: list[str]) -> PresenceOut:
+    """The languages a known operator speaks (routing offers a chat in one of them to them first). Nothing
+    routing decides on changes room, so no lock: the next decisions read it."""
+    spoken = list(dict.fromkeys(languages))  # in their order, once each
+    async with runtime.db.transaction() as conn:
+        query = update(operators).where(_owned(caller.account_id, user_id)).values(languages=spoken or None)
+        row = (await conn.execute(query.returning(operators))).mappings().first()
+        if row is None:
+            raise _missing()
+        [presence] = await _out(conn, caller.account_id, [row])
+    return presence
+
+
+async def colleagues(runtime: ServiceRuntime, caller: Identity) -> list[Colleague]:
+    """Every operator of the caller's account as a colleague sees them (transfer, invite): name, status, load,
+    capacity and queues; nothing else (no contact details, no capacity override)."""
+    async with runtime.db.reading() as conn:
+        query = select(operators).where(operators.c.account_id == caller.account_id).order_by(operators.c.name)
+        rows = (await conn.execute(query)).mappings().all()
+        found = await _out(conn, caller.account_id, rows)
+        member_of: dict[str, list[str]] = {}
+        memberships = select(queue_members.c.user_id, queue_members.c.queue_id).where(
+            queue_members.c.account_id == caller.account_id
+        )
+        for user_id, queue_id in await conn.execute(memberships.order_by(queue_members.c.queue_id)):
+            member_of.setdefault(user_id, []).append(queue_id)
+    return [
+        Colleague(
+            user_id=p.user_id,
+            name=p.name,
+            status=p.status,
+            status_changed_at=p.status_changed_at,
+            active_chats=p.active_chats,
+            max_chats=p.max_chats,
+            queue_ids=member_of.get(p.user_id, []),
+        )
+        for p in found
+    ]
 
 
 async def everyone(runtime: ServiceRuntime, caller: Identity) -> tuple[list[PresenceOut], int]:

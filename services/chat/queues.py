@@ -51,6 +51,7 @@ def queue_out(row: RowMapping, members: Sequence[RowMapping], at: datetime) -> Q
     return QueueOut(
         **{k: row[k] for k in ("id", "name", "welcome_message", "priority", "strategy", "max_wait_seconds")},
         failover_queue_id=row["failover_queue_id"],
+        min_gap_seconds=row["min_gap_seconds"] or 0,
         sections=list(row["sections"]),
         hours=hours,
         members=[QueueMember(user_id=m["user_id"], priority=m["priority"]) for m in members],
@@ -146,6 +147,7 @@ def _values(body: QueueIn) -> dict[str, Any]:
         "strategy": body.strategy,
         "max_wait_seconds": body.max_wait_seconds,
         "failover_queue_id": body.failover_queue_id,
+        "min_gap_seconds": body.min_gap_seconds,
         "sections": body.sections,
         "updated_at": utcnow(),
     }

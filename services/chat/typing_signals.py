@@ -1,11 +1,11 @@
 """Typing indicators and sneak-peek (CHAT-4, EMB-8): relayed at once to the other side, never stored.
 
-The gateway's sockets forward each (throttled) typing signal here; chat knows who sees the conversation:
-- a visitor typing, with their draft text when the site allows sneak-peek: to the account's managers
-  (`account:<account>`, managers' sockets only: the hub gives `conversation.*` frames of that channel to no one
-  else) and to the operators in the conversation (assigned, invited, watching). Not to those it is offered to
-  or who merely may take it: a draft is what the visitor has not chosen to send (SEC-2);
-- an operator typing (the assigned one or one invited; watchers are silent): to the visitor(s).
+The gateway's sockets forward each (throttled) typing signal here; chat knows who is in the conversation:
+- a visitor typing, with their draft text when the site allows sneak-peek: to the users in the conversation only,
+  the assigned operator and those invited or watching, each on their `typing:<account>:<user>` channel (every
+  user's socket joins its own: `services/gateway/typing_frames.py`). Not to the account's other managers, nor to
+  operators it is offered to or who merely may take it: a draft is what the visitor has not chosen to send (SEC-2);
+- an operator typing (the assigned one or one invited; watchers are silent): to the visitor(s), never a draft.
 The frame is `conversation.typing` `{conversation_id, from: "visitor"|"operator", typing, ...}`; clients show it for a
 few seconds and drop it when a new message of that side arrives. Published directly (`PendingFrames.send`):
 no pending row, nothing republished, a lost one is simply not shown.
@@ -21,6 +21,11 @@ from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 
 MAX_DRAFT = 500  # characters of a draft relayed (the gateway cuts it there too)
+
+
+def typing_channel(account_id: str, user_id: str) -> str:
+    """The channel of the typing signals (and sneak-peek drafts) one user's consoles get."""
+    return f"typing:{account_id}:{user_id}"
 
 
 def _gone() -> NotFound:
@@ -75,11 +80,10 @@ def _from_visitor(
     row: Any, members: audience.Members, identity: Identity, draft: str | None
 ) -> tuple[set[str], dict[str, Any]]:
     account_id = row["account_id"]
-    channels = {f"account:{account_id}"}
-    users = members.user_ids()
+    users = members.user_ids()  # invited and watching
     if row["assigned_user_id"] and row["state"] == "active":
         users.add(row["assigned_user_id"])
-    channels.update(audience.operator_channel(account_id, user) for user in users)
+    channels = {typing_channel(account_id, user) for user in users}
     body: dict[str, Any] = {
         "type": "conversation.typing",
         "conversation_id": row["id"],

@@ -194,10 +194,17 @@ async def insert_rows(connection: AsyncConnection, table: Table, rows: list[dict
     columns = _copy_columns.get(table)
     if columns is None:
         columns = _copy_columns[table] = [(c.name, c.type.bind_processor(dialect)) for c in table.columns]
-    records = [
-        tuple(row.get(name) if process is None else process(row.get(name)) for name, process in columns) for row in rows
-    ]
+    names = [name for name, _ in columns]
+    # Each row's values by `map` (in C), then the bind processors of the few columns that have one: a generator
+    # per row over every column was most of our CPU per row.
+    processed = [(index, process) for index, (_, process) in enumerate(columns) if process is not None]
+    records: list[Any] = []
+    for row in rows:
+        values = list(map(row.get, names))
+        for index, process in processed:
+            values[index] = process(values[index])
+        records.append(tuple(values))
     raw = await connection.get_raw_connection()
     await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
-        table.name, records=records, columns=[name for name, _ in columns], schema_name=table.schema
+        table.name, records=records, columns=names, schema_name=table.schema
     )

@@ -7,7 +7,7 @@ admin at least. A person joins a second account only by accepting an invitation 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, Select, delete, func, insert, select, update
+from sqlalchemy import RowMapping, Select, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.common.db import utcnow
@@ -15,7 +15,7 @@ from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.gateway import audit
 from services.gateway.api.schemas import Role, UserOut
-from services.gateway.models import accounts, memberships, refresh_tokens, users
+from services.gateway.models import PHOTO_PREFIX, accounts, memberships, refresh_tokens, user_photos, users
 from services.gateway.passwords import hash_password
 
 
@@ -75,8 +75,16 @@ async def memberships_of(conn: AsyncConnection, user_id: str) -> Sequence[RowMap
 
 def _members(account_id: str) -> Select[Any]:
     return (
-        select(users.c.id, users.c.email, users.c.name, memberships.c.role, memberships.c.account_id)
+        select(
+            users.c.id,
+            users.c.email,
+            users.c.name,
+            memberships.c.role,
+            memberships.c.account_id,
+            (literal(PHOTO_PREFIX) + user_photos.c.id).label("photo_url"),  # null without a photo (`photos.py`)
+        )
         .join(memberships, memberships.c.user_id == users.c.id)
+        .outerjoin(user_photos, user_photos.c.user_id == users.c.id)
         .where(memberships.c.account_id == account_id)
     )
 

@@ -11,6 +11,7 @@ from services.common.failures import UnhandledErrors
 from services.common.service import Hook, ServiceRuntime, create_service_app
 from services.common.settings import Settings, get_settings
 from services.gateway.api.forward import router as forward_router
+from services.gateway.api.photos import router as photos_router
 from services.gateway.api.routes import router as api_router
 from services.gateway.api_docs import router as docs_router
 from services.gateway.consoles import ConsoleBeats
@@ -89,7 +90,16 @@ def create_app(
     app = create_service_app(
         "gateway",
         settings,
-        routers=[api_router, engage_router, group_router, socket_router, demo_router, openapi_router, docs_router],
+        routers=[
+            api_router,
+            photos_router,
+            engage_router,
+            group_router,
+            socket_router,
+            demo_router,
+            openapi_router,
+            docs_router,
+        ],
         bus=bus,
         outbox=outbox,  # site.created/updated/deleted, invitation.shown/accepted/closed/expired
         on_start=[start, *on_ready],

@@ -41,6 +41,7 @@ VISITOR_PREFIXES = (
     "/api/v1/queues/availability",  # the widget's topic picker
     "/api/v1/tickets",  # the offline form
 )
+VISITOR_PATHS = frozenset({"/api/v1/prechat-form", "/api/v1/prechat"})  # the pre-chat form (not the admins' `-forms`)
 ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
 ALLOW_HEADERS = "Authorization, Content-Type, X-Request-ID"
 EXPOSE_HEADERS = "Retry-After, X-Request-ID"
@@ -63,7 +64,7 @@ def allow_refusal_reading(connection: HTTPConnection, origin: str) -> None:
 
 
 def is_visitor_endpoint(path: str) -> bool:
-    return path.startswith(VISITOR_PREFIXES)
+    return path in VISITOR_PATHS or path.startswith(VISITOR_PREFIXES)
 
 
 class SiteOrigins:

@@ -1,7 +1,7 @@
 """Tables owned by the gateway: accounts, users and their roles, invitations, sites, refresh tokens, the audit
 log and the outbox of its events (`site.*`)."""
 
-from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, String, Table, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, ForeignKey, Index, Integer, LargeBinary, String, Table, UniqueConstraint
 
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_table
@@ -25,6 +25,21 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_login_at", UTCDateTime, nullable=True),
+)
+
+# A user's photo (EMB-3, EMB-9), at most one: the image as uploaded (checked by content), served without a token at
+# `/photos/<id>` (`photos.py`); `id` is random and new with each upload, so the address is unguessable and an
+# address never changes what it shows.
+PHOTO_PREFIX = "/photos/"
+user_photos = Table(
+    "user_photos",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("content_type", String(32), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
 )
 
 memberships = Table(

@@ -1,8 +1,10 @@
 """Fixed-window request counters (SEC-4): in Redis, shared by every gateway replica, or in memory."""
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -18,7 +20,8 @@ class Limit:
 
 
 # Each key (ARGV: its lifetime in seconds) counted up by one; a new counter gets its expiry. One command for
-# all the counters of a request: the busiest endpoint pays one small script call, not a pipeline of 6.
+# all the counters of a request: the busiest endpoint pays one small script call, not a pipeline of 6. The
+# requests counted in one turn of the loop send their calls together, in one pipeline (`_send_waiting`).
 COUNT_SCRIPT = """
 local counts = {}
 for i, key in ipairs(KEYS) do
@@ -33,17 +36,26 @@ return counts
 class RateLimiter:
     def __init__(self, redis_url: str | None, prefix: str) -> None:
         self.redis: Redis | None = Redis.from_url(redis_url) if redis_url else None
-        self._count_script = self.redis.register_script(COUNT_SCRIPT) if self.redis is not None else None
         self.prefix = prefix
         self._counts: dict[str, int] = {}
         self._pruned_at = 0.0
+        self._waiting: list[tuple[list[Any], asyncio.Future[list[int]]]] = []  # counted, not sent yet
+        self._sending: set[asyncio.Task[None]] = set()
 
     async def _count(self, names: list[tuple[str, float]]) -> list[int]:
-        """Add one to each counter (one round trip in Redis) and return the new counts."""
-        if self._count_script is not None:
+        """Add one to each counter (one round trip in Redis, shared with the requests counted in the same turn
+        of the loop) and return the new counts."""
+        if self.redis is not None:
             keys = [name for name, _ in names]
             lifetimes = [math.ceil(window) + 1 for _, window in names]
-            return [int(count) for count in await self._count_script(keys=keys, args=lifetimes)]
+            loop = asyncio.get_running_loop()
+            counted: asyncio.Future[list[int]] = loop.create_future()
+            self._waiting.append(([len(keys), *keys, *lifetimes], counted))
+            if len(self._waiting) == 1:
+                sending = loop.create_task(self._send_waiting(self.redis))
+                self._sending.add(sending)
+                sending.add_done_callback(self._sending.discard)
+            return await counted
         now = time.time()
         if now - self._pruned_at > 60:  # drop the counters of windows that ended
             self._counts = {k: v for k, v in self._counts.items() if float(k.rsplit(":", 1)[1]) > now}
@@ -72,6 +84,29 @@ class RateLimiter:
                     retry_after=max(1, math.ceil(end - now)),
                 )
 
+    async def _send_waiting(self, redis: Redis) -> None:
+        """The script calls of the requests waiting, in one pipeline (EVAL: Redis keeps the compiled script)."""
+        waiting, self._waiting = self._waiting, []
+        try:
+            async with redis.pipeline(transaction=False) as pipe:
+                for args, _ in waiting:
+                    pipe.eval(COUNT_SCRIPT, *args)
+                answers = await pipe.execute(raise_on_error=False)
+        except Exception as exc:
+            for _, counted in waiting:
+                if not counted.done():
+                    counted.set_exception(exc)
+            return
+        for (_, counted), answer in zip(waiting, answers, strict=True):
+            if counted.done():
+                continue
+            if isinstance(answer, Exception):
+                counted.set_exception(answer)
+            else:
+                counted.set_result([int(count) for count in answer])
+
     async def close(self) -> None:
+        if self._sending:
+            await asyncio.wait(list(self._sending), timeout=5)
         if self.redis is not None:
             await self.redis.aclose()

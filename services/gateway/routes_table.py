@@ -40,6 +40,7 @@ PARAMETER_SHAPES: dict[str, re.Pattern[str]] = {
     "attachment_id": ID_SHAPE,
     "message_id": ID_SHAPE,
     "domain": re.compile(DOMAIN_PATTERN),  # one of a site's domains: a host name or an IP address
+    "photo_id": re.compile(r"^[A-Za-z0-9_-]{32}$"),  # the gateway's `GET /photos/{photo_id}` (`api/photos.py`)
 }
 _PARAMETER = re.compile(r"^\{([a-z_]+)\}$")
 # A segment no declared path has: a decoded `/` or `\`, a control character or NUL. Dot segments too.
@@ -77,6 +78,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/conversations/{conversation_id}/decline", "chat"),  # the offered operator passes it on
     Route("POST", "/api/v1/conversations/{conversation_id}/close", "chat"),
     Route("GET", "/api/v1/conversations/{conversation_id}/messages", "chat"),
+    Route("GET", "/api/v1/conversations/{conversation_id}/read-marks", "chat"),  # EMB-8: how far each one read
     Route("POST", "/api/v1/conversations/{conversation_id}/messages", "chat"),
     # attachments (CHAT-10): the upload's body is streamed with its own limit (`gateway/uploads.py`)
     Route("POST", "/api/v1/conversations/{conversation_id}/attachments", "chat"),
@@ -142,9 +144,11 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/me/alerts", "chat"),  # OPS-5: SMS on a new chat, per operator
     Route("PUT", "/api/v1/me/alerts", "chat"),
     Route("GET", "/api/v1/presence", "chat"),
+    Route("GET", "/api/v1/presence/colleagues", "chat"),  # any operator: whom to transfer to (no contact details)
     Route("PUT", "/api/v1/presence/settings", "chat"),
     Route("PUT", "/api/v1/operators/{user_id}/presence", "chat"),
     Route("PUT", "/api/v1/operators/{user_id}/capacity", "chat"),
+    Route("PUT", "/api/v1/operators/{user_id}/languages", "chat"),
     Route("POST", "/internal/v1/presence/heartbeat", "chat", public=False),  # operator sockets a gateway holds
     Route("GET", "/internal/v1/queues/sections", "chat", public=False),  # passive mode: the widget session's
     Route("POST", "/internal/v1/conversations/visitors-seen", "chat", public=False),  # visitor sockets it holds

@@ -168,6 +168,9 @@ async def update_site(
         part = getattr(body, name)
         if part is not None:
             changes[name] = part.model_dump()
+    if body.privacy is not None and "sneak_peek" not in body.privacy.model_fields_set:
+        # CHAT-4: a privacy change that does not name sneak-peek never switches it back on
+        changes["privacy"]["sneak_peek"] = SitePrivacy.model_validate(before["privacy"] or {}).sneak_peek
     return await _change(conn, account_id, before, changes, public_url, actor)
 
 

@@ -130,7 +130,8 @@ async def operator_socket(websocket: WebSocket) -> None:
         if consoles is not None:  # chat's presence: this console is there while the socket is
             consoles.join(identity)
         try:
-            await _serve(websocket, runtime, identity, expires_at, operator_channels(identity))
+            channels = operator_channels(identity) + typing_frames.typing_channels(identity)  # CHAT-4: drafts
+            await _serve(websocket, runtime, identity, expires_at, channels)
         finally:
             if consoles is not None:
                 consoles.leave(identity)

@@ -9,6 +9,11 @@ sees the conversation: `services/chat/typing_signals.py`, `read_marks.py`).
   mark and announces it (`conversation.read`) when it moved.
 A resume ends with the conversation's marks as `conversation.read` frames (`push_marks`), so a client that
 was away learns what was read meanwhile.
+
+A visitor's typing (with the draft) reaches only the users in the conversation: chat publishes it on
+`typing:<account>:<user>` of each (`services/chat/typing_signals.py`), and every user's socket joins its own
+(`typing_channels`), a manager's too: the account's channel, which managers' sockets get every conversation frame
+of, never carries a draft.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -18,12 +23,20 @@ from services.gateway.socket_frames import FrameError, service_error
 from services.gateway.state import gateway_state
 
 if TYPE_CHECKING:
+    from services.common.tokens import Identity
     from services.gateway.sockets import SocketSession
 
 TYPING_FRAMES = frozenset({"typing", "read"})
 MAX_DRAFT = 500
 TYPING = "/internal/v1/conversations/{conversation_id}/typing"
 READ = "/internal/v1/conversations/{conversation_id}/read"
+
+
+def typing_channels(identity: "Identity") -> tuple[str, ...]:
+    """The typing channel a user's socket joins besides `hub.operator_channels` (none for a visitor's)."""
+    if identity.kind == "visitor" or not identity.user_id:
+        return ()
+    return (f"typing:{identity.account_id}:{identity.user_id}",)
 
 
 def _conversation_id(frame: dict[str, Any]) -> str:

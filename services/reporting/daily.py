@@ -20,7 +20,8 @@ from services.common.events import (
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
 from services.reporting.api.schemas import Counters, DayCounters, Summary
-from services.reporting.models import COUNTERS, report_daily
+from services.reporting.models import COUNTERS, report_daily, report_segment_daily
+from services.reporting.segments import check_segment
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -78,13 +79,19 @@ def _range(start: date | None, end: date | None) -> tuple[date, date]:
     return start, end
 
 
-async def summary(runtime: ServiceRuntime, operator: Identity, start: date | None, end: date | None) -> Summary:
-    """The caller's account, day by day from `start` to `end` (default: the last 30 days), and totals."""
+async def summary(
+    runtime: ServiceRuntime, operator: Identity, start: date | None, end: date | None, segment_id: str | None = None
+) -> Summary:
+    """The caller's account, day by day from `start` to `end` (default: the last 30 days), and totals; with
+    `segment_id`, what was counted in that segment of the account (`segments.py`; 404 if unknown there)."""
     start, end = _range(start, end)
-    query = select(report_daily).where(
-        report_daily.c.account_id == operator.account_id, report_daily.c.day >= start, report_daily.c.day <= end
-    )
+    table = report_segment_daily if segment_id else report_daily
+    query = select(table).where(table.c.account_id == operator.account_id, table.c.day >= start, table.c.day <= end)
+    if segment_id:
+        query = query.where(table.c.segment_id == segment_id)
     async with runtime.db.reading() as conn:
+        if segment_id:
+            await check_segment(conn, operator.account_id, segment_id)
         stored = {r["day"]: r for r in (await conn.execute(query)).mappings()}
     days: list[DayCounters] = []
     totals: dict[str, Any] = dict.fromkeys(SUMS, 0)

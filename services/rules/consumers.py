@@ -1,7 +1,8 @@
 """Events the rules service consumes (consumer group `rules`), each applied at most once.
 
-The page views read together are applied in one transaction (in stream order); once it is committed the
-new ones go to the live rules (`live.py`), as do the invitations closed and the chats started or closed. Chat's
+The page views read together are applied in one transaction (in stream order: one statement for the page views
+between two erasures); once it is committed the new ones go to the live rules (`live.py`), one call per site for
+the page views of the read (so one look at the site's books serves them all), as do the invitations closed and the chats started or closed. Chat's
 `operator.presence_changed` is kept in the presence read model (`presence.py`) and re-evaluates the account's
 live visitors.
 """
@@ -32,7 +33,7 @@ from services.rules.models import processed
 from services.rules.presence import record_presence
 from services.rules.routing import request_route
 from services.rules.sites import SITE_EVENTS, SITES
-from services.rules.visitor_stats import count_pageview, forget_visitor
+from services.rules.visitor_stats import count_pageviews, forget_visitor
 
 log = logging.getLogger("floorwalker.rules")
 
@@ -66,12 +67,20 @@ class CountPageviews(BatchEventHandler):
 
         async def effect(conn: AsyncConnection, new: list[Event]) -> None:
             applied[:] = new
+            pending: dict[str, list[PageviewRecorded | PageView]] = {}  # by account, since the last erasure
+
+            async def count() -> None:
+                for account_id, seen in pending.items():
+                    await count_pageviews(conn, account_id, seen)
+                pending.clear()
+
             for event in new:
                 if event.id in erased:
+                    await count()
                     await forget_visitor(conn, event.account_id, erased[event.id])
-                    continue
-                for view in views[event.id]:
-                    await count_pageview(conn, event.account_id, view)
+                else:
+                    pending.setdefault(event.account_id, []).extend(views[event.id])
+            await count()
 
         known = [e for e in events if e.id in views or e.id in erased]
         await handle_batch_once(self.runtime.db, processed, known, effect)
@@ -85,14 +94,23 @@ class CountPageviews(BatchEventHandler):
         self, applied: list[Event], views: dict[str, list[PageviewRecorded | PageView]], erased: dict[str, str]
     ) -> None:
         assert self.live is not None
+        pending: dict[tuple[str, str], list[PageView]] = {}  # by (account, site), since the last erasure
+
+        async def evaluate() -> None:
+            assert self.live is not None
+            for (account_id, site_id), pages in pending.items():
+                await self.live.page_views(account_id, site_id, pages)
+            pending.clear()
+
         for event in applied:
             if event.id in erased:
+                await evaluate()
                 await self.live.forget(erased[event.id])
                 continue
             site_id = event.payload.get("site_id")
-            pages = [_page(view) for view in views[event.id]]
             if isinstance(site_id, str):
-                await self.live.page_views(event.account_id, site_id, pages)
+                pending.setdefault((event.account_id, site_id), []).extend(_page(view) for view in views[event.id])
+        await evaluate()
 
 
 def _page(view: PageviewRecorded | PageView) -> PageView:

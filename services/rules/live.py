@@ -3,9 +3,10 @@ enabled rules are evaluated over it, and a rule that matches (and that its caps 
 on the visitor's screen; a rule not true yet but that time alone could make true (time on site or page) has
 the visitor looked at again then, through the timer store (`timers.py`).
 
-- Rules are read from the database at each evaluation (their keys; a definition when its key is new) and
-  compiled once per (rule, version, position): an edit, a disable or a deletion takes effect at the next
-  evaluation; a disabled or deleted rule never fires.
+- A site's rules and its account's segments are cached in the replica, compiled once per (id, version,
+  position), and read again when an edit moved their edition (`books.py`: one look per batch of page views or
+  of due timers): an edit, a disable or a deletion takes effect for every evaluation that starts after the edit's
+  answer; a disabled or deleted rule never fires.
 - The live state: the page's section, product and search words come with each page view (tracking's site
   patterns), so time and pages in a section, the current section, products viewed and searches are known.
 - The invitation goes out as an `invitation` frame on the visitor's channel `visitor:<id>`, the path the
@@ -16,6 +17,8 @@ the visitor looked at again then, through the timer store (`timers.py`).
 - Operators online / free: chat's `operator.presence_changed`, kept in the rules' database (`presence.py`),
   read per account at most every `PRESENCE_FRESH` seconds; the replica that records a change re-evaluates
   every live visitor of the account at once.
+- The visitors of one batch (a read of page views, the timers due at a tick, an account's visitors after a change
+  of operators) are evaluated `VISITORS_AT_ONCE` at a time, each under its own lock.
 - Caps (`engine.check_caps`): the rule's firings this visit and ever, the visitor's close of one of its
   invitations this visit (`invitation.closed`), and chatting (`conversation.started` / `.closed`).
 
@@ -30,53 +33,64 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from services.common.events import PageView, VisitorTagged
 from services.common.periodic import being_cancelled
 from services.common.service import ServiceRuntime
-from services.rules import repository
+from services.rules.books import Batch, Books, SiteNow
 from services.rules.engine import (
     CompiledRule,
     EvalContext,
     ProductSeen,
     RuleHistory,
-    RuleSet,
     SearchSeen,
     VisitorState,
     check_caps,
-    compile_rule,
     pick_variant,
 )
 from services.rules.engine.actions import NotifyOperators, OpenChat, RouteToQueue, ShowInvitation, TagVisitor
 from services.rules.live_store import LIVE_IDLE, LiveVisitor, MemoryVisitors, VisitorStore, visitor_store
 from services.rules.metrics import RULE_EVALUATIONS, VISITOR_EVALUATIONS
 from services.rules.presence import NOBODY, Availability, account_availability
-from services.rules.rulebook import definition_of
-from services.rules.segments.live import LiveSegments
+from services.rules.segments.classify import SegmentSet
+from services.rules.segments.live import assign
 from services.rules.timers import Clock, TimerStore, timer_store
 
 __all__ = ["LIVE_IDLE", "LiveRules", "LiveVisitor", "invitation_frame"]
 
 log = logging.getLogger("floorwalker.rules.live")
+T = TypeVar("T")
 TICK_SECONDS = 0.2  # how often due timers are looked for
 INVITATION_TTL = 120.0
 OPEN_CHAT_TEXT = "Hello! Can I help you?"
 PRESENCE_FRESH = 1.0  # an account's operator availability is read again after this many seconds
 KEPT_ITEMS = 100  # products and searches kept per visit
-VISITORS_AT_ONCE = 16  # the visitors of one batch of page views evaluated at once (within the 20 connections)
+VISITORS_AT_ONCE = 16  # the visitors of one batch evaluated at once (within the 20 connections)
+
+
+async def each(items: Iterable[T], work: Callable[[T], Awaitable[object]]) -> None:
+    """`work(item)` for every item, `VISITORS_AT_ONCE` at a time; the first failure is raised once all are done."""
+    gate = asyncio.Semaphore(VISITORS_AT_ONCE)
+
+    async def one(item: T) -> None:
+        async with gate:
+            await work(item)
+
+    done = await asyncio.gather(*(one(item) for item in items), return_exceptions=True)
+    failed = next((result for result in done if isinstance(result, BaseException)), None)
+    if failed is not None:
+        raise failed
 
 
 class LiveRules:
     def __init__(self, clock: Clock = time.time, store: VisitorStore | None = None) -> None:
         self.clock = clock
         self.store: VisitorStore = store or MemoryVisitors()
-        self.compiled: dict[tuple[str, int, int], CompiledRule] = {}  # (rule, version, position)
-        self.rule_sets: dict[str, tuple[list[tuple[str, int, int]], RuleSet]] = {}  # site -> (its keys, its set)
-        self.segments = LiveSegments()  # each visitor's segment (SEG-1)
+        self.books = Books(self.store)  # the sites' rules and the accounts' segments (`books.py`)
         self.availability: dict[str, tuple[Availability, float]] = {}  # account -> (availability, read at)
         self.runtime: ServiceRuntime | None = None
         self.timers: TimerStore | None = None
@@ -89,6 +103,7 @@ class LiveRules:
         self.timers = timer_store(settings.redis_url, settings.redis_prefix, self.clock)
         if self._own_store:
             self.store = visitor_store(settings.redis_url, settings.redis_prefix)
+            self.books = Books(self.store)
         self._task = asyncio.create_task(self._run())
 
     async def stop(self, runtime: ServiceRuntime) -> None:
@@ -104,27 +119,25 @@ class LiveRules:
     # what tracking, the gateway and chat report
 
     async def page_views(self, account_id: str, site_id: str, views: Iterable[PageView]) -> None:
+        """The page views of one site (of one read of the stream: one look at the site's books for all)."""
         by_visitor: dict[str, list[PageView]] = {}
         for view in sorted(views, key=lambda v: v.viewed_at):
             by_visitor.setdefault(view.visitor_id, []).append(view)
-        gate = asyncio.Semaphore(VISITORS_AT_ONCE)
+        batch = self._batch()
 
-        async def one(visitor_id: str, seen: list[PageView]) -> None:
-            async with gate, self.store.locked(visitor_id):
+        async def one(item: tuple[str, list[PageView]]) -> None:
+            visitor_id, seen = item
+            async with self.store.locked(visitor_id):
                 live = await self.store.get(visitor_id)
                 for view in seen:
                     live = _viewed(live, account_id, site_id, view)
                 assert live is not None
                 await self._put(live)  # kept even if the evaluation fails (the next one counts it)
-                if await self._evaluate(live):
+                if await self._evaluate(live, batch):
                     await self._put(live)
 
-        # The visitors of a batch concurrently (their round trips to the store overlap), each under its own lock;
-        # the first failure is raised once all are done.
-        done = await asyncio.gather(*(one(v, seen) for v, seen in by_visitor.items()), return_exceptions=True)
-        failed = next((result for result in done if isinstance(result, BaseException)), None)
-        if failed is not None:
-            raise failed
+        # The visitors concurrently (their round trips to the store overlap), each under its own lock.
+        await each(by_visitor.items(), one)
 
     async def closed(self, visitor_id: str, rule_id: str | None) -> None:
         if not rule_id:
@@ -152,7 +165,10 @@ class LiveRules:
             ((h.last_fired_at or 0.0, rule_id) for rule_id, h in live.history.items() if h.fired_this_visit),
             reverse=True,
         )
-        rules = {rule.rule_id: rule for rule in (await self._rules(live.state.site_id)).rules} if fired else {}
+        assert self.runtime is not None
+        rules = (
+            {r.rule_id: r for r in (await self.books.rules(self.runtime, live.state.site_id)).rules} if fired else {}
+        )
         for _, rule_id in fired:
             rule = rules.get(rule_id)
             route = next((a for a in rule.definition.actions if isinstance(a, RouteToQueue)), None) if rule else None
@@ -182,10 +198,14 @@ class LiveRules:
         before = self.availability.pop(account_id, None)
         if before is not None and await self.operators(account_id) == before[0]:
             return 0
-        fired = 0
-        for visitor_id in await self.store.account_visitors(account_id, self.clock() - LIVE_IDLE):
-            fired += await self.evaluate(visitor_id)
-        return fired
+        fired: list[int] = []
+        batch = self._batch()
+
+        async def one(visitor_id: str) -> None:
+            fired.append(await self.evaluate(visitor_id, batch))
+
+        await each(await self.store.account_visitors(account_id, self.clock() - LIVE_IDLE), one)
+        return sum(fired)
 
     async def forget(self, visitor_id: str) -> None:
         async with self.store.locked(visitor_id):
@@ -199,28 +219,18 @@ class LiveRules:
     async def _put(self, live: LiveVisitor) -> None:
         await self.store.put(live)
 
-    async def _rules(self, site_id: str) -> RuleSet:
-        """The site's rules now: their (id, version, position) read at each evaluation; a definition only when
-        that version (at that place: a move of another rule shifts it) is not compiled yet, and the indexed set
-        again only when one of them changed."""
-        assert self.runtime is not None
-        async with self.runtime.db.reading() as conn:
-            keys = await repository.site_rule_keys(conn, site_id)
-            missing = [key[0] for key in keys if key not in self.compiled]
-            rows = await repository.rules_by_id(conn, missing) if missing else []
-        for row in rows:
-            key = (row["id"], row["version"], row["position"])
-            self.compiled[key] = compile_rule(definition_of(row), row["id"], row["version"], site_id, row["position"])
-        cached = self.rule_sets.get(site_id)
-        if cached is not None and cached[0] == keys:
-            return cached[1]
-        rule_set = RuleSet(self.compiled[key] for key in keys if key in self.compiled)  # (one edited meanwhile: next)
-        if all(key in self.compiled for key in keys):
-            self.rule_sets[site_id] = (keys, rule_set)
-        return rule_set
+    def _batch(self) -> Batch:
+        return Batch(self._site_now)
 
-    async def evaluate(self, visitor_id: str) -> int:
+    async def _site_now(self, account_id: str, site_id: str) -> SiteNow:
+        """The site's rules, its account's segments (as cached, `books.py`) and operators now."""
+        assert self.runtime is not None
+        rules, segments = await self.books.site(self.runtime, account_id, site_id)
+        return SiteNow(rules, segments, await self.operators(account_id))
+
+    async def evaluate(self, visitor_id: str, batch: Batch | None = None) -> int:
         """Evaluate the visitor's site's rules now; fire what matches and may; returns how many fired."""
+        batch = batch or self._batch()
         async with self.store.locked(visitor_id):
             live = await self.store.get(visitor_id)
             if live is None:
@@ -229,23 +239,23 @@ class LiveRules:
             if (live.state.last_activity_at or now) + LIVE_IDLE < now:
                 await self.store.forget(visitor_id, live.state.account_id)
                 return 0
-            fired = await self._evaluate(live)
+            fired = await self._evaluate(live, batch)
             if fired:
                 await self._put(live)
             return fired
 
-    async def _evaluate(self, live: LiveVisitor) -> int:
+    async def _evaluate(self, live: LiveVisitor, batch: Batch) -> int:
         """Evaluate and fire for a visitor the caller holds (its lock); the history changes in `live`."""
+        site = await batch.site(live.state.account_id, live.state.site_id)
         now = self.clock()
-        available = await self.operators(live.state.account_id)
         context = EvalContext(
             now=now,
-            operators_online=available.online,
-            free_operators=len(available.free),
-            free_in_queue=available.free_in_queue,
+            operators_online=site.operators.online,
+            free_operators=len(site.operators.free),
+            free_in_queue=site.operators.free_in_queue,
         )
-        segment_check = await self._segment(live, context)  # first: the rules' `segment` condition sees it
-        rules = await self._rules(live.state.site_id)
+        segment_check = await self._segment(live, site.segments, context)  # first: the `segment` condition sees it
+        rules = site.rules
         outcome = rules.evaluate(live.state, context)
         VISITOR_EVALUATIONS.inc()
         RULE_EVALUATIONS.inc(len(rules.candidates(live.state)))
@@ -268,12 +278,12 @@ class LiveRules:
             await self.timers.schedule(live.state.visitor_id, max(min(checks), now))
         return fired
 
-    async def _segment(self, live: LiveVisitor, context: EvalContext) -> float | None:
+    async def _segment(self, live: LiveVisitor, segments: SegmentSet, context: EvalContext) -> float | None:
         """The visitor's segment now (`segments/live.py`), kept in the store when it changed; returns when time
         alone could change it. A failure leaves the segment as it was (the next evaluation tries again)."""
         assert self.runtime is not None
         try:
-            state, assignment = await self.segments.assign(self.runtime, live.state, context)
+            state, assignment = await assign(self.runtime, segments, live.state, context)
         except Exception:
             log.warning("assigning the segment of %s failed", live.state.visitor_id, exc_info=True)
             return None
@@ -316,8 +326,12 @@ class LiveRules:
         if self.timers is None:
             return 0
         due = await self.timers.claim_due()
-        for visitor_id in due:
-            await self.evaluate(visitor_id)
+        batch = self._batch()
+
+        async def one(visitor_id: str) -> None:
+            await self.evaluate(visitor_id, batch)
+
+        await each(due, one)
         return len(due)
 
     async def _run(self) -> None:
@@ -423,9 +437,12 @@ def invitation_frame(
     if action is None:
         return None
     invitation_id = firing_id(rule, state, history)
+    operator = None
     if isinstance(action, ShowInvitation):
         variant = pick_variant(action, rule.rule_id, state.visitor_id)
         text, key, auto_open = variant.text, variant.key, False
+        # by id only: the gateway, which owns users, puts in their name and photo (`engage/desk.py`)
+        operator = {"id": action.operator_id} if action.operator_id else None
     else:
         text, key, auto_open = action.message or OPEN_CHAT_TEXT, None, True
     expires = datetime.fromtimestamp(now, UTC) + timedelta(seconds=INVITATION_TTL + float(action.delay_s))
@@ -436,7 +453,7 @@ def invitation_frame(
         "rule_id": rule.rule_id,
         "variant": key,
         "text": text,
-        "operator": None,
+        "operator": operator,
         "auto_open": auto_open,
         "delay_s": float(action.delay_s),
         "expires_at": expires.isoformat(),

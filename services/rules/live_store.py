@@ -14,16 +14,24 @@ firing is decided once.
 - `claim(invitation_id)`: the deterministic invitation id claimed once (SET NX, kept `CLAIM_SECONDS`) before
   its frame is published: a second replica, or a redelivered event, that decides the same firing publishes
   nothing.
+- `editions(names)` / `bump(name)`: a counter per book the live rules cache (`rules:<site>`, `segments:<account>`),
+  moved by every edit once it is committed (`<prefix>:rules:edition:<name>`, read for many in one MGET): a replica
+  whose cached copy was read at another edition reads the book again (`live.py`).
+
+What a task holds (`RedisVisitors`: the visitors it read with their lock, written with its release) is the
+task's own (a `ContextVar`): another task of the replica reading or writing the same visitor meanwhile goes to
+Redis (and waits for the lock if it takes it) instead of seeing or changing the holder's copy.
 """
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
 import json
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -105,6 +113,14 @@ class VisitorStore(ABC):
     async def chat_ended(self, conversation_id: str) -> str | None:
         """The visitor of the conversation (once), or None if its start was not seen."""
 
+    @abstractmethod
+    async def editions(self, names: Sequence[str]) -> list[int]:
+        """The edition of each named book now (0 for one never edited)."""
+
+    @abstractmethod
+    async def bump(self, name: str) -> None:
+        """A book was edited (and committed): its edition moves on, for every replica."""
+
     async def close(self) -> None:
         return None
 
@@ -115,6 +131,7 @@ class MemoryVisitors(VisitorStore):
         self._locks: dict[str, asyncio.Lock] = {}
         self._claimed: dict[str, float] = {}
         self._chats: dict[str, str] = {}
+        self._editions: dict[str, int] = {}
 
     @contextlib.asynccontextmanager
     async def locked(self, visitor_id: str) -> AsyncIterator[None]:
@@ -157,6 +174,12 @@ class MemoryVisitors(VisitorStore):
     async def chat_ended(self, conversation_id: str) -> str | None:
         return self._chats.pop(conversation_id, None)
 
+    async def editions(self, names: Sequence[str]) -> list[int]:
+        return [self._editions.get(name, 0) for name in names]
+
+    async def bump(self, name: str) -> None:
+        self._editions[name] = self._editions.get(name, 0) + 1
+
 
 @dataclass
 class _Held:
@@ -167,6 +190,13 @@ class _Held:
     changed: bool = False
 
 
+# The visitors the current task holds (by store and visitor id); each `locked` sets a new mapping (a copy with
+# one more) and restores the one before.
+_HELD: contextvars.ContextVar[Mapping[tuple[int, str], _Held] | None] = contextvars.ContextVar(
+    "rules_held_visitors", default=None
+)
+
+
 class RedisVisitors(VisitorStore):
     """Two round trips per read-change-write: the lock taken with the read (a script), the write with the
     release (one pipeline)."""
@@ -175,7 +205,10 @@ class RedisVisitors(VisitorStore):
         self.redis: Redis = Redis.from_url(url)
         self.prefix = f"{prefix}:rules"
         self._acquire = self.redis.register_script(ACQUIRE_SCRIPT)
-        self._held: dict[str, _Held] = {}
+
+    def _held(self, visitor_id: str) -> _Held | None:
+        """The visitor as this task holds it (with this store's lock), or None."""
+        return (_HELD.get() or {}).get((id(self), visitor_id))
 
     def _key(self, visitor_id: str) -> str:
         return f"{self.prefix}:visitor:{visitor_id}"
@@ -194,11 +227,12 @@ class RedisVisitors(VisitorStore):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the live visitor {visitor_id} stayed locked")
             await asyncio.sleep(0.005)
-        held = self._held[visitor_id] = _Held(taken[1] if len(taken) > 1 else None)
+        held = _Held(taken[1] if len(taken) > 1 else None)
+        before = _HELD.set({**(_HELD.get() or {}), (id(self), visitor_id): held})
         try:
             yield
         finally:
-            del self._held[visitor_id]
+            _HELD.reset(before)
             async with self.redis.pipeline(transaction=False) as pipe:
                 if held.changed and held.live is not None:
                     self._write(pipe, held.live)
@@ -206,7 +240,7 @@ class RedisVisitors(VisitorStore):
                 await pipe.execute()
 
     async def get(self, visitor_id: str) -> LiveVisitor | None:
-        held = self._held.get(visitor_id)
+        held = self._held(visitor_id)
         if held is not None:
             if held.live is None and held.text is not None:
                 held.live = visitor_from_json(held.text)
@@ -221,7 +255,7 @@ class RedisVisitors(VisitorStore):
         pipe.expire(self._index(state.account_id), int(LIVE_IDLE) + 60)
 
     async def put(self, live: LiveVisitor) -> None:
-        held = self._held.get(live.state.visitor_id)
+        held = self._held(live.state.visitor_id)
         if held is not None:  # written with the lock's release
             held.live, held.changed = live, True
             return
@@ -230,7 +264,7 @@ class RedisVisitors(VisitorStore):
             await pipe.execute()
 
     async def forget(self, visitor_id: str, account_id: str | None = None) -> None:
-        held = self._held.get(visitor_id)
+        held = self._held(visitor_id)
         if held is not None:
             held.live, held.text, held.changed = None, None, False
         await self.redis.delete(self._key(visitor_id))
@@ -252,6 +286,15 @@ class RedisVisitors(VisitorStore):
     async def chat_ended(self, conversation_id: str) -> str | None:
         found = cast(bytes | None, await self.redis.getdel(f"{self.prefix}:chat:{conversation_id}"))
         return None if found is None else found.decode()
+
+    async def editions(self, names: Sequence[str]) -> list[int]:
+        if not names:
+            return []
+        found = cast(list[bytes | None], await self.redis.mget([f"{self.prefix}:edition:{n}" for n in names]))
+        return [int(value) if value is not None else 0 for value in found]
+
+    async def bump(self, name: str) -> None:
+        await self.redis.incr(f"{self.prefix}:edition:{name}")
 
     async def close(self) -> None:
         await self.redis.aclose()

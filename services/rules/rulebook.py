@@ -156,12 +156,14 @@ async def patch_rule(runtime: ServiceRuntime, editor: Identity, rule_id: str, pa
         return await _save(conn, editor, row, _columns(_patched(row, patch)))
 
 
-async def delete_rule(runtime: ServiceRuntime, editor: Identity, rule_id: str) -> None:
-    """Delete the rule; the site's later rules move up one place."""
+async def delete_rule(runtime: ServiceRuntime, editor: Identity, rule_id: str) -> str:
+    """Delete the rule; the site's later rules move up one place. Returns the rule's site."""
     async with runtime.db.transaction() as conn:
         row = await _rule_for_edit(conn, editor, rule_id)
         await repository.delete_rule(conn, rule_id)
         await repository.set_positions(conn, await repository.site_rules(conn, row["site_id"]))
+    site_id: str = row["site_id"]
+    return site_id
 
 
 async def move_rule(runtime: ServiceRuntime, editor: Identity, rule_id: str, position: int) -> list[RuleOut]:

@@ -15,7 +15,7 @@ moves it (ZADD / heap push), so a visitor has at most one pending check.
 import heapq
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import cast
 
 from redis.asyncio import Redis
@@ -38,6 +38,11 @@ class TimerStore(ABC):
     @abstractmethod
     async def schedule(self, key: str, due_at: float) -> None:
         """Have `key` due at `due_at` (replacing its pending time, if any)."""
+
+    async def schedule_many(self, due: Mapping[str, float]) -> None:
+        """`schedule` for each key (in one step where the store can)."""
+        for key, due_at in due.items():
+            await self.schedule(key, due_at)
 
     @abstractmethod
     async def cancel(self, key: str) -> None:
@@ -97,6 +102,10 @@ class RedisTimers(TimerStore):
 
     async def schedule(self, key: str, due_at: float) -> None:
         await self.redis.zadd(self.key, {key: due_at})
+
+    async def schedule_many(self, due: Mapping[str, float]) -> None:
+        if due:
+            await self.redis.zadd(self.key, dict(due))
 
     async def cancel(self, key: str) -> None:
         await self.redis.zrem(self.key, key)

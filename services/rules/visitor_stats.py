@@ -1,5 +1,7 @@
 """What the rules know of each visitor, fed by `pageviews.recorded` (and `pageview.recorded`) events."""
 
+from collections.abc import Sequence
+
 from sqlalchemy import case, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -12,23 +14,34 @@ from services.rules.api.schemas import VisitorStats
 from services.rules.models import visitor_stats
 
 
-async def count_pageview(conn: AsyncConnection, account_id: str, view: PageviewRecorded | PageView) -> None:
-    """Add one page view to the visitor's stats; `last_url` only moves to a page viewed later."""
-    stats = visitor_stats.c
-    new = upsert_insert(conn, visitor_stats).values(
-        visitor_id=view.visitor_id,
-        account_id=account_id,
-        pageviews=1,
-        last_url=view.url,
-        last_viewed_at=view.viewed_at,
-        updated_at=utcnow(),
-    )
+async def count_pageviews(conn: AsyncConnection, account_id: str, views: Sequence[PageviewRecorded | PageView]) -> None:
+    """Add the page views to their visitors' stats (one statement, one row per visitor, in visitor order);
+    `last_url` only moves to a page viewed later."""
+    counted: dict[str, tuple[int, PageviewRecorded | PageView]] = {}  # visitor -> (views, the latest)
+    for view in views:
+        count, latest = counted.get(view.visitor_id, (0, view))
+        counted[view.visitor_id] = (count + 1, view if view.viewed_at >= latest.viewed_at else latest)
+    if not counted:
+        return
+    stats, now = visitor_stats.c, utcnow()
+    rows = [
+        {
+            "visitor_id": visitor_id,
+            "account_id": account_id,
+            "pageviews": count,
+            "last_url": latest.url,
+            "last_viewed_at": latest.viewed_at,
+            "updated_at": now,
+        }
+        for visitor_id, (count, latest) in sorted(counted.items())
+    ]
+    new = upsert_insert(conn, visitor_stats).values(rows)
     later = or_(stats.last_viewed_at.is_(None), new.excluded.last_viewed_at >= stats.last_viewed_at)
     await conn.execute(
         new.on_conflict_do_update(
             index_elements=[stats.visitor_id],
             set_={
-                "pageviews": stats.pageviews + 1,
+                "pageviews": stats.pageviews + new.excluded.pageviews,
                 "last_url": case((later, new.excluded.last_url), else_=stats.last_url),
                 "last_viewed_at": case((later, new.excluded.last_viewed_at), else_=stats.last_viewed_at),
                 "updated_at": new.excluded.updated_at,

@@ -109,7 +109,8 @@ def test_tracking_puts_the_section_product_and_search_of_each_page_in_pageviews_
     plan.apply(batch)
     [(payload, _)] = plan.events
     assert isinstance(payload, PageviewsRecorded)
-    assert [(v.section, v.product_sku, v.search_query) for v in payload.page_views] == [
+    views = payload.to_event("acc-1").payload["page_views"]  # what the rules service receives
+    assert [(v["section"], v["product_sku"], v["search_query"]) for v in views] == [
         ("IT", "laptop-14", None),
         (None, None, "mouse"),
         (None, None, None),

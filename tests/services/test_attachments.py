@@ -8,6 +8,8 @@ from typing import Any
 import httpx
 
 from services.chat.attachments.storage import LocalFileStore
+from services.common.db import utcnow
+from services.common.events import VisitorErased
 from services.common.settings import Settings
 from services.common.tokens import Identity
 from tests.helpers import eventually
@@ -144,3 +146,30 @@ async def test_a_file_over_the_limit_is_refused_before_it_is_all_read(settings: 
         assert all(m["attachment"] is None for m in history)
         fits = await send_file(c, guest, cid, PNG + bytes(9_000), "fits.png")
         assert fits.status_code == 201, fits.text
+
+
+async def test_an_erased_visitors_files_are_deleted_from_the_store_and_others_are_kept(settings: Settings) -> None:
+    async with chat(settings) as c:
+        anna, guest, other = c.operator("Anna"), c.visitor(), c.visitor()
+        await c.online(anna)
+        cid = (await c.accepted(guest, anna))["id"]
+        other_cid = (await c.accepted(other, anna))["id"]
+        theirs = [
+            (await send_file(c, guest, cid, PNG, "me.png")).json()["attachment"]["id"],
+            (await send_file(c, anna, cid, PDF, "offer.pdf")).json()["attachment"]["id"],  # the operator's, in it
+        ]
+        kept = (await send_file(c, other, other_cid, PNG, "other.png")).json()["attachment"]["id"]
+        store = LocalFileStore(settings.attachments_path())
+        assert all([await store.get(i) for i in theirs])
+
+        erased = VisitorErased(visitor_id=guest.visitor_id or "", erased_at=utcnow()).to_event(c.account_id)
+        await c.bus.publish_event(erased)
+
+        async def files_gone() -> bool:
+            return all([await store.get(i) is None for i in theirs])
+
+        assert await eventually(files_gone, 10), "an erased visitor's files are still on disk"
+        assert await store.get(kept) == PNG
+        got = await fetch(c, other, other_cid, kept)
+        assert got.status_code == 200 and got.content == PNG
+        assert code_of(await fetch(c, anna, cid, theirs[1]))[0] == 404

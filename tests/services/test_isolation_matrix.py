@@ -80,6 +80,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/queues/{queue_id}"): {"name": "Taken over", "welcome_message": "Visit attacker.example"},
     ("PUT", "/api/v1/operators/{user_id}/presence"): {"status": "phone"},
     ("PUT", "/api/v1/operators/{user_id}/capacity"): {"max_chats": 1},
+    ("PUT", "/api/v1/operators/{user_id}/languages"): {"languages": ["xx"]},
     # "{kind}": that id of A's (`filled`)
     ("POST", "/api/v1/conversations/{conversation_id}/transfer"): {"to_queue_id": "{queue}", "note": "Taken over"},
     ("POST", "/api/v1/conversations/{conversation_id}/participants"): {"operator_id": "{user}"},
@@ -97,6 +98,7 @@ BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PUT", "/api/v1/prechat-forms"): {"name": "required", "email": "required"},
     ("PATCH", "/api/v1/conversations/{conversation_id}/messages/{message_id}"): {"text": "Taken over"},
     ("POST", "/api/v1/conversations/{conversation_id}/rating"): {"score": 1, "comment": "Taken over"},
+    ("PUT", "/api/v1/users/{user_id}/photo"): {"image_base64": "iVBORw0KGgoAAAAA"},  # EMB-3: a PNG's first bytes
 }
 # The operations whose body is a file, not JSON: (content, query) of a valid one.
 RAW_BODIES: dict[tuple[str, str], tuple[bytes, dict[str, str]]] = {
@@ -113,6 +115,7 @@ CONTROL_CALLER = {
     ("POST", "/api/v1/account-invitations/{invitation_id}/decline"): "invitee",
     ("POST", "/api/v1/conversations/{conversation_id}/ticket"): "visitor_a2",  # the conversation's visitor's
     ("POST", "/api/v1/conversations/{conversation_id}/rating"): "visitor_a2",  # EMB-10: its visitor rates (409: open)
+    ("GET", "/api/v1/widget/conversations/{conversation_id}/operator"): "visitor_a2",  # EMB-3: the header's face
 }
 INTRUDERS = ("b_admin", "b_operator", "visitor_a1")
 
@@ -240,6 +243,12 @@ async def build_world(client: httpx.AsyncClient) -> World:
         headers=world.headers["a_admin"],
     )
     assert answered.status_code == 201, answered.text
+    noted = await client.post(  # an internal note (OPS-5): neither B nor a visitor may read it
+        f"/api/v1/conversations/{conversation_id}/notes",
+        json={"text": "A's note secret"},
+        headers=world.headers["a_admin"],
+    )
+    assert noted.status_code == 201, noted.text
     photo = await client.post(
         f"/api/v1/conversations/{conversation_id}/attachments",
         params={"name": "a2-secret-photo.png"},
@@ -273,6 +282,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
     assert await eventually(rule_made, 30), "the rules service never heard of A's site"
     olga_headers = bearer(olga["access_token"])
     assert (await client.get("/api/v1/me/presence", headers=olga_headers)).status_code == 200  # chat knows her
+    world.headers["a_operator"] = olga_headers
     queue = {"name": "A's secret queue", "members": [{"user_id": olga["user"]["id"], "priority": 1}]}
     made_queue = await client.post("/api/v1/queues", json=queue, headers=a)
     secret_segment = {"name": "A's secret segment", "conditions": {"type": "current_url", "value": "secret-vip"}}
@@ -326,6 +336,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
         "A's ticket secret",
         "a2-secret-photo.png",
         "A's admin secret reply",
+        "A's note secret",
     }
     return world
 
@@ -403,11 +414,12 @@ async def gateway(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-def control_order(op: Operation) -> tuple[bool, bool, bool, bool]:
+def control_order(op: Operation) -> tuple[bool, bool, bool, bool, bool]:
     """A's own calls: what ends a thing (closing, declining) after the rest, deletions last, the site's last of all
-    (after its origins' and domains')."""
+    (after its origins' and domains'), a member's removal after the deletions of what is theirs (their photo)."""
     ends = op.method == "POST" and op.path.endswith(("/close", "/decline", "/ticket"))
-    return op.method == "DELETE", "site_id" in op.path_ids, ends, op.key == ("DELETE", "/api/v1/sites/{site_id}")
+    site_deleted, member_removed = op.key == ("DELETE", "/api/v1/sites/{site_id}"), op.path == "/api/v1/users/{user_id}"
+    return op.method == "DELETE", "site_id" in op.path_ids, ends, site_deleted, member_removed and op.method == "DELETE"
 
 
 def uncovered(ops: list[Operation]) -> list[str]:
@@ -457,6 +469,17 @@ async def test_no_account_reaches_another_accounts_data_nor_a_visitor_another_vi
         await asyncio.sleep(0.3 if settings.redis_url else 0)  # anything an attempt set off has been handled
         after = await snapshot(client, world, ops)
         assert not failures, "another account or visitor got through:\n" + "\n".join(failures)
+        # Colleagues to transfer to (no id: not in the matrix): B sees none of A's, a visitor none at all, and A's
+        # operator sees A's operators without their emails.
+        for intruder in INTRUDERS:
+            answer = await client.get("/api/v1/presence/colleagues", headers=world.headers[intruder])
+            refused = answer.status_code in (401, 403)
+            assert refused if intruder.startswith("visitor") else answer.status_code == 200, answer.text
+            assert not leaks(answer, world.private, set()), f"{intruder}: {leaks(answer, world.private, set())}"
+        mine = await client.get("/api/v1/presence/colleagues", headers=world.headers["a_operator"])
+        assert mine.status_code == 200, mine.text
+        assert world.ids["user"] in {c["user_id"] for c in mine.json()["operators"]}
+        assert "@" not in mine.text, mine.text
         assert before == after, "A's data changed:\n" + "\n".join(changed(before, after))
 
         # The same operations as A work: the ids and bodies were real.

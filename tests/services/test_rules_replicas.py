@@ -1,6 +1,7 @@
 """Two rules replicas on one Redis and one PostgreSQL (issue 12): whichever replica reads a visitor's page views,
 the visitor's live state adds up in the shared visitor store, and a firing both decide at once is published
-once; a presence change read by one replica re-evaluates the visitors whose page views the other read.
+once; a presence change read by one replica re-evaluates the visitors whose page views the other read; a rule
+edited through one replica is read again by the other before its next evaluation (each caches the rules).
 
 Distributed only (embedded, the rules run in one process)."""
 
@@ -8,7 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,7 +29,9 @@ from services.common.settings import Settings
 from services.common.tokens import Identity
 from services.rules.app import create_app as create_rules
 from services.rules.consumers import LiveAnswers, RecordPresence
+from services.rules.engine import VisitorState
 from services.rules.live import LiveRules
+from services.rules.live_store import LiveVisitor, RedisVisitors
 from tests.helpers import as_identity, eventually
 
 ACCOUNT, SITE = str(uuid.uuid4()), str(uuid.uuid4())
@@ -175,3 +178,64 @@ async def test_a_chat_started_on_one_replica_and_closed_on_the_other_ends_the_vi
         closed = ConversationClosed(conversation_id=conversation, closed_by="visitor", closed_at=now)
         await LiveAnswers(b)(closed.to_event(ACCOUNT))
         assert await chat_state() == "none"
+
+
+async def test_a_rule_disabled_through_one_replica_never_fires_on_the_other_which_had_it_cached(
+    settings: Settings,
+) -> None:
+    visitor = str(uuid.uuid4())
+    async with replicas(settings, f"visitor:{visitor}") as place:
+        rule_id = await add_rule(place, settings, {"type": "pages_viewed", "op": "ge", "value": 2})
+        b = place.live(1)
+        pages = views(visitor, 3)
+        await b.page_views(ACCOUNT, SITE, pages[0:1])  # the second replica has the site's rules cached now
+        admin = Identity(kind="user", account_id=ACCOUNT, user_id="admin-1", role="admin")
+        transport = httpx.ASGITransport(app=place.apps[0])
+        async with httpx.AsyncClient(transport=transport, base_url="http://rules") as client:
+
+            async def enabled(value: bool) -> None:
+                answer = await client.patch(
+                    f"/api/v1/rules/{rule_id}", json={"enabled": value}, headers=as_identity(settings, admin)
+                )
+                assert answer.status_code == 200, answer.text
+
+            await enabled(False)  # through the first replica
+            await b.page_views(ACCOUNT, SITE, pages[1:2])  # the second page, read by the second replica
+            await asyncio.sleep(0.3)
+            assert invitations(place) == []
+            await enabled(True)
+            await b.page_views(ACCOUNT, SITE, pages[2:3])
+            assert await eventually(lambda: len(invitations(place)) == 1)
+
+
+async def test_a_visitor_one_task_holds_is_neither_seen_nor_changed_by_another_task_of_the_replica(
+    settings: Settings,
+) -> None:
+    if settings.redis_url is None:
+        pytest.skip("the shared visitor store is Redis (distributed)")
+    store = RedisVisitors(settings.redis_url, settings.redis_prefix)
+    visitor = str(uuid.uuid4())
+    await store.put(LiveVisitor(VisitorState(visitor_id=visitor, site_id=SITE, account_id=ACCOUNT, pages_viewed=1)))
+    holding, release = asyncio.Event(), asyncio.Event()
+
+    async def holder() -> None:
+        async with store.locked(visitor):
+            live = await store.get(visitor)
+            assert live is not None
+            live.state = replace(live.state, pages_viewed=2)
+            await store.put(live)  # written when the lock is released
+            holding.set()
+            await release.wait()
+
+    task = asyncio.create_task(holder())
+    try:
+        await holding.wait()
+        seen = await store.get(visitor)  # another task of the replica: what the store has, not the change in flight
+        assert seen is not None and seen.state.pages_viewed == 1
+        release.set()
+        await task
+        after = await store.get(visitor)
+        assert after is not None and after.state.pages_viewed == 2
+    finally:
+        release.set()
+        await store.close()

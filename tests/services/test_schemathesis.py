@@ -119,6 +119,9 @@ KNOWN_REFUSALS = {
     # any bytes fit the schema's binary body; only an image or a PDF by content is taken: 415 (or 422 empty)
     "POST /api/v1/conversations/{conversation_id}/attachments",
     "PUT /api/v1/me/alerts",  # SMS on without a phone number to send it to: 422
+    # any string fits `image_base64`; only base64 (else 422) of a PNG, JPEG or WebP by content is taken (else 415)
+    "PUT /api/v1/me/photo",
+    "PUT /api/v1/users/{user_id}/photo",
 }
 
 

@@ -33,6 +33,9 @@ async def test_an_admin_sets_the_look_and_the_widget_gets_it_bad_values_are_refu
             {"text_color": "#gggggg"},
             {"logo_url": "http://shop.example/logo.png"},  # https only
             {"logo_url": "javascript:alert(1)"},
+            {"logo_url": "data:image/svg+xml,<svg onload=alert(1)>"},
+            {"logo_url": "//evil.example/logo.png"},  # scheme-relative: another origin
+            {"logo_url": "/\\evil.example/logo.png"},
             {"logo_url": "https://shop.example/a.png) ; background:url(https://evil.example"},
             {"launcher": "popup"},
             {"position": "top"},

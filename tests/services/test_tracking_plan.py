@@ -1,10 +1,10 @@
 """The ingest plan alone, in memory: what one batch writes, with no database and no bus."""
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from services.common.db import utcnow
-from services.common.events import PageviewsRecorded, VisitorRobotDetected
+from services.common.events import PageView, PageviewsRecorded, VisitorRobotDetected
 from services.common.tokens import Identity
 from services.common.track_events import EVENT
 from services.tracking.api.schemas import TrackingSettings
@@ -191,3 +191,19 @@ def test_page_views_are_announced_at_most_500_to_an_event() -> None:
     plan = plan_of(batch, robot_pages=10_000)
     sizes = [len(e.page_views) for e, _ in plan.events if isinstance(e, PageviewsRecorded)]
     assert sizes == [PAGES_PER_EVENT, 1] and len(plan.new_page_rows()) == PAGES_PER_EVENT + 1
+
+
+def test_the_announced_page_views_are_the_event_the_models_would_make() -> None:
+    """`pageviews.recorded` is built from the plan's dicts without validating them again: its JSON is what
+    `PageviewsRecorded` makes of the same page views, whatever the zone of a time the widget sent."""
+    east = timezone(timedelta(hours=2))
+    times = [NOW, NOW.replace(microsecond=0).astimezone(east), NOW.replace(microsecond=500_000) + timedelta(seconds=1)]
+    sent = [{"type": "attributes", "attributes": {"plan": "gold"}}, pageview("/tv/oled-55"), pageview("/")]
+    checked = [(i, EVENT.validate_python(e), at) for i, (e, at) in enumerate(zip(sent, times, strict=True))]
+    [(event, _)] = plan_of([Submission(GUEST, "Firefox", NOW, checked)]).events
+    made = event.to_event("acc-1")
+    views = made.payload["page_views"]
+    assert [set(view) for view in views] == [set(PageView.model_fields)] * 2
+    expected = PageviewsRecorded.model_validate({"site_id": "site-1", "page_views": views}).model_dump(mode="json")
+    assert made.payload == expected and made.type == PageviewsRecorded.TYPE
+    assert views[-1]["attributes"] == {"plan": "gold"} and views[0]["attributes"] is None

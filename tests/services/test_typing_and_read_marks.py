@@ -40,6 +40,13 @@ async def send(ws: ClientConnection, **frame: Any) -> None:
     await ws.send(json.dumps(frame))
 
 
+async def joined(*sockets: ClientConnection) -> None:
+    """Until each socket has joined its channels: `auth.ok` comes before the joins, a frame is read only after."""
+    for ws in sockets:
+        await send(ws, type="ping")
+        await next_frame(ws, "pong")
+
+
 async def frames_within(ws: ClientConnection, kind: str, seconds: float = 0.6) -> list[dict[str, Any]]:
     """Every frame of `kind` the socket gets within `seconds`."""
     found: list[dict[str, Any]] = []
@@ -79,6 +86,7 @@ async def test_typing_goes_both_ways_and_the_draft_only_to_the_operators_in_the_
             open_socket(base, "/ws/operator", stranger["access_token"]) as stranger_ws,
             open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws,
         ):
+            await joined(olga_ws, ivan_ws, admin_ws, stranger_ws, v_ws)
             cid = await accepted_chat(client, guest, olga)
             await send(v_ws, type="typing", conversation_id=cid, draft="I would like to ret")
             seen = await next_frame(olga_ws, "conversation.typing")
@@ -90,9 +98,14 @@ async def test_typing_goes_both_ways_and_the_draft_only_to_the_operators_in_the_
                 "draft": "I would like to ret",
                 "typing": True,
             }
-            assert (await next_frame(admin_ws, "conversation.typing"))["draft"] == "I would like to ret"  # a manager
             assert await frames_within(ivan_ws, "conversation.typing") == []  # an operator not in the chat
+            assert await frames_within(admin_ws, "conversation.typing", 0.1) == []  # a manager not in it either
             assert await frames_within(stranger_ws, "conversation.typing", 0.1) == []  # another account
+            watched = await client.post(f"/api/v1/conversations/{cid}/watch", headers=bearer(admin["access_token"]))
+            assert watched.status_code == 200, watched.text
+            await send(v_ws, type="typing", conversation_id=cid, draft="I would like to return")
+            assert (await next_frame(admin_ws, "conversation.typing"))["draft"] == "I would like to return"  # watching
+            assert (await next_frame(olga_ws, "conversation.typing"))["draft"] == "I would like to return"
 
             await send(v_ws, type="typing", conversation_id=cid, draft="x" * 2000)
             assert len((await next_frame(olga_ws, "conversation.typing"))["draft"]) == 500  # cut to a sane length
@@ -108,6 +121,11 @@ async def test_typing_goes_both_ways_and_the_draft_only_to_the_operators_in_the_
             # bad frames: a clear error frame each, the socket stays open
             await send(ivan_ws, type="typing", conversation_id=cid)
             assert (await next_frame(ivan_ws, "error"))["code"] == "conversation_not_found"
+            await send(stranger_ws, type="typing", conversation_id=cid)  # another account's chat: as if none
+            assert (await next_frame(stranger_ws, "error"))["code"] == "conversation_not_found"
+            await send(admin_ws, type="typing", conversation_id=cid)  # a watcher is silent
+            assert (await next_frame(admin_ws, "error"))["code"] == "conversation_not_found"
+            assert await frames_within(v_ws, "conversation.typing", 0.2) == []
             await send(olga_ws, type="typing", conversation_id=cid, draft="operators have no sneak-peek")
             refused = await next_frame(olga_ws, "error")
             assert (refused["code"], refused["message"]) == (
@@ -120,7 +138,7 @@ async def test_typing_goes_both_ways_and_the_draft_only_to_the_operators_in_the_
             assert (await next_frame(v_ws, "error"))["message"] == "typing: `draft` is text."
             await send(v_ws, type="read", conversation_id=cid, seq="1")
             assert (await next_frame(v_ws, "error"))["message"] == "read needs a seq from 0 to 2^53-1."
-            for _ in range(6):  # 3 above were counted; 8 per 10 s per socket
+            for _ in range(5):  # 4 above were counted; 8 per 10 s per socket
                 await send(v_ws, type="typing", conversation_id=cid, draft="again")
             limited = await next_frame(v_ws, "error")
             assert limited["code"] == "rate_limited" and limited["retryable"] is True
@@ -133,31 +151,60 @@ async def test_with_sneak_peek_off_operators_get_only_that_the_visitor_types(set
     async with gateway(settings) as (base, client):
         admin, olga = await login(client), await login(client, "olga@demo.example")
         (site,) = (await client.get("/api/v1/sites", headers=bearer(admin["access_token"]))).json()["sites"]
+        assert site["privacy"]["sneak_peek"] is True
+        for wrong in ("no", 0, None):  # a switch is true or false, nothing that looks like one
+            refused = await client.patch(
+                f"/api/v1/sites/{site['id']}",
+                json={"privacy": {**site["privacy"], "sneak_peek": wrong}},
+                headers=bearer(admin["access_token"]),
+            )
+            assert refused.status_code == 422, refused.text
+            error = refused.json()["error"]
+            assert error["code"] == "validation_error"
+            assert [d["field"] for d in error["details"]] == ["privacy.sneak_peek"]
+        olga_patch = await client.patch(
+            f"/api/v1/sites/{site['id']}",
+            json={"privacy": {**site["privacy"], "sneak_peek": False}},
+            headers=bearer(olga["access_token"]),
+        )
+        assert olga_patch.status_code == 403  # an operator may not change it
         privacy = {**site["privacy"], "sneak_peek": False}
         changed = await client.patch(
             f"/api/v1/sites/{site['id']}", json={"privacy": privacy}, headers=bearer(admin["access_token"])
         )
         assert changed.status_code == 200 and changed.json()["privacy"]["sneak_peek"] is False
+        other = await client.patch(  # a privacy change that does not name the switch leaves it off
+            f"/api/v1/sites/{site['id']}", json={"privacy": {"honor_dnt": False}}, headers=bearer(admin["access_token"])
+        )
+        assert other.status_code == 200 and other.json()["privacy"]["sneak_peek"] is False
         guest = await visitor_session(client)
         assert guest["site"]["sneak_peek"] is False  # the widget is told to send no draft
         async with (
             open_socket(base, "/ws/operator", olga["access_token"]) as olga_ws,
             open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws,
         ):
+            await joined(olga_ws, v_ws)
             cid = await accepted_chat(client, guest, olga)
             await send(v_ws, type="typing", conversation_id=cid, draft="my private text")  # an old widget sends it
             seen = await next_frame(olga_ws, "conversation.typing")
             assert seen["typing"] is True and "draft" not in seen
 
 
-async def test_read_marks_are_stored_announced_and_sent_again_on_resume(settings: Settings) -> None:
+async def test_read_marks_are_stored_announced_and_sent_again_on_resume_only_for_participants(
+    settings: Settings,
+) -> None:
     async with gateway(settings) as (base, client):
-        olga = await login(client, "olga@demo.example")
-        guest = await visitor_session(client)
+        olga, ivan = await login(client, "olga@demo.example"), await login(client, "ivan@demo.example")
+        stranger = await second_account(client)
+        guest, other_guest = await visitor_session(client), await visitor_session(client)
         async with (
             open_socket(base, "/ws/operator", olga["access_token"]) as olga_ws,
+            open_socket(base, "/ws/operator", ivan["access_token"]) as ivan_ws,
+            open_socket(base, "/ws/operator", stranger["access_token"]) as stranger_ws,
             open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws,
+            open_socket(base, "/ws/visitor", other_guest["visitor_token"]) as other_ws,
         ):
+            await joined(olga_ws, ivan_ws, stranger_ws, v_ws, other_ws)
             cid = await accepted_chat(client, guest, olga)
             await send(v_ws, type="message.send", conversation_id=cid, client_msg_id="v1", text="Do you ship?")
             assert (await next_frame(v_ws, "message.ack"))["message"]["seq"] == 2
@@ -177,8 +224,22 @@ async def test_read_marks_are_stored_announced_and_sent_again_on_resume(settings
             await send(v_ws, type="read", conversation_id=cid, seq=3)
             seen = await next_frame(olga_ws, "conversation.read")
             assert (seen["reader"], seen["reader_id"], seen["seq"]) == ("visitor", guest["visitor_id"], 3)
+            assert (await next_frame(v_ws, "conversation.read"))["reader"] == "visitor"  # their other tabs learn it
+
+            # who is not in the conversation marks nothing: another account, another visitor (as if it did not
+            # exist), an operator of the account who is not in it (nothing stored, nothing announced)
+            for outsider in (stranger_ws, other_ws, ivan_ws):
+                await send(outsider, type="read", conversation_id=cid, seq=3)
+            for outsider in (stranger_ws, other_ws, ivan_ws):
+                assert (await next_frame(outsider, "error"))["code"] == "conversation_not_found"
+            assert await frames_within(v_ws, "conversation.read", 0.3) == []
+            await send(other_ws, type="resume", conversation_id=cid, after_seq=0)  # nor learns the marks
+            assert (await next_frame(other_ws, "error"))["code"] == "conversation_not_found"
 
         async with open_socket(base, "/ws/visitor", guest["visitor_token"]) as v_ws:  # a reconnect resumes by seq
             await send(v_ws, type="resume", conversation_id=cid, after_seq=3)
             marks = await frames_within(v_ws, "conversation.read", 1.0)
-            assert sorted((m["reader"], m["seq"]) for m in marks) == [("operator", 2), ("visitor", 3)]
+            assert sorted((m["reader"], m["reader_id"], m["seq"]) for m in marks) == [
+                ("operator", olga["user"]["id"], 2),
+                ("visitor", guest["visitor_id"], 3),
+            ]

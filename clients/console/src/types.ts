@@ -115,6 +115,15 @@ export interface InvitationOut {
 
 export type SenderType = "visitor" | "operator" | "system";
 
+/** A file a message carries (CHAT-10): fetched with the operator's token (`api/attachments.ts`). */
+export interface Attachment {
+  id: string;
+  /** Sanitized by the server; shown as text. */
+  name: string;
+  content_type: "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf";
+  size: number;
+}
+
 export interface Message {
   id: string;
   conversation_id: string;
@@ -131,6 +140,8 @@ export interface Message {
   retracted_at?: string | null;
   /** The seq of the earlier message it quotes. */
   quote_seq?: number | null;
+  /** The file it carries (CHAT-10); its `text` is the file's name. */
+  attachment?: Attachment | null;
 }
 
 export interface GeoLocation {
@@ -340,8 +351,20 @@ export interface ReadFrame {
   seq: number;
 }
 
+/** An internal note inside a conversation (OPS-5): operators only, never shown to the visitor. */
+export interface ConversationNote {
+  id: string;
+  conversation_id: string;
+  author_id: string;
+  author_name: string | null;
+  text: string;
+  created_at: string;
+}
+
 export type ServerFrame =
   | { type: "message.created"; message: Message }
+  /** A colleague wrote an internal note in a conversation the operator sees (OPS-5). */
+  | { type: "conversation.note"; note: ConversationNote }
   /** An operator edited or retracted a message (CHAT-5): the newest `revision` wins. */
   | { type: "message.updated"; message: Message }
   | { type: "message.ack"; client_msg_id: string; message: Message }

@@ -145,4 +145,32 @@ describe("departments screen (ROUTE-1)", { timeout: 30_000 }, () => {
     await waitFor(() => expect(rows()).toHaveLength(1));
     expect(server.calls.filter((c) => c.method === "DELETE").map((c) => c.path)).toEqual(["/api/v1/queues/q2"]);
   });
+
+  it("sets a department's gap between two chats and an operator's languages (ROUTE-3)", async () => {
+    const { server, user } = setup();
+    server.queues = [queue("q1", "Sales", { min_gap_seconds: 30 })];
+    cleanup();
+    render(<DepartmentsAdmin api={server.api()} />);
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    await user.click(q('[data-fw="queue-edit"]', rows()[0]));
+    expect(q('[data-fw="queue-min-gap"]')).toHaveProperty("value", "30");
+    await fill(user, q('[data-fw="queue-min-gap"]'), "4000");
+    await user.click(q('[data-fw="queue-save"]'));
+    expect(document.body.textContent).toContain("The gap between two chats is 0 to 3600 seconds.");
+    await fill(user, q('[data-fw="queue-min-gap"]'), "45");
+    await user.click(q('[data-fw="queue-save"]'));
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(server.calls.find((c) => c.method === "PUT")!.body).toMatchObject({ name: "Sales", min_gap_seconds: 45 });
+
+    const ben = () => q('[data-fw="operator-language"][data-user-id="u2"]');
+    await waitFor(() => expect(ben()).toBeTruthy());
+    await fill(user, q('[data-fw="operator-languages-input"]', ben()), "de, fr-CH, DE");
+    await user.click(q('[data-fw="operator-languages-save"]', ben()));
+    await waitFor(() => expect(server.posted("/api/v1/operators/u2/languages")).toEqual([{ languages: ["de", "fr"] }]));
+    await waitFor(() => expect(q('[data-fw="operator-languages-input"]', ben())).toHaveProperty("value", "de, fr"));
+    await fill(user, q('[data-fw="operator-languages-input"]', ben()), "3x");
+    await user.click(q('[data-fw="operator-languages-save"]', ben()));
+    expect(ben().textContent).toContain("Write languages as codes");
+    expect(server.posted("/api/v1/operators/u2/languages")).toHaveLength(1);
+  });
 });

@@ -8,8 +8,8 @@ describe("the SMS alert form", () => {
   it("refuses a number without a country code and saves an E.164 one", async () => {
     const calls: Array<{ method: string; path: string; body: unknown }> = [];
     const api = {
-      get: vi.fn(async () => ({ sms_enabled: false, phone: null, sms_available: true })),
       request: vi.fn(async (method: string, path: string, options: { body: Record<string, unknown> }) => {
+        if (method === "GET") return { sms_enabled: false, phone: null, sms_available: true };
         calls.push({ method, path, body: options.body });
         return { ...options.body, sms_available: true };
       }),

@@ -31,6 +31,7 @@ export function queue(id: string, name: string, overrides: Partial<Queue> = {}):
     priority: 0,
     strategy: "least_busy",
     max_wait_seconds: 60,
+    min_gap_seconds: 0,
     failover_queue_id: null,
     sections: [],
     members: [],
@@ -84,12 +85,27 @@ export class TeamServer {
     if (state) return json({ conversations: this.conversations.filter((c) => c.state === state) });
     if (key === "GET /api/v1/visitors/live") return json({ visitors: this.visitors });
     if (key === "GET /api/v1/me/presence") return json(this.operators.find((p) => p.user_id === "u1") ?? presence("u1", "Olga"));
+    if (key === "GET /api/v1/presence/colleagues") {
+      // any operator: no capacity override, no contact details; the queues each is a member of
+      const colleagues = this.operators.map(({ max_chats_override: _, languages: __, ...p }) => ({
+        ...p,
+        queue_ids: this.queues.filter((q) => q.members.some((m) => m.user_id === p.user_id)).map((q) => q.id),
+      }));
+      return json({ operators: colleagues });
+    }
     if (key === "GET /api/v1/presence") {
       if (this.role === "operator") return json({ error: { code: "insufficient_role", message: "No." } }, 403);
       return json({ operators: this.operators, default_max_chats: 3 });
     }
     if (key === "GET /api/v1/queues") return json({ queues: this.queues });
     if (key === "GET /api/v1/queues/summary" && this.summary) return json({ queues: this.summary });
+    const languages = /^PUT \/api\/v1\/operators\/([^/]+)\/languages$/.exec(key)?.[1];
+    if (languages) {
+      const found = this.operators.find((p) => p.user_id === decodeURIComponent(languages));
+      if (!found) return json({ error: { code: "user_not_found", message: "No such operator." } }, 404);
+      Object.assign(found, { languages: (r.body as { languages: string[] }).languages });
+      return json(found);
+    }
     if (key === "POST /api/v1/queues") {
       this.count += 1;
       const created = queue(`q-new-${this.count}`, "", { ...(r.body as Partial<Queue>) });

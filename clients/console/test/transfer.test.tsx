@@ -71,6 +71,25 @@ describe("transfer and invite from the chat view (CHAT-6)", { timeout: 20_000 },
     expect(q('[data-fw="chat"]').dataset.conversationId).toBeUndefined();
   });
 
+  it("lists the colleagues the server knows, with their load and queues, before any presence frame", async () => {
+    const { user } = await open((s) => {
+      s.conversations = [activeChat()];
+      s.operators = [
+        presence("u1", "Olga"),
+        presence("u4", "Dana", { active_chats: 2, max_chats: 4 }),
+        presence("u5", "Emil", { status: "offline" }),
+      ];
+      s.queues = [queue("q1", "Sales", { members: [{ user_id: "u4", priority: 0 }] }), queue("q2", "Billing")];
+    });
+    await openChat(user, "c1");
+    await user.click(q('[data-fw="chat-transfer"]'));
+    await waitFor(() => expect(q('[data-fw="team-target"]').textContent).toContain("Dana"));
+    const target = q('[data-fw="team-target"]');
+    const options = [...target.querySelectorAll("option")].map((o) => o.value);
+    expect(options).toEqual(["", "o:u2", "o:u4", "o:u3", "o:u5", "q:q1", "q:q2"]); // online first, me left out
+    expect(target.textContent).toContain("Dana — online, 2/4 chats · Sales");
+  });
+
   it("says readably why a colleague cannot take it, and keeps the chat", async () => {
     const { user, server } = await open((s) => {
       s.conversations = [activeChat()];

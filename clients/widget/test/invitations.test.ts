@@ -96,6 +96,20 @@ describe("invitations on the visitor's screen", () => {
     expect($("invitation-avatar").textContent).toBe("OP");
   });
 
+  it("shows the photo on file at the gateway (an absolute address, no referrer), and initials for an unsafe one", async () => {
+    const socket = await livePage();
+    const photo = "http://127.0.0.1:8000/photos/Zm9vYmFyYmF6cXV4MTIzNDU2Nzg5MDEy";
+    socket.receive(invitation({ operator: { ...OLGA, photo_url: photo } }));
+    await vi.advanceTimersByTimeAsync(0);
+    const img = $("invitation-avatar").querySelector("img")!;
+    expect(img.getAttribute("src")).toBe(photo);
+    expect(img.getAttribute("referrerpolicy")).toBe("no-referrer");
+    socket.receive(invitation({ invitation_id: "i2", operator: { ...OLGA, photo_url: "javascript:alert(1)" } }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect($("invitation-avatar").querySelector("img")).toBeNull();
+    expect($("invitation-avatar").textContent).toBe("OP");
+  });
+
   it("is made of real buttons: accept and a labelled close; Escape closes it", async () => {
     const socket = await livePage();
     socket.receive(invitation());

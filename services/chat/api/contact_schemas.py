@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FieldMode = Literal["off", "optional", "required"]
 EMAIL = re.compile(
@@ -15,22 +15,65 @@ PHONE_CHARACTERS = re.compile(r"^\+?[0-9 ().\-]{6,30}$")
 MAX_NOTE_BYTES = 4096
 
 
+def _blank_to_none(value: str | None) -> str | None:
+    return value.strip() or None if isinstance(value, str) else value
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class PrechatFields(Strict):
-    """Which fields the pre-chat form asks, each `off`, `optional` or `required` (default: the name, optional)."""
+MAX_QUESTION_CHARS = 200
 
-    name: FieldMode = "optional"
+
+class PrechatFields(Strict):
+    """Which fields the pre-chat form asks, each `off`, `optional` or `required`, and the text of the site's own
+    question (`question_label`, needed when `question` is asked). All `off` (the default): no form is shown."""
+
+    name: FieldMode = "off"
     email: FieldMode = "off"
     phone: FieldMode = "off"
     question: FieldMode = "off"
+    question_label: str | None = Field(default=None, max_length=MAX_QUESTION_CHARS)
+
+    @field_validator("question_label")
+    @classmethod
+    def label_trimmed(cls, value: str | None) -> str | None:
+        value = _blank_to_none(value)
+        if value is not None and any(ord(ch) < 32 for ch in value):
+            raise ValueError("one line of text, without control characters")
+        return value
+
+    @model_validator(mode="after")
+    def question_has_a_label(self) -> "PrechatFields":
+        if self.question != "off" and not self.question_label:
+            raise ValueError("a question that is asked needs its text (`question_label`)")
+        return self
+
+    @property
+    def shown(self) -> bool:
+        return any(mode != "off" for mode in (self.name, self.email, self.phone, self.question))
 
 
 class PrechatFormOut(BaseModel):
     site_id: str
     fields: PrechatFields
+
+
+class VisitorPrechatForm(BaseModel):
+    """What the widget needs: the form (`shown` false: none), and whether this visitor answered it already."""
+
+    fields: PrechatFields
+    shown: bool = Field(description="The form asks something: show it before the first message.")
+    answered: bool = Field(description="This visitor sent their answers before (the widget does not ask again).")
+
+
+class PrechatAnswerOut(BaseModel):
+    """The visitor's latest answers to the pre-chat form's own question."""
+
+    question: str | None
+    answer: str | None
+    answered_at: datetime
 
 
 def normal_email(value: str) -> str:
@@ -49,10 +92,6 @@ def normal_phone(value: str) -> str:
     if not 6 <= len(digits) <= 15:
         raise ValueError("a phone number has 6 to 15 digits")
     return ("+" if value.startswith("+") else "") + digits
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return value.strip() or None if isinstance(value, str) else value
 
 
 class PrechatAnswers(Strict):
@@ -119,6 +158,9 @@ class ConversationSummary(BaseModel):
 
 class ContactCard(BaseModel):
     contact: ContactOut | None = Field(description="Null: the visitor gave no email or phone and was not identified.")
+    prechat: PrechatAnswerOut | None = Field(
+        default=None, description="The visitor's answer to the pre-chat form's question, if they gave one."
+    )
     earlier: list[ConversationSummary] = Field(
         description="The contact's (or visitor's) other conversations, newest first."
     )

@@ -1,10 +1,12 @@
 """The pre-chat form (EMB-3), the customer card (CHAT-8), internal notes (OPS-5) and the history of closed chats
 (OPS-3). The logic is in `prechat.py`, `contacts.py`, `notes.py` and `history.py`."""
 
+import re
 from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BeforeValidator
 
 from services.chat import contacts, history, notes, prechat
 from services.chat.api.contact_schemas import (
@@ -19,6 +21,7 @@ from services.chat.api.contact_schemas import (
     PrechatFields,
     PrechatFormOut,
     Transcript,
+    VisitorPrechatForm,
 )
 from services.chat.api.routes import Frames
 from services.common.identity import Admin, Operator, Visitor
@@ -28,12 +31,28 @@ from services.common.validation import PathKey, QueryKey
 router = APIRouter(tags=["contacts, notes and history"])
 internal = APIRouter(prefix="/internal/v1/contacts", include_in_schema=False)
 Words = Annotated[str | None, Query(max_length=200, description="Case-insensitive; empty or omitted: any.")]
+ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-@router.get("/api/v1/prechat-form", response_model=PrechatFormOut)
-async def visitor_prechat_form(visitor: Visitor, runtime: Runtime) -> PrechatFormOut:
-    """The visitor's site's pre-chat form: which fields to ask before the chat, each off, optional or required."""
-    return await prechat.form(runtime, visitor, visitor.site_id or "")
+def _iso_moment(value: object) -> object:
+    """An ISO 8601 date and time (`2026-12-01T09:00:00Z`), never a number of seconds (`0.5`)."""
+    if isinstance(value, str) and not ISO_MOMENT.match(value):
+        raise ValueError("an ISO 8601 date and time, such as 2026-12-01T00:00:00Z")
+    return value
+
+
+Moment = Annotated[
+    datetime | None,
+    BeforeValidator(_iso_moment),
+    Query(description="ISO 8601 date and time (without a zone: UTC)."),
+]
+
+
+@router.get("/api/v1/prechat-form", response_model=VisitorPrechatForm)
+async def visitor_prechat_form(visitor: Visitor, runtime: Runtime) -> VisitorPrechatForm:
+    """The visitor's site's pre-chat form: which fields to ask before the chat, each off, optional or required
+    (`shown` false: no form), and whether this visitor answered it already."""
+    return await prechat.visitor_form(runtime, visitor)
 
 
 @router.post("/api/v1/prechat", response_model=PrechatAccepted)
@@ -46,13 +65,14 @@ async def submit_prechat(body: PrechatAnswers, visitor: Visitor, runtime: Runtim
 
 @router.get("/api/v1/prechat-forms", response_model=PrechatFormOut)
 async def site_prechat_form(admin: Admin, runtime: Runtime, site_id: QueryKey) -> PrechatFormOut:
-    """Admins: the pre-chat form of one of the account's sites (the default until one is saved)."""
+    """Admins: the pre-chat form of one of the account's sites (the default, no form, until one is saved); a site
+    not of the account: 404 `site_not_found`."""
     return await prechat.form(runtime, admin, site_id)
 
 
 @router.put("/api/v1/prechat-forms", response_model=PrechatFormOut)
 async def save_prechat_form(body: PrechatFields, admin: Admin, runtime: Runtime, site_id: QueryKey) -> PrechatFormOut:
-    """Admins: which fields the site's pre-chat form asks."""
+    """Admins: which fields the site's pre-chat form asks (a question asked needs its `question_label`)."""
     return await prechat.save_form(runtime, admin, site_id, body)
 
 
@@ -73,7 +93,8 @@ async def list_notes(conversation_id: PathKey, operator: Operator, runtime: Runt
 async def add_note(
     conversation_id: PathKey, body: NoteIn, operator: Operator, runtime: Runtime, frames: Frames
 ) -> NoteOut:
-    """An internal note: the conversation's staff get a `conversation.note` frame; the visitor never sees it."""
+    """An internal note: the conversation's staff get a `conversation.note` frame; the visitor never sees it.
+    At most 200 notes a conversation (409 `too_many_notes`)."""
     return await notes.add_note(runtime, frames, operator, conversation_id, body.text)
 
 
@@ -83,14 +104,14 @@ async def search_history(
     runtime: Runtime,
     visitor: Words = None,
     operator_id: QueryKey | None = None,
-    since: Annotated[datetime | None, Query(description="Started at or after (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="Started before (ISO 8601).")] = None,
+    since: Moment = None,
+    until: Moment = None,
     q: Words = None,
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> HistoryPage:
-    """Closed conversations, newest first: by visitor (name, email or phone), operator, start date and text.
-    Managers search the account; operators, the chats they took part in."""
+    """Closed conversations, newest first: by visitor (name, email or phone), operator, start time (`since`
+    inclusive, `until` exclusive) and text. Managers search the account; operators, the chats they took part in."""
     return await history.search(
         runtime,
         operator,

@@ -1,9 +1,9 @@
 """Request and response bodies of departments (queues) and presence."""
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from services.chat.hours import OpeningHours
 
@@ -32,6 +32,12 @@ class QueueIn(Strict):
     strategy: Strategy = "least_busy"
     max_wait_seconds: int = Field(default=60, ge=5, le=86400, description="Before the chat is offered elsewhere.")
     failover_queue_id: str | None = Field(default=None, min_length=1, max_length=36)
+    min_gap_seconds: int = Field(
+        default=0,
+        ge=0,
+        le=3600,
+        description="An operator offered a chat less than this long ago is not offered one of this queue (0: none).",
+    )
     sections: list[str] = Field(
         default_factory=list, max_length=100, description="Section names or URL prefixes where its button shows."
     )
@@ -59,6 +65,7 @@ class QueueOut(BaseModel):
     strategy: Strategy
     max_wait_seconds: int
     failover_queue_id: str | None
+    min_gap_seconds: int = 0
     sections: list[str]
     members: list[QueueMember]
     webhook_url: str | None = None
@@ -80,6 +87,15 @@ class SetCapacity(Strict):
     max_chats: int | None = Field(ge=1, le=100, description="Null: the account's default.")
 
 
+Language = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2,8}$", to_lower=True)]
+
+
+class SetLanguages(Strict):
+    languages: list[Language] = Field(
+        max_length=20, description='The languages the operator speaks (primary subtags: "en", "de"); [] for none.'
+    )
+
+
 class AccountCapacity(Strict):
     default_max_chats: int = Field(ge=1, le=100)
 
@@ -92,11 +108,28 @@ class PresenceOut(BaseModel):
     max_chats: int = Field(description="In effect: the operator's override or the account's default.")
     max_chats_override: int | None
     active_chats: int
+    languages: list[str] = Field(default_factory=list, description="The languages they speak (routing prefers).")
 
 
 class PresenceList(BaseModel):
     operators: list[PresenceOut]
     default_max_chats: int
+
+
+class Colleague(BaseModel):
+    """An operator as any colleague sees them (to transfer or invite to): no contact details."""
+
+    user_id: str
+    name: str | None
+    status: PresenceStatus
+    status_changed_at: datetime
+    active_chats: int
+    max_chats: int
+    queue_ids: list[str] = Field(description="The queues they are a member of.")
+
+
+class Colleagues(BaseModel):
+    operators: list[Colleague]
 
 
 class QueueSummary(BaseModel):

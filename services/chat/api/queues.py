@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from services.chat import presence, queues
 from services.chat.api.queue_schemas import (
     AccountCapacity,
+    Colleagues,
     PresenceList,
     PresenceOut,
     QueueAvailabilities,
@@ -17,6 +18,7 @@ from services.chat.api.queue_schemas import (
     QueueOut,
     QueueSummaries,
     SetCapacity,
+    SetLanguages,
     SetPresence,
 )
 from services.chat.api.routes import Frames
@@ -108,6 +110,13 @@ async def list_presence(caller: Supervisor, runtime: Runtime) -> PresenceList:
     return PresenceList(operators=found, default_max_chats=default)
 
 
+@router.get("/api/v1/presence/colleagues", response_model=Colleagues)
+async def list_colleagues(caller: Operator, runtime: Runtime) -> Colleagues:
+    """Any operator: the account's operators as colleagues see them (to transfer or invite to): name, status,
+    active chats, capacity and queues; no contact details."""
+    return Colleagues(operators=await presence.colleagues(runtime, caller))
+
+
 @router.put("/api/v1/presence/settings", response_model=AccountCapacity)
 async def set_account_capacity(
     body: AccountCapacity, caller: Supervisor, runtime: Runtime, frames: Frames
@@ -132,6 +141,14 @@ async def set_operator_capacity(
 ) -> PresenceOut:
     """Supervisors and admins: an operator's own maximum of concurrent chats (null: the account's default)."""
     return await presence.set_capacity(runtime, frames, caller, user_id, body.max_chats)
+
+
+@router.put("/api/v1/operators/{user_id}/languages", response_model=PresenceOut)
+async def set_operator_languages(
+    user_id: PathKey, body: SetLanguages, caller: Supervisor, runtime: Runtime
+) -> PresenceOut:
+    """Supervisors and admins: the languages an operator speaks (a chat in one of them goes to them first)."""
+    return await presence.set_languages(runtime, caller, user_id, body.languages)
 
 
 internal = APIRouter(prefix="/internal/v1/presence", include_in_schema=False)

@@ -1,5 +1,6 @@
-"""Chat's routes for typing signals and read marks (EMB-8, CHAT-4), reached by the gateway's sockets only
-(declared `public=False`): the `typing` and `read` socket frames, and the marks sent again on a resume."""
+"""Chat's routes for typing signals and read marks (EMB-8, CHAT-4). The internal ones are reached by the gateway's
+sockets only (declared `public=False`): the `typing` and `read` socket frames, and the marks sent again on a resume.
+The public one lets a console or widget that loads a conversation's history over REST read its marks with it."""
 
 from fastapi import APIRouter, Response
 from pydantic import Field
@@ -13,6 +14,7 @@ from services.common.service import Runtime
 from services.common.validation import MAX_INT, PathKey
 
 internal = APIRouter(prefix="/internal/v1/conversations", include_in_schema=False)
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 
 
 class TypingIn(Strict):
@@ -44,4 +46,11 @@ async def mark_read(
 @internal.get("/{conversation_id}/read", response_model=ReadMarks)
 async def get_read_marks(conversation_id: PathKey, caller: AnyCaller, runtime: Runtime) -> ReadMarks:
     """How far each reader of the conversation has read."""
+    return await read_marks.marks_of(runtime, caller, conversation_id)
+
+
+@router.get("/{conversation_id}/read-marks", response_model=ReadMarks)
+async def read_marks_of_conversation(conversation_id: PathKey, caller: AnyCaller, runtime: Runtime) -> ReadMarks:
+    """How far the visitor and each operator in the conversation have read (EMB-8): the seq of the last message
+    each one saw. For who may see the conversation; 404 for anyone else."""
     return await read_marks.marks_of(runtime, caller, conversation_id)

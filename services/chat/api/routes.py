@@ -44,7 +44,9 @@ async def start_conversation(
 ) -> ConversationOut:
     """Open the visitor's conversation, optionally with a first message; returns the open one if it exists (waiting in
     a queue: with its `position` and `expected_wait_seconds`)."""
-    conversation, created = await convs.start(runtime, frames, visitor, body.text, body.client_msg_id, body.queue_id)
+    conversation, created = await convs.start(
+        runtime, frames, visitor, body.text, body.client_msg_id, body.queue_id, body.language
+    )
     if not created:
         response.status_code = 200
     return conversation

@@ -20,6 +20,12 @@ class StartConversation(Strict):
     queue_id: str | None = Field(
         default=None, min_length=1, max_length=36, description="The queue (topic) chosen; none: the account's first."
     )
+    language: str | None = Field(
+        default=None,
+        max_length=16,
+        pattern=r"^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$",
+        description="The visitor's language (the widget's, a BCP 47 tag): operators speaking it are offered it first.",
+    )
 
 
 class InvitingOperator(Strict):
@@ -90,6 +96,7 @@ class ConversationOut(BaseModel):
     )
     closed_reason: ClosedReason | None = Field(default=None, description="Why it closed (null: open).")
     missed: bool = Field(default=False, description="Closed (or abandoned) without any operator reply.")
+    language: str | None = Field(default=None, description="The visitor's language, when the widget said it.")
     position: int | None = Field(
         default=None, description="Waiting in a queue: its place there, 1 first (on `/current` and the start only)."
     )

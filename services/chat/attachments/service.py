@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import RowMapping, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from services.chat import audience
 from services.chat import conversations as convs
@@ -21,7 +22,7 @@ from services.chat import repository as repo
 from services.chat.attachments.names import safe_name
 from services.chat.attachments.sniff import SNIFF_BYTES, require_kind
 from services.chat.attachments.storage import AttachmentStore
-from services.chat.models import attachments
+from services.chat.models import attachments, conversations
 from services.chat.realtime import PendingFrames
 from services.common.db import utcnow
 from services.common.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge
@@ -155,3 +156,18 @@ async def download(
     if data is None:
         raise NotFound("No such attachment.", code="attachment_not_found")
     return Download(name=row["name"], content_type=row["content_type"], data=data)
+
+
+async def erase_visitor_files(conn: AsyncConnection, store: AttachmentStore, account_id: str, visitor_id: str) -> int:
+    """Data protection: every file of the visitor's conversations in the account (theirs and the operators'),
+    its bytes and its row, deleted inside the erasure's transaction (before its commit: a failed batch is handled
+    again and finds the rows still there; a file already gone is nothing to do). Returns how many."""
+    owned = select(conversations.c.id).where(
+        conversations.c.account_id == account_id, conversations.c.visitor_id == visitor_id
+    )
+    ids = list(await conn.scalars(select(attachments.c.id).where(attachments.c.conversation_id.in_(owned))))
+    for attachment_id in ids:
+        await store.delete(attachment_id)
+    if ids:
+        await conn.execute(delete(attachments).where(attachments.c.id.in_(ids)))
+    return len(ids)

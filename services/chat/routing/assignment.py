@@ -10,6 +10,16 @@ routing sweep offers them once it opens), nor a chat to an operator who declined
 `external_webhook` queue is offered to the operator its router named (`hints`, asked outside any transaction:
 `offers.route_by_webhook`); while it is being asked (`webhook_grace` after it started) it is left alone, and
 once asked, or later, a router that failed or named someone unable to take it means least busy.
+
+What it reads is kept to what the event can change (the lock is held for as few statements as possible): a new
+chat (`chats`) is offered to the members of its queue (an older chat of that queue nobody is offered goes first);
+room freed for some operators (`users`: a close, an operator online) offers those operators the oldest chats of
+their queues that fit; without either, every waiting chat (the sweeps, a queue edited). Between them routing offers nothing it would not offer in a full
+sweep: a chat waits only while no member of its queue who may take it has room, so the freed operator is the
+one it goes to.
+A queue's `min_gap_seconds` keeps an operator whose last offer is more recent out of its chats (they wait for
+the next event or the routing sweep); operators speaking the chat's language (`conversations.language`, their
+`languages`) are chosen before the others, within the strategy.
 """
 
 from collections.abc import Sequence
@@ -27,6 +37,7 @@ from services.chat.routing.capacity import loads
 from services.chat.routing.strategies import Candidate, choose
 
 BATCH = 500  # waiting chats considered per call (the oldest first)
+SLACK = 50  # waiting chats read per operator whose room grew (more than their room: some may be declined)
 
 
 @dataclass(frozen=True)
@@ -42,46 +53,75 @@ class _Operator:
     free: int
     load: int
     last_offered_at: datetime | None
+    languages: frozenset[str] = frozenset()
+
+
+def primary(tag: str | None) -> str | None:
+    """A language tag's primary subtag, lower case ("pt-BR": "pt"); None for none."""
+    return tag.split("-")[0].split("_")[0].lower() or None if tag else None
 
 
 async def _queues(conn: AsyncConnection, account_id: str) -> dict[str, RowMapping]:
-    query = select(queues.c.id, queues.c.priority, queues.c.strategy, queues.c.hours).where(
+    query = select(queues.c.id, queues.c.priority, queues.c.strategy, queues.c.hours, queues.c.min_gap_seconds).where(
         queues.c.account_id == account_id
     )
     return {row["id"]: row for row in (await conn.execute(query)).mappings()}
 
 
-async def _unoffered(conn: AsyncConnection, account_id: str, routed: Sequence[str]) -> list[RowMapping]:
+async def _unoffered(
+    conn: AsyncConnection, account_id: str, routed: Sequence[str], limit: int = BATCH
+) -> list[RowMapping]:
+    """Waiting chats of these queues nobody is offered: by queue priority, then the longest waiting first."""
     query = (
         select(conversations)
+        .join(queues, queues.c.id == conversations.c.queue_id)
         .where(
             conversations.c.account_id == account_id,
             conversations.c.state == "waiting",
             conversations.c.offered_user_id.is_(None),
             conversations.c.queue_id.in_(routed),
         )
-        .order_by(conversations.c.created_at, conversations.c.id)
-        .limit(BATCH)
+        .order_by(queues.c.priority, conversations.c.created_at, conversations.c.id)
+        .limit(limit)
     )
     return list((await conn.execute(query)).mappings())
 
 
-async def _available(conn: AsyncConnection, account_id: str, default_max: int) -> dict[str, _Operator]:
-    """Online operators with room for one more chat."""
-    query = select(operators.c.user_id, operators.c.max_chats, operators.c.last_offered_at).where(
-        operators.c.account_id == account_id, operators.c.status == "online"
-    )
+async def _available(
+    conn: AsyncConnection, account_id: str, default_max: int, user_ids: Sequence[str] | None = None
+) -> dict[str, _Operator]:
+    """Online operators (of `user_ids`, when given) with room for one more chat."""
+    query = select(operators.c.user_id, operators.c.max_chats, operators.c.last_offered_at, operators.c.languages)
+    query = query.where(operators.c.account_id == account_id, operators.c.status == "online")
+    if user_ids is not None:
+        query = query.where(operators.c.user_id.in_(user_ids))
     online = list(await conn.execute(query))
     if not online:
         return {}
-    load = await loads(conn, account_id)
+    load = await loads(conn, account_id, [row[0] for row in online] if user_ids is not None else None)
     found: dict[str, _Operator] = {}
-    for user_id, max_chats, last_offered_at in online:
+    for user_id, max_chats, last_offered_at, languages in online:
         held = load.get(user_id, 0)
         free = (max_chats or default_max) - held
         if free > 0:
-            found[user_id] = _Operator(user_id, free, held, last_offered_at)
+            spoken = frozenset(p for p in (primary(tag) for tag in languages or ()) if p)
+            found[user_id] = _Operator(user_id, free, held, last_offered_at, spoken)
     return found
+
+
+async def waits_for(conn: AsyncConnection, account_id: str, user_id: str) -> bool:
+    """Whether a chat nobody is offered waits in one of this operator's queues (before taking the lock for
+    the room they freed: usually none does)."""
+    mine = select(queue_members.c.queue_id).where(
+        queue_members.c.account_id == account_id, queue_members.c.user_id == user_id
+    )
+    query = select(conversations.c.id).where(
+        conversations.c.account_id == account_id,
+        conversations.c.state == "waiting",
+        conversations.c.offered_user_id.is_(None),
+        conversations.c.queue_id.in_(mine),
+    )
+    return await conn.scalar(query.limit(1)) is not None
 
 
 async def candidates_of(
@@ -97,11 +137,20 @@ async def candidates_of(
     ]
 
 
-async def _members(conn: AsyncConnection, account_id: str) -> dict[str, dict[str, int]]:
-    """Each queue's members with their priority in it."""
+async def _members(
+    conn: AsyncConnection,
+    account_id: str,
+    queue_ids: Sequence[str] | None = None,
+    user_ids: Sequence[str] | None = None,
+) -> dict[str, dict[str, int]]:
+    """Each queue's members with their priority in it (of these queues, these users, when given)."""
     query = select(queue_members.c.queue_id, queue_members.c.user_id, queue_members.c.priority).where(
         queue_members.c.account_id == account_id
     )
+    if queue_ids is not None:
+        query = query.where(queue_members.c.queue_id.in_(queue_ids))
+    if user_ids is not None:
+        query = query.where(queue_members.c.user_id.in_(user_ids))
     found: dict[str, dict[str, int]] = {}
     for queue_id, user_id, priority in await conn.execute(query):
         found.setdefault(queue_id, {})[user_id] = priority
@@ -137,23 +186,44 @@ def _candidate(operator: _Operator, priority: int) -> Candidate:
     return Candidate(operator.user_id, operator.load, priority, operator.last_offered_at)
 
 
+def _rested(operator: _Operator, gap: int, now: datetime) -> bool:
+    """No offer for `gap` seconds (the queue's minimum gap between two offers to one operator)."""
+    return gap <= 0 or operator.last_offered_at is None or operator.last_offered_at <= now - timedelta(seconds=gap)
+
+
 async def _choose(
     conn: AsyncConnection,
     account_id: str,
     row: RowMapping,
-    strategy: str,
+    queue: RowMapping,
     members: dict[str, int],
     available: dict[str, _Operator],
     hint: str | None,
+    now: datetime,
 ) -> str | None:
+    strategy = queue["strategy"]
+    gap = queue["min_gap_seconds"] or 0
     passed = set(row["passed_over"] or ())
     declined = set(row["declined_by"] or ())  # never offered it again
-    able = [_candidate(available[u], p) for u, p in members.items() if u in available and u not in declined]
+    able = [
+        _candidate(available[u], p)
+        for u, p in members.items()
+        if u in available and u not in declined and _rested(available[u], gap, now)
+    ]
+    language = primary(row["language"])
+    if language is not None:  # those who speak it first; nobody does: anyone
+        able = [c for c in able if language in available[c.user_id].languages] or able
     fresh = [c for c in able if c.user_id not in passed]
     sticky = None
     if strategy == "sticky":
         last = await _last_operator(conn, account_id, row)
-        if last is not None and last in available and last not in passed and last not in declined:
+        if (
+            last is not None
+            and last in available
+            and last not in passed
+            and last not in declined
+            and _rested(available[last], gap, now)
+        ):
             sticky = _candidate(available[last], members.get(last, 0))
     if strategy == "external_webhook" and hint in available and hint in members and hint not in declined:
         return hint
@@ -169,34 +239,61 @@ async def offer_waiting(
     offer_seconds: float,
     webhook_grace: float = 0.0,
     hints: dict[str, str | None] | None = None,
+    *,
+    chats: Sequence[str] | None = None,
+    users: Sequence[str] | None = None,
 ) -> list[Offer]:
     """Offer the account's waiting chats that can be offered now (the caller holds the routing lock). `hints`:
-    conversations whose router was asked, with the operator it named (None: it failed)."""
+    conversations whose router was asked, with the operator it named (None: it failed). `chats`: only these
+    (new ones); `users`: only to these operators (their room grew); neither: all of them."""
     hints = hints or {}
     asking_since = now - timedelta(seconds=webhook_grace)
     routing = await _queues(conn, account_id)
     routed = [queue_id for queue_id, row in routing.items() if row["strategy"] != "manual" and _open(row, now)]
     if not routed:
         return []
-    available = await _available(conn, account_id, default_max)
-    if not available:
+    if chats is not None:  # only their queues' members are read; older chats of those queues still go first
+        query = select(conversations.c.queue_id).where(
+            conversations.c.account_id == account_id,
+            conversations.c.id.in_(chats),
+            conversations.c.state == "waiting",
+            conversations.c.offered_user_id.is_(None),
+            conversations.c.queue_id.in_(routed),
+        )
+        routed = sorted(set(await conn.scalars(query)))
+        if not routed:
+            return []
+        members = await _members(conn, account_id, queue_ids=routed)
+        available = await _available(conn, account_id, default_max, sorted({u for m in members.values() for u in m}))
+        if not available:
+            return []
+        waiting = await _unoffered(conn, account_id, routed, len(chats) + SLACK)
+    elif users is not None:  # what waits in their queues first: usually nothing (a close with nobody waiting)
+        members = await _members(conn, account_id, user_ids=users)
+        routed = [queue_id for queue_id in routed if queue_id in members]
+        waiting = await _unoffered(conn, account_id, routed, SLACK * len(users)) if routed else []
+        if not waiting:
+            return []
+        available = await _available(conn, account_id, default_max, users)
+    else:
+        available = await _available(conn, account_id, default_max)
+        if not available:
+            return []
+        members = await _members(conn, account_id)
+        routed = [q for q in routed if any(u in available for u in members.get(q, {}))]  # someone can take one
+        waiting = await _unoffered(conn, account_id, routed) if routed else []
+    if not waiting or not available:
         return []
-    waiting = await _unoffered(conn, account_id, routed)
-    if not waiting:
-        return []
-    members = await _members(conn, account_id)
-    waiting.sort(key=lambda r: (routing[r["queue_id"]]["priority"], r["created_at"], r["id"]))
     expires = now + timedelta(seconds=offer_seconds)
     offers: list[Offer] = []
     for row in waiting:
         if not available:
             break
         queue = routing[row["queue_id"]]
-        strategy = queue["strategy"]
-        if strategy == "external_webhook" and row["id"] not in hints and row["created_at"] > asking_since:
+        if queue["strategy"] == "external_webhook" and row["id"] not in hints and row["created_at"] > asking_since:
             continue  # its router is being asked
         queue_members_ = members.get(row["queue_id"], {})
-        user_id = await _choose(conn, account_id, row, strategy, queue_members_, available, hints.get(row["id"]))
+        user_id = await _choose(conn, account_id, row, queue, queue_members_, available, hints.get(row["id"]), now)
         if user_id is None:
             continue
         offered = await _offer(conn, row["id"], user_id, now, expires)

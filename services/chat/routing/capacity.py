@@ -40,21 +40,23 @@ async def loads(conn: AsyncConnection, account_id: str, user_ids: Iterable[str] 
     holder = case(
         (conversations.c.state == "active", conversations.c.assigned_user_id), else_=conversations.c.offered_user_id
     )
+    ids = None if user_ids is None else list(user_ids)
+    if ids is None:
+        active, offered = conversations.c.assigned_user_id.is_not(None), conversations.c.offered_user_id.is_not(None)
+    else:
+        active, offered = conversations.c.assigned_user_id.in_(ids), conversations.c.offered_user_id.in_(ids)
     query = (
         select(holder.label("user_id"), func.count())
         .where(
             conversations.c.account_id == account_id,
-            or_(
-                (conversations.c.state == "active") & conversations.c.assigned_user_id.is_not(None),
-                (conversations.c.state == "waiting") & conversations.c.offered_user_id.is_not(None),
-            ),
+            or_((conversations.c.state == "active") & active, (conversations.c.state == "waiting") & offered),
         )
         .group_by(holder)
     )
     found = {row[0]: int(row[1]) for row in await conn.execute(query)}
-    if user_ids is None:
+    if ids is None:
         return found
-    return {user_id: found.get(user_id, 0) for user_id in user_ids}
+    return {user_id: found.get(user_id, 0) for user_id in ids}
 
 
 async def active_chats(conn: AsyncConnection, account_id: str, user_ids: list[str]) -> dict[str, int]:

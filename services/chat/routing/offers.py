@@ -17,6 +17,7 @@
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import RowMapping, func, select, update
@@ -26,7 +27,7 @@ from services.chat import realtime
 from services.chat.api.schemas import ConversationOut
 from services.chat.models import conversations, queues
 from services.chat.realtime import Frame, PendingFrames
-from services.chat.routing import webhook
+from services.chat.routing import assignment, webhook
 from services.chat.routing.assignment import candidates_of, offer_waiting
 from services.chat.routing.capacity import default_max_chats, lock_account
 from services.common.db import utcnow
@@ -41,14 +42,30 @@ NO_OFFER = {"offered_user_id": None, "offered_at": None, "offer_expires_at": Non
 
 
 async def route(
-    conn: AsyncConnection, runtime: ServiceRuntime, account_id: str, now: datetime, default_max: int
+    conn: AsyncConnection,
+    runtime: ServiceRuntime,
+    account_id: str,
+    now: datetime,
+    default_max: int,
+    *,
+    chats: Sequence[str] | None = None,
+    users: Sequence[str] | None = None,
 ) -> list[Frame]:
     """Offer the account's waiting chats that can be offered (the caller holds the lock: `default_max` is
-    what `lock_account` returned); the frames to publish after the commit."""
+    what `lock_account` returned); the frames to publish after the commit. `chats`: only these new or returned
+    chats; `users`: only to these operators, whose room grew (`assignment.offer_waiting`)."""
     settings = runtime.settings
     grace = settings.routing_webhook_timeout_seconds + 1
-    offers = await offer_waiting(conn, account_id, default_max, now, settings.offer_timeout_seconds, grace)
+    offers = await offer_waiting(
+        conn, account_id, default_max, now, settings.offer_timeout_seconds, grace, chats=chats, users=users
+    )
     return [offer.frame for offer in offers]
+
+
+async def waits_for(runtime: ServiceRuntime, account_id: str, user_id: str) -> bool:
+    """A chat nobody is offered waits in one of the operator's queues (read without the lock, before `route`)."""
+    async with runtime.db.reading() as conn:
+        return await assignment.waits_for(conn, account_id, user_id)
 
 
 async def route_by_webhook(

@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator
 
 from services.gateway.site_addresses import MAX_DOMAIN_LENGTH, MAX_ORIGIN_LENGTH, normalize_domain, normalize_origin
 from services.gateway.site_language import (
@@ -41,6 +41,9 @@ class UserOut(BaseModel):
     name: str
     role: Role
     account_id: str
+    photo_url: str | None = Field(
+        default=None, description="Their photo (EMB-3): a path on the gateway, loaded without a token; null: none."
+    )
 
 
 class AccountMembership(BaseModel):
@@ -159,8 +162,10 @@ class WidgetLook(BaseModel):
     logo_url: str | None = Field(
         default=None,
         max_length=500,
-        pattern=r"^https://[^\s\\\"'<>()]+$",
-        description="A logo shown in the chat's header: https only (EMB-3).",
+        # https anywhere, or a path on the gateway's own origin ("/console/floorwalker-logo.svg"); never another
+        # scheme (javascript:, data:, http:) nor a scheme-relative "//host" (`clients/widget/src/chat/look.ts`)
+        pattern=r"^(https://[^\s\\\"'<>()]+|/([^/\s\\\"'<>()][^\s\\\"'<>()]*)?)$",
+        description="A logo shown in the chat's header (EMB-3): an https URL, or a path on the gateway's own origin.",
     )
     show_operator_photo: bool = Field(default=False, description="The header shows the operator's photo (EMB-3).")
     title: str = Field(default="Chat with us", max_length=80)
@@ -183,7 +188,7 @@ class SitePrivacy(BaseModel):
     )
     consent_required: bool = Field(default=False, description="Track nothing until the page grants consent.")
     honor_dnt: bool = Field(default=False, description="Track nothing for browsers that send Do-Not-Track.")
-    sneak_peek: bool = Field(
+    sneak_peek: StrictBool = Field(
         default=True,
         description="Operators see what the visitor types before it is sent (CHAT-4). Off: the widget sends only "
         "that the visitor is typing, and the gateway drops any draft text.",

@@ -9,6 +9,7 @@ from services.common.db import utcnow
 from services.common.errors import Conflict, NotFound
 from services.common.ids import new_id
 from services.common.tokens import Identity
+from services.gateway import photos
 from services.gateway.engage.contract import MAX_TEXT, Invitation, InvitingOperator
 from services.gateway.engage.desk import InvitationDesk
 from services.gateway.proxy import ServiceClients
@@ -52,6 +53,9 @@ async def call_visitor(
     visitor = answer.json()
     if visitor.get("is_robot"):
         raise Conflict("This visitor is a robot; robots get no chat.", code="visitor_is_robot")
+    settings = desk.runtime.settings
+    face = await photos.face(desk.runtime.db, operator.account_id, operator.user_id or "", settings.public_url)
+    photo = face["photo_url"] if face else None  # the bubble shows it (EMB-9), else their initials
     now = utcnow()
     invitation = Invitation(
         invitation_id=new_id(),
@@ -59,7 +63,7 @@ async def call_visitor(
         site_id=visitor["site_id"],
         visitor_id=visitor_id,
         text=body.text or DEFAULT_TEXT,
-        operator=InvitingOperator(id=operator.user_id or "", name=operator.name or "Operator"),
+        operator=InvitingOperator(id=operator.user_id or "", name=operator.name or "Operator", photo_url=photo),
         auto_open=body.auto_open,
         offered_at=now,
         expires_at=now + timedelta(seconds=desk.runtime.settings.invitation_ttl_seconds),

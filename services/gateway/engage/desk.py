@@ -31,6 +31,7 @@ from services.common.events import (
 from services.common.outbox import add_event
 from services.common.service import ServiceRuntime
 from services.common.tokens import Identity
+from services.gateway import photos
 from services.gateway.engage.contract import Invitation, state_frame, withdrawn_frame
 from services.gateway.engage.store import PendingInvitations
 from services.gateway.hub import Hub, SocketClient
@@ -84,12 +85,27 @@ class InvitationDesk:
         visitor = next((s.identity for s in sockets if s.identity is not None), None)
         if visitor is None or channel != f"visitor:{visitor.visitor_id}":
             return
+        await self._name_operator(visitor.account_id, frame)
         try:
             invitation = Invitation.from_frame(visitor, frame, self.runtime.settings.invitation_ttl_seconds)
         except ValidationError:
             log.warning("an invitation frame on %s is not one; its answers will not be counted", channel)
             return
         await self.store.add(invitation)
+
+    async def _name_operator(self, account_id: str, frame: dict[str, Any]) -> None:
+        """A rule's invitation names its operator by id only (`{"id"}`): the bubble gets their name and photo from
+        the users here (the gateway owns them), in the frame the sockets get; one not of the account (or the
+        database away): none, the bubble without a face."""
+        operator = frame.get("operator")
+        if not isinstance(operator, dict) or operator.get("name"):
+            return
+        try:
+            user_id, public_url = str(operator.get("id") or ""), self.runtime.settings.public_url
+            frame["operator"] = await photos.face(self.runtime.db, account_id, user_id, public_url)
+        except Exception:
+            log.warning("naming the operator of an invitation failed; shown without one", exc_info=True)
+            frame["operator"] = None
 
     async def greet(self, client: SocketClient, visitor: Identity) -> None:
         """A visitor's socket just opened: their invitations still waiting for an answer."""

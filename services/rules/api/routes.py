@@ -1,6 +1,7 @@
 """HTTP endpoints of the rules service (reached through the gateway): invitation rules per site, their live
 preview and explanation (`preview.py`), and the page views counted per visitor. Operators read rules;
-supervisors and admins edit, preview and explain them."""
+supervisors and admins edit, preview and explain them. Every edit, once committed, moves the site's rules on to a
+new edition, so that every rules replica reads them again before its next evaluation (`books.py`)."""
 
 from typing import Annotated
 
@@ -43,9 +44,11 @@ async def list_rules(site_id: PathKey, operator: Operator, runtime: Runtime) -> 
 
 
 @router.post("/sites/{site_id}/rules", response_model=RuleOut, status_code=201)
-async def create_rule(site_id: PathKey, body: RuleDefinition, editor: Editor, runtime: Runtime) -> RuleOut:
+async def create_rule(site_id: PathKey, body: RuleDefinition, editor: Editor, runtime: Runtime, live: Live) -> RuleOut:
     """A new rule, last in the site's order (supervisors and admins)."""
-    return await rulebook.create_rule(runtime, editor, site_id, body)
+    made = await rulebook.create_rule(runtime, editor, site_id, body)
+    await live.books.edited_rules(made.site_id)
+    return made
 
 
 @router.get("/rules/{rule_id}", response_model=RuleOut)
@@ -54,28 +57,34 @@ async def get_rule(rule_id: PathKey, operator: Operator, runtime: Runtime) -> Ru
 
 
 @router.put("/rules/{rule_id}", response_model=RuleOut)
-async def replace_rule(rule_id: PathKey, body: RuleReplace, editor: Editor, runtime: Runtime) -> RuleOut:
+async def replace_rule(rule_id: PathKey, body: RuleReplace, editor: Editor, runtime: Runtime, live: Live) -> RuleOut:
     """A rule's whole new definition; its version goes up by one."""
-    return await rulebook.replace_rule(runtime, editor, rule_id, body)
+    saved = await rulebook.replace_rule(runtime, editor, rule_id, body)
+    await live.books.edited_rules(saved.site_id)
+    return saved
 
 
 @router.patch("/rules/{rule_id}", response_model=RuleOut)
-async def patch_rule(rule_id: PathKey, body: RulePatch, editor: Editor, runtime: Runtime) -> RuleOut:
+async def patch_rule(rule_id: PathKey, body: RulePatch, editor: Editor, runtime: Runtime, live: Live) -> RuleOut:
     """Change some of a rule's fields (say `enabled`); the rule as changed must still be valid."""
-    return await rulebook.patch_rule(runtime, editor, rule_id, body)
+    saved = await rulebook.patch_rule(runtime, editor, rule_id, body)
+    await live.books.edited_rules(saved.site_id)
+    return saved
 
 
 @router.delete("/rules/{rule_id}", status_code=204, response_class=Response)
-async def delete_rule(rule_id: PathKey, editor: Editor, runtime: Runtime) -> Response:
+async def delete_rule(rule_id: PathKey, editor: Editor, runtime: Runtime, live: Live) -> Response:
     """Delete a rule: it never fires again; the site's later rules move up one place."""
-    await rulebook.delete_rule(runtime, editor, rule_id)
+    await live.books.edited_rules(await rulebook.delete_rule(runtime, editor, rule_id))
     return Response(status_code=204)
 
 
 @router.post("/rules/{rule_id}/move", response_model=RuleList)
-async def move_rule(rule_id: PathKey, body: MoveRule, editor: Editor, runtime: Runtime) -> RuleList:
+async def move_rule(rule_id: PathKey, body: MoveRule, editor: Editor, runtime: Runtime, live: Live) -> RuleList:
     """Put a rule at another place in its site's order; answers the site's rules in their new order."""
-    return RuleList(rules=await rulebook.move_rule(runtime, editor, rule_id, body.position))
+    moved = await rulebook.move_rule(runtime, editor, rule_id, body.position)
+    await live.books.edited_rules(moved[0].site_id)
+    return RuleList(rules=moved)
 
 
 @router.post("/sites/{site_id}/rules/preview", response_model=PreviewOut)

@@ -30,12 +30,14 @@ Live = Annotated[LiveRules, Depends(rules_preview.live_rules)]
 
 
 async def _look_again(live: LiveRules, account_id: str) -> None:
-    """Every live visitor of the account evaluated again at the next tick (their segment may have changed)."""
+    """The account's segments read again by every replica (`books.py`), and every live visitor of the account
+    evaluated again at the next tick (their segment may have changed)."""
+    await live.books.edited_segments(account_id)
     if live.timers is None:
         return
     now = live.clock()
-    for visitor_id in await live.store.account_visitors(account_id, now - LIVE_IDLE):
-        await live.timers.schedule(visitor_id, now)
+    visitors = await live.store.account_visitors(account_id, now - LIVE_IDLE)
+    await live.timers.schedule_many(dict.fromkeys(visitors, now))
 
 
 @router.get("/segments", response_model=SegmentList)

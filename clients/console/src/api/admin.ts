@@ -21,6 +21,8 @@ export interface Member {
   name: string;
   role: Role;
   account_id: string;
+  /** Their photo (EMB-3), on the gateway; null: none. */
+  photo_url?: string | null;
 }
 
 export interface Invitation {

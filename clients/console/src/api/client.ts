@@ -191,6 +191,35 @@ export class ApiClient {
     }
   }
 
+  /**
+   * A request with a body that is not JSON, or whose answer is not (CHAT-10: a file up or down): the Bearer token in
+   * the header, one refresh-and-retry on a 401 like `request`; the raw Response (errors thrown as ApiError).
+   */
+  async raw(method: string, path: string, body?: BodyInit, contentType?: string): Promise<Response> {
+    const attempt = async (token: string | undefined) => {
+      const headers: Record<string, string> = {};
+      if (contentType) headers["Content-Type"] = contentType;
+      if (token) headers.Authorization = `Bearer ${token}`;
+      let response: Response;
+      try {
+        response = await this.fetchImpl(this.baseUrl + path, { method, headers, body });
+      } catch (cause) {
+        throw new NetworkError(cause);
+      }
+      if (response.ok) return response;
+      const payload: unknown = await response.json().catch(() => null);
+      throw errorFrom(response.status, payload);
+    };
+    const token = this.current?.accessToken;
+    try {
+      return await attempt(token);
+    } catch (error) {
+      if (!(error instanceof ApiError) || error.status !== 401 || !token) throw error;
+      const latest = this.current?.accessToken;
+      return attempt(latest && latest !== token ? latest : (await this.refresh()).accessToken);
+    }
+  }
+
   get<T>(path: string): Promise<T> {
     return this.request<T>("GET", path);
   }

@@ -13,6 +13,10 @@ export interface Presence {
   max_chats: number;
   max_chats_override: number | null;
   active_chats: number;
+  /** The languages they speak (supervisors' list; routing prefers them for chats in those). */
+  languages?: string[];
+  /** Their queues (the colleagues' list). */
+  queue_ids?: string[];
 }
 
 export function myPresence(api: ApiClient): Promise<Presence> {

@@ -43,6 +43,8 @@ export interface QueueIn {
   priority: number;
   strategy: Strategy;
   max_wait_seconds: number;
+  /** Seconds an operator offered a chat must wait before this queue offers them another (0: none). */
+  min_gap_seconds: number;
   failover_queue_id: string | null;
   sections: string[];
   members: QueueMember[];
@@ -96,6 +98,29 @@ export function queueSummary(api: ApiClient): Promise<QueueSummary[] | null> {
 /** Supervisors and admins: every operator's presence and load. */
 export function listPresence(api: ApiClient): Promise<PresenceList> {
   return api.get<PresenceList>("/api/v1/presence");
+}
+
+/** An operator as every colleague sees them (to transfer or invite to): no contact details. */
+export interface Colleague {
+  user_id: string;
+  name: string | null;
+  status: PresenceStatus;
+  status_changed_at: string;
+  active_chats: number;
+  max_chats: number;
+  queue_ids: string[];
+}
+
+/** Any operator: the account's operators, to transfer or invite to. */
+export function listColleagues(api: ApiClient): Promise<Colleague[]> {
+  return api.get<{ operators: Colleague[] }>("/api/v1/presence/colleagues").then((body) => body.operators);
+}
+
+/** Supervisors and admins: the languages an operator speaks (routing offers them chats in those first). */
+export function setOperatorLanguages(api: ApiClient, userId: string, languages: string[]): Promise<Presence> {
+  return api.request<Presence>("PUT", `/api/v1/operators/${encodeURIComponent(userId)}/languages`, {
+    body: { languages },
+  });
 }
 
 export function setOperatorPresence(api: ApiClient, userId: string, status: PresenceStatus): Promise<Presence> {

@@ -17,12 +17,15 @@ export interface WidgetLook {
 
 export const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 export const HTTPS_URL = /^https:\/\/[^\s\\"'<>()]+$/;
+/** A path on the gateway's own origin ("/console/floorwalker-logo.svg"), not "//host" (the server checks the same). */
+export const GATEWAY_PATH = /^\/([^/\s\\"'<>()][^\s\\"'<>()]*)?$/;
 
 /** What is wrong with a look before it is sent (the server checks the same), or null. */
 export function lookProblem(look: WidgetLook): string | null {
   if (!HEX_COLOUR.test(look.color) || !HEX_COLOUR.test(look.text_color)) return "Colours are #rrggbb.";
-  if (look.logo_url && (!HTTPS_URL.test(look.logo_url) || look.logo_url.length > 500)) {
-    return "The logo's address must start with https:// (at most 500 characters).";
+  const logo = look.logo_url;
+  if (logo && (!(HTTPS_URL.test(logo) || GATEWAY_PATH.test(logo)) || logo.length > 500)) {
+    return "The logo's address must start with https:// or be a path on this server (at most 500 characters).";
   }
   if (look.title.length > 80) return "The title has at most 80 characters.";
   if (look.greeting.length > 500) return "The greeting has at most 500 characters.";

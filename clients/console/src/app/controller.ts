@@ -7,6 +7,9 @@ import { ApiError, type ApiClient } from "../api/client";
 import * as endpoints from "../api/endpoints";
 import { editMessage, retractMessage } from "../api/messageEdits";
 import { OperatorSocket, operatorSocketUrl, type OperatorSocketOptions, type SocketEvent } from "../realtime/socket";
+import { ConversationSignals } from "../realtime/typing";
+import { readMarks } from "../api/readMarks";
+import { hasRole } from "../lib/board";
 import { MAX_MESSAGE_BYTES, utf8Bytes } from "../lib/time";
 import { attentionCount, conversationsWithGap, createStore, type Store } from "../state/store";
 import type { ServerFrame } from "../types";
@@ -32,6 +35,8 @@ export class ConsoleController {
   readonly socket: OperatorSocket;
   /** Presence, queues, highlights and hand-overs (CHAT-6, OPS-7). */
   readonly team: TeamController;
+  /** Typing indicators, sneak-peek and read marks (CHAT-4, EMB-8: `realtime/typing.ts`). */
+  readonly signals: ConversationSignals;
   private readonly api: ApiClient;
   private readonly notifier: Notifier;
   private readonly win: Window | undefined;
@@ -62,6 +67,7 @@ export class ConsoleController {
       },
       ...options.socket,
     });
+    this.signals = new ConversationSignals((frame) => this.socket.signal(frame));
   }
 
   get userId(): string {
@@ -77,6 +83,8 @@ export class ConsoleController {
         if (reason === "logout") this.stop();
       }),
       this.store.subscribe(() => this.notifier.title(attentionCount(this.store.getState()))),
+      this.store.subscribe(() => this.markSeen()),
+      () => this.signals.dispose(),
     );
     if (this.win && this.doc) {
       const doc = this.doc;
@@ -139,6 +147,7 @@ export class ConsoleController {
         // our own messages among them are stored: not pending any more, whatever the socket says
         this.socket.settle(messages.flatMap((m) => (m.client_msg_id ? [m.client_msg_id] : [])));
         this.fillGaps();
+        void this.loadMarks(conversationId);
       })
       .catch((error: unknown) => this.notice(`Could not load the messages: ${describe(error)}`))
       .finally(() => this.loading.delete(conversationId));
@@ -198,7 +207,43 @@ export class ConsoleController {
       return false;
     }
     this.socket.send(conversationId, body, quoteSeq);
+    this.signals.sent(conversationId);
     return true;
+  }
+
+  /** The composer of the selected conversation changed: a throttled typing signal, if the visitor hears this user. */
+  typed(text: string): void {
+    const conversation = this.current();
+    if (conversation && conversation.state === "active" && hasRole(conversation, this.userId, ["assigned", "invited"])) {
+      this.signals.typed(conversation.id, text);
+    }
+  }
+
+  private current() {
+    const { selectedId, conversations } = this.store.getState();
+    return selectedId ? conversations[selectedId] : undefined;
+  }
+
+  /** The chat in front of its operator (selected, tab visible): their read mark moves to its last message. */
+  private markSeen(): void {
+    const state = this.store.getState();
+    const conversation = this.current();
+    if (!state.attentive || !conversation || conversation.state === "closed") return;
+    if (!hasRole(conversation, this.userId, ["assigned", "invited"])) return; // a watcher's reading tells nobody
+    const messages = state.messages[conversation.id];
+    const last = messages?.length ? messages[messages.length - 1].seq : 0;
+    if (last > 0) this.signals.markRead(conversation.id, last);
+  }
+
+  /** How far the visitor read, with the history loaded over REST (the socket brings the changes after). */
+  private async loadMarks(conversationId: string): Promise<void> {
+    try {
+      for (const mark of await readMarks(this.api, conversationId)) {
+        this.signals.onRead({ type: "conversation.read", conversation_id: conversationId, ...mark });
+      }
+    } catch {
+      /* shown without marks; the next `conversation.read` frame brings them */
+    }
   }
 
   retry(clientMsgId: string): void {
@@ -282,9 +327,16 @@ export class ConsoleController {
           this.notifier.beep();
           this.notifier.notify?.({ kind: "message", body: message.text ?? "", tag: message.conversation_id });
         }
+        if (message.sender_type === "visitor") this.signals.visitorMessage(message.conversation_id);
         dispatch({ type: "messages.received", messages: [message] });
         break;
       }
+      case "conversation.typing": // the visitor types, with their draft where the site allows it (CHAT-4)
+        this.signals.onTyping(frame);
+        break;
+      case "conversation.read": // EMB-8: also sent again with every resume
+        this.signals.onRead(frame);
+        break;
       case "message.ack":
         dispatch({ type: "messages.received", messages: [frame.message] });
         break;

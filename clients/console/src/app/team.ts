@@ -15,7 +15,7 @@ import {
   type TransferTarget,
 } from "../api/conversationTeam";
 import type { ApiClient } from "../api/client";
-import { listPresence, queueSummary, setDefaultMaxChats } from "../api/queues";
+import { listColleagues, listPresence, queueSummary, setDefaultMaxChats } from "../api/queues";
 import type { Store } from "../state/store";
 import { createTeamStore, HIGHLIGHT_SECONDS, type TeamStore } from "../state/team";
 import type { Conversation, ServerFrame } from "../types";
@@ -138,6 +138,18 @@ export class TeamController {
     try {
       const { operators, default_max_chats: defaultMaxChats } = await listPresence(this.options.api);
       this.store.dispatch({ type: "presence.loaded", operators, defaultMaxChats });
+      return null;
+    } catch (error) {
+      return teamErrorText(error);
+    }
+  }
+
+  /** Any operator: the colleagues to transfer or invite to (name, status, load, queues); null, else why not. */
+  async loadColleagues(): Promise<string | null> {
+    try {
+      const colleagues = await listColleagues(this.options.api);
+      const operators = colleagues.map((c) => ({ ...c, max_chats_override: null }));
+      this.store.dispatch({ type: "colleagues.loaded", operators });
       return null;
     } catch (error) {
       return teamErrorText(error);

@@ -16,6 +16,8 @@ export interface QueueDraft {
   priority: string;
   strategy: Strategy;
   max_wait_seconds: string;
+  /** Seconds an operator rests between two offers of this queue ("0": none). */
+  min_gap_seconds: string;
   failover_queue_id: string;
   /** One section name or URL prefix per line. */
   sections: string;
@@ -80,6 +82,7 @@ export function newDraft(): QueueDraft {
     priority: "0",
     strategy: "least_busy",
     max_wait_seconds: "60",
+    min_gap_seconds: "0",
     failover_queue_id: "",
     sections: "",
     members: [],
@@ -100,6 +103,7 @@ export function draftOf(queue: Queue): QueueDraft {
     priority: String(queue.priority),
     strategy: queue.strategy,
     max_wait_seconds: String(queue.max_wait_seconds),
+    min_gap_seconds: String(queue.min_gap_seconds ?? 0),
     failover_queue_id: queue.failover_queue_id ?? "",
     sections: queue.sections.join("\n"),
     members: queue.members.map((m) => ({ user_id: m.user_id, priority: String(m.priority) })),
@@ -145,6 +149,8 @@ export function draftProblems(draft: QueueDraft): Record<string, string> {
   if (intRange(draft.priority, 0, 1000) === null) problems.priority = "A priority is a whole number from 0 to 1000.";
   if (intRange(draft.max_wait_seconds, 5, 86400) === null)
     problems.max_wait_seconds = "The longest wait is 5 to 86400 seconds.";
+  if (intRange(draft.min_gap_seconds, 0, 3600) === null)
+    problems.min_gap_seconds = "The gap between two chats is 0 to 3600 seconds.";
   draft.members.forEach((m, index) => {
     if (intRange(m.priority, 0, 1000) === null)
       problems[`members.${index}.priority`] = "A priority is a whole number from 0 to 1000.";
@@ -190,6 +196,7 @@ export function queueBody(draft: QueueDraft): QueueIn {
     priority: Number(draft.priority),
     strategy: draft.strategy,
     max_wait_seconds: Number(draft.max_wait_seconds),
+    min_gap_seconds: Number(draft.min_gap_seconds),
     failover_queue_id: draft.failover_queue_id || null,
     sections,
     members: draft.members.map((m) => ({ user_id: m.user_id, priority: Number(m.priority) })),

@@ -48,6 +48,8 @@ export const initialTeam: TeamState = {
 
 export type TeamAction =
   | { type: "presence.loaded"; operators: Presence[]; defaultMaxChats?: number }
+  /** The colleagues' list (any operator): merged into what is known, nobody removed. */
+  | { type: "colleagues.loaded"; operators: Presence[] }
   | { type: "presence.updated"; presence: Presence }
   | { type: "summary.loaded"; queues: QueueSummary[]; at: number }
   | { type: "highlight"; visitorId: string; ruleName: string; until: number; now: number }
@@ -69,6 +71,15 @@ export function teamReducer(state: TeamState, action: TeamAction): TeamState {
         presence[p.user_id] = known && changedAt(known) > changedAt(p) ? known : p;
       }
       return { ...state, presence, defaultMaxChats: action.defaultMaxChats ?? state.defaultMaxChats };
+    }
+    case "colleagues.loaded": {
+      const presence: Record<string, Presence> = { ...state.presence };
+      for (const p of action.operators) {
+        const known = state.presence[p.user_id];
+        if (known && changedAt(known) > changedAt(p)) presence[p.user_id] = { ...known, queue_ids: p.queue_ids };
+        else presence[p.user_id] = known ? { ...known, ...p, max_chats_override: known.max_chats_override } : p;
+      }
+      return { ...state, presence };
     }
     case "presence.updated": {
       const p = action.presence;

@@ -8,6 +8,8 @@ import { useCannedPicker, type CannedSource } from "./chat/CannedPicker";
 import { EmojiPicker } from "./chat/EmojiPicker";
 import { MessageActions, MessageQuote, type MessageEditing } from "./chat/MessageActions";
 import { insertEmoji, isRetracted, quoteLine, shownText } from "../state/edits";
+import { AttachButton, MessageAttachment, type AttachmentsSource } from "./chat/Attachments";
+import { ReadTick } from "./chat/Typing";
 
 interface Props {
   conversation: Conversation | undefined;
@@ -33,6 +35,18 @@ interface Props {
   editing?: MessageEditing;
   /** In the header: the visitor's post-chat rating (EMB-10: ui/chat/RatingBadge.tsx). */
   rating?: ReactNode;
+  /** Beside the messages: the customer card (CHAT-8: ui/chat/CustomerCard.tsx). */
+  card?: ReactNode;
+  /** Internal notes, operators only (OPS-5: ui/chat/NotesPanel.tsx). */
+  notes?: ReactNode;
+  /** Under the messages: the visitor is typing, with their draft (CHAT-4: ui/chat/Typing.tsx). */
+  typing?: ReactNode;
+  /** The visitor saw the messages up to this seq (EMB-8): the operators' messages up to it are marked read. */
+  visitorReadSeq?: number;
+  /** The composer's text changed (the typing signal to the visitor). */
+  onTyped?: (text: string) => void;
+  /** Files shown in messages and sent from the composer (CHAT-10: ui/chat/Attachments.tsx). */
+  attachments?: AttachmentsSource;
 }
 
 /** What the outbox says of a message: sending, sent again after a refusal that passes, or failed. */
@@ -126,6 +140,8 @@ export function ChatView(props: Props) {
       </header>
       {props.team}
       {props.materials}
+      {props.card}
+      {props.notes}
       <ol className="messages" ref={listRef} aria-live="polite">
         {messages.map((m) => (
           <li
@@ -141,7 +157,12 @@ export function ChatView(props: Props) {
               <time dateTime={m.created_at}>{formatClock(m.created_at)}</time>
             </div>
             {m.quote_seq ? <MessageQuote quoted={bySeq.get(m.quote_seq)} /> : null}
-            <p className="text">{shownText(m)}</p>
+            {m.attachment && !isRetracted(m) && props.attachments ? (
+              <MessageAttachment api={props.attachments.api} message={m} />
+            ) : (
+              <p className="text">{shownText(m)}</p>
+            )}
+            {m.sender_type === "operator" && <ReadTick read={m.seq <= (props.visitorReadSeq ?? 0)} />}
             <MessageActions
               message={m}
               conversationId={conversation.id}
@@ -178,6 +199,7 @@ export function ChatView(props: Props) {
         ))}
         {count === 0 && <li className="empty">No messages yet.</li>}
       </ol>
+      {props.typing}
       {canWrite ? (
         <Composer
           onSend={(text) => {
@@ -186,8 +208,10 @@ export function ChatView(props: Props) {
             return sent;
           }}
           canned={props.canned}
+          onTyped={props.onTyped}
           replyTo={replyTo}
           onCancelReply={() => setReplyTo(null)}
+          attach={props.attachments && <AttachButton source={props.attachments} conversationId={conversation.id} />}
         />
       ) : (
         <p className="chat-footer muted">
@@ -207,9 +231,12 @@ interface ComposerProps {
   /** The message the reply quotes (CHAT-5), shown above the input until sent or cancelled. */
   replyTo?: Message | null;
   onCancelReply?: () => void;
+  onTyped?: (text: string) => void;
+  /** The paper-clip (CHAT-10). */
+  attach?: ReactNode;
 }
 
-function Composer({ onSend, canned, replyTo, onCancelReply }: ComposerProps) {
+function Composer({ onSend, canned, replyTo, onCancelReply, onTyped, attach }: ComposerProps) {
   const [text, setText] = useState("");
   const inputRef = useRef<HTMLTextAreaElement>(null);
   const pickEmoji = (emoji: string) => {
@@ -250,13 +277,17 @@ function Composer({ onSend, canned, replyTo, onCancelReply }: ComposerProps) {
         </div>
       )}
       <EmojiPicker onPick={pickEmoji} />
+      {attach}
       <textarea
         ref={inputRef}
         data-fw="chat-input"
         rows={2}
         placeholder="Write a reply… (Enter sends, Shift+Enter for a new line)"
         value={text}
-        onChange={(e) => setText(e.target.value)}
+        onChange={(e) => {
+          setText(e.target.value);
+          onTyped?.(e.target.value);
+        }}
         onKeyDown={onKeyDown}
       />
       <button type="submit" className="primary" data-fw="chat-send" disabled={!text.trim()}>

@@ -1,6 +1,7 @@
-import { useEffect, useMemo, useRef, useState, type CSSProperties } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type CSSProperties } from "react";
 import type { ApiClient } from "../api/client";
 import { ConsoleController, type ControllerOptions } from "../app/controller";
+import { useRoute, type View } from "../app/route";
 import { activeList, waitingList } from "../state/conversations";
 import { visiblePending } from "../state/messages";
 import { visitorList } from "../state/visitors";
@@ -22,6 +23,10 @@ import { MaterialsAdmin } from "./admin/MaterialsAdmin";
 import { TicketsScreen } from "./tickets/TicketsScreen";
 import { Materials } from "./chat/Materials";
 import { RatingBadge } from "./chat/RatingBadge";
+import { CustomerCard } from "./chat/CustomerCard";
+import { NotesPanel } from "./chat/NotesPanel";
+import { HistoryScreen } from "./history/HistoryScreen";
+import { useVisitorReadSeq, VisitorTyping } from "./chat/Typing";
 import { QueueList } from "./queues/QueueList";
 import { useTeamState } from "./queues/useTeam";
 import { SupervisorBoard } from "./supervisor/SupervisorBoard";
@@ -32,6 +37,7 @@ import { Splitter, usePaneShare } from "./layout/Splitter";
 import { AlertSwitches } from "./layout/AlertSwitches";
 import { ShortcutHelp, useShortcuts } from "./layout/Shortcuts";
 import { SmsAlerts } from "./layout/SmsAlerts";
+import { Profile } from "./profile/Profile";
 import { stepChat } from "../lib/shortcuts";
 import { lastMessages } from "../lib/preview";
 
@@ -45,19 +51,9 @@ const CONNECTION_TEXT = { idle: "offline", connecting: "connecting…", open: "l
 
 export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
   const [controller] = useState(() => new ConsoleController({ api, ...controllerOptions }));
-  const [view, setView] = useState<
-    | "live"
-    | "settings"
-    | "rules"
-    | "segments"
-    | "sites"
-    | "operators"
-    | "board"
-    | "departments"
-    | "canned"
-    | "materials"
-    | "tickets"
-  >("live");
+  const [route, go] = useRoute(); // the screen and the open chat, in the address (bookmarks, shared links)
+  const view = route.view;
+  const setView = useCallback((next: View) => go({ view: next }), [go]);
   const [shownVisitor, setShownVisitor] = useState<string | null>(null); // the visitor panel, whoever opened it
   const [liveShare, setLiveShare] = usePaneShare();
   const columnsRef = useRef<HTMLDivElement>(null);
@@ -96,12 +92,14 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
 
   const [helpOpen, setHelpOpen] = useState(false);
   const [smsOpen, setSmsOpen] = useState(false);
+  const [profileOpen, setProfileOpen] = useState(false); // the operator's photo (EMB-3)
   useShortcuts(view === "live", (action) => {
     if (action === "toggle-help") setHelpOpen((open) => !open);
     else if (action === "close-panel") {
-      if (helpOpen || smsOpen) {
+      if (helpOpen || smsOpen || profileOpen) {
         setHelpOpen(false);
         setSmsOpen(false);
+        setProfileOpen(false);
       } else setShownVisitor(null);
     } else {
       const next = stepChat(
@@ -113,9 +111,26 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
     }
   });
 
+  const routed = useRef<string | null>(null); // the chat of the address once opened (or put there by a selection)
+  useEffect(() => {
+    // the address names another chat (a link, back or forward): open it once it is known here
+    const wanted = route.conversationId;
+    if (!wanted || wanted === routed.current || !state.conversations[wanted]) return;
+    routed.current = wanted;
+    if (wanted !== state.selectedId) void controller.select(wanted);
+  }, [route.conversationId, state.conversations]);
+  useEffect(() => {
+    // the open chat goes into the address (not before the chat the address names could be opened)
+    if (view !== "live") return;
+    if (state.selectedId === null && route.conversationId && route.conversationId !== routed.current) return;
+    routed.current = state.selectedId;
+    go({ conversationId: state.selectedId });
+  }, [state.selectedId]);
+
   const selected = state.selectedId ? state.conversations[state.selectedId] : undefined;
   const messages = (state.selectedId && state.messages[state.selectedId]) || [];
   const pending = state.selectedId ? visiblePending(state.pending, state.selectedId, messages) : [];
+  const visitorReadSeq = useVisitorReadSeq(controller.signals, selected?.id); // EMB-8
   const canWrite =
     selected?.state === "active" &&
     (hasRole(selected, userId, ["assigned", "invited"]) || (!!user && user.role !== "operator"));
@@ -145,6 +160,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
             onClick={() => setView("tickets")}
           >
             Tickets
+          </button>
+          <button
+            type="button"
+            data-fw="tab-history"
+            aria-pressed={view === "history"}
+            className={view === "history" ? "tab current" : "tab"}
+            onClick={() => setView("history")}
+          >
+            History
           </button>
           <button
             type="button"
@@ -232,9 +256,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
         </button>
         {user && <PresenceSwitcher api={api} live={team.presence[userId]} />}
         {user && (
-          <span className="who">
+          <button
+            type="button"
+            className="who"
+            data-fw="profile-open"
+            title="Your profile and photo"
+            onClick={() => setProfileOpen(true)}
+          >
             {user.name} <span className="muted">({user.role})</span>
-          </span>
+          </button>
         )}
         <button type="button" data-fw="logout" onClick={onLogout}>
           Log out
@@ -250,8 +280,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
       )}
       {helpOpen && <ShortcutHelp onClose={() => setHelpOpen(false)} />}
       {smsOpen && <SmsAlerts api={api} onClose={() => setSmsOpen(false)} />}
+      {profileOpen && <Profile api={api} onClose={() => setProfileOpen(false)} />}
       {view === "settings" && <TrackingSettings api={api} role={user?.role} />}
       {view === "tickets" && <TicketsScreen api={api} />}
+      {view === "history" && (
+        <HistoryScreen
+          api={api}
+          operators={Object.values(team.presence).map((p) => ({ id: p.user_id, name: p.name ?? p.user_id }))}
+        />
+      )}
       {view === "rules" && (user?.role === "supervisor" || user?.role === "admin") && <RulesAdmin api={api} />}
       {view === "segments" && staff && <SegmentsAdmin api={api} />}
       {view === "sites" && user?.role === "admin" && <SitesAdmin api={api} />}
@@ -324,6 +361,15 @@ export function ConsoleView({ api, controllerOptions, onLogout }: Props) {
           }
           materials={selected && <Materials api={api} queueId={selected.queue_id ?? null} />}
           rating={selected && <RatingBadge api={api} conversation={selected} />}
+          card={selected && <CustomerCard api={api} conversation={selected} />}
+          notes={selected && <NotesPanel api={api} conversationId={selected.id} frames={controller.socket} />}
+          attachments={{
+            api,
+            onSent: (message) => controller.store.dispatch({ type: "messages.received", messages: [message] }),
+          }}
+          typing={selected && <VisitorTyping signals={controller.signals} conversationId={selected.id} />}
+          visitorReadSeq={visitorReadSeq}
+          onTyped={(text) => controller.typed(text)}
           team={
             selected && (
               <ChatTeam api={api} team={controller.team} conversation={selected} userId={userId} role={user?.role} />

@@ -1,5 +1,6 @@
 /** The visitor's REST calls (docs/api.md "Conversations"), with `Authorization: Bearer <visitor token>`. */
-import type { Conversation, Message, QueueAvailability } from "../shared/types";
+import type { Conversation, InvitationOperator, Message, QueueAvailability } from "../shared/types";
+import type { PrechatAnswers, PrechatForm } from "./prechat";
 
 export class ApiError extends Error {
   constructor(
@@ -50,6 +51,16 @@ export class ChatApi {
     return (await this.request<{ queues: QueueAvailability[] }>("GET", "/api/v1/queues/availability")).queues || [];
   }
 
+  /** The site's pre-chat form (EMB-5: `prechat.ts`) and whether this visitor answered it. */
+  prechatForm(): Promise<PrechatForm> {
+    return this.request<PrechatForm>("GET", "/api/v1/prechat-form");
+  }
+
+  /** The visitor's answers to it (checked again on the server: 422 naming a field). */
+  prechat(answers: PrechatAnswers): Promise<unknown> {
+    return this.request("POST", "/api/v1/prechat", answers);
+  }
+
   /** The offline form (EMB-7): a ticket answered by email. */
   offlineMessage(body: { name?: string; email: string; message: string; queue_id?: string | null }): Promise<unknown> {
     const sent = { ...body };
@@ -58,6 +69,12 @@ export class ChatApi {
   }
 
   /** The conversation's messages by email (OFF-3). */
+  /** EMB-3: the name and photo of the operator who answers the conversation (null: nobody yet). */
+  async operator(conversationId: string): Promise<InvitationOperator | null> {
+    const path = `/api/v1/widget/conversations/${encodeURIComponent(conversationId)}/operator`;
+    return (await this.request<{ operator: InvitationOperator | null }>("GET", path)).operator;
+  }
+
   transcript(conversationId: string, email: string): Promise<unknown> {
     return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/transcript`, { email });
   }
@@ -71,6 +88,20 @@ export class ChatApi {
   /** The visitor will not wait (OFF-2): the chat so far becomes a ticket, the conversation closes. */
   chatToTicket(conversationId: string, email: string): Promise<unknown> {
     return this.request("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/ticket`, { email });
+  }
+
+  /** Sends a file (CHAT-10): the raw bytes, typed by the server from their content; the message that carries it. */
+  async upload(conversationId: string, file: Blob, name: string, clientMsgId: string): Promise<Message> {
+    const query = `?name=${encodeURIComponent(name)}&client_msg_id=${encodeURIComponent(clientMsgId)}`;
+    const response = await this.send("POST", `/api/v1/conversations/${encodeURIComponent(conversationId)}/attachments${query}`, file, "application/octet-stream");
+    return this.parse<Message>(response);
+  }
+
+  /** A file of the conversation, fetched with the token in the header (never in a URL). */
+  async file(conversationId: string, attachmentId: string): Promise<Blob> {
+    const response = await this.send("GET", `/api/v1/conversations/${encodeURIComponent(conversationId)}/attachments/${encodeURIComponent(attachmentId)}`);
+    if (!response.ok) await this.parse(response);
+    return response.blob();
   }
 
   get(conversationId: string): Promise<Conversation> {
@@ -94,19 +125,22 @@ export class ChatApi {
     }
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const json = body === undefined ? undefined : JSON.stringify(body);
+    return this.send(method, path, json, json === undefined ? undefined : "application/json").then((response) => this.parse<T>(response));
+  }
+
+  private async send(method: string, path: string, body?: BodyInit, contentType?: string): Promise<Response> {
     const headers: Record<string, string> = { Authorization: `Bearer ${this.token()}` };
-    if (body !== undefined) headers["Content-Type"] = "application/json";
-    let response: Response;
+    if (contentType) headers["Content-Type"] = contentType;
     try {
-      response = await this.fetchImpl(this.baseUrl + path, {
-        method,
-        headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      return await this.fetchImpl(this.baseUrl + path, { method, headers, body });
     } catch {
       throw new ApiError(0, "network_error", "The server could not be reached.");
     }
+  }
+
+  private async parse<T>(response: Response): Promise<T> {
     const payload = await response.json().catch(() => null);
     if (!response.ok) {
       const error = (payload && payload.error) || {};

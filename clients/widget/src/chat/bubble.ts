@@ -109,7 +109,7 @@ export function createBubble(parent: HTMLElement, before: Node | null): Bubble {
       const photo = invitation.operator?.photo_url;
       avatar.hidden = !invitation.operator; // a rule's invitation without an operator: no face to show
       if (httpUrl(photo)) {
-        const img = element("img", { alt: "", src: photo });
+        const img = element("img", { alt: "", src: photo, referrerpolicy: "no-referrer" }); // at `/photos/<id>` of the gateway
         img.addEventListener("error", () => showInitials(who), { once: true });
         avatar.replaceChildren(img);
       } else showInitials(who);

@@ -2,7 +2,7 @@
 import { openSession } from "../shared/session";
 import { localStore, readString, storageKeys, writeString } from "../shared/storage";
 import type { ChatHandle, MountOptions } from "../shared/types";
-import { ChatApi } from "./api";
+import { ApiError, ChatApi } from "./api";
 import { type SocketFactory, visitorSocketUrl } from "./connection";
 import { ChatSession } from "./session";
 import { createBeep } from "./sound";
@@ -10,6 +10,9 @@ import { Topics } from "./topics";
 import { createView } from "./view";
 import { localize } from "./i18n";
 import { createRating } from "./rating";
+import { createPrechat } from "./prechat";
+import { localizeAttachments, uploadError } from "./attachments";
+import { randomId } from "./uuid";
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -103,6 +106,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
   };
 
   const localized = localize(site); // EMB-11: the texts in the site's (or page's) language, before they are drawn
+  localizeAttachments(localized.language);
   const view = createView(container, site, {
     send: (text, quoteSeq) => session.send(text, quoteSeq),
     minimise: () => setOpen(false, false),
@@ -112,16 +116,32 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     chooseTopic: (queueId) => topics.choose(queueId),
     offlineMessage: (message) => api.offlineMessage({ ...message, queue_id: topics.queueId }),
     transcript: (email) => api.transcript(session.snapshot().conversation?.id ?? "", email),
+    operator: (conversationId) => api.operator(conversationId), // EMB-3: the header's face
     chatToTicket: (email) => api.chatToTicket(session.snapshot().conversation?.id ?? "", email),
-  });
+    // CHAT-10: a file in the open conversation, shown at once from the upload's answer (its frame follows)
+    attach: async (file) => {
+      const id = session.isOpen ? session.conversationId : null;
+      if (!id) return uploadError("conversation_closed");
+      try {
+        session.receive(await api.upload(id, file, file.name, randomId()));
+        return null;
+      } catch (failure) {
+        return uploadError(failure instanceof ApiError ? failure.code : "");
+      }
+    },
+    file: (conversationId, attachmentId) => api.file(conversationId, attachmentId),
+  }, baseUrl);
   view.panel.lang = localized.language;
   view.panel.dir = localized.dir;
   const rating = createRating(container, (id, score, comment) => api.rate(id, score, comment)); // EMB-10
   view.panel.insertBefore(rating.element, view.panel.querySelector("[data-fw=email-actions]"));
+  const prechat = createPrechat(api, localized.language, () => render()); // EMB-5: asked before the first message
+  view.panel.insertBefore(prechat.element, view.panel.querySelector("[data-fw=composer]"));
   function render(): void {
     const snapshot = session.snapshot();
     view.render({ ...snapshot, topics: topics.state() });
     rating.update(snapshot.conversation, snapshot.messages.length > 0);
+    prechat.render(view.panel, snapshot);
     if (open && document.visibilityState !== "hidden") session.markRead(); // EMB-8: the operator sees it was read
   }
   const unsubscribe = session.subscribe(render);
@@ -130,6 +150,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
   setOpen(open, options.open === true);
   if (!channel) scheduleRefresh(options.expiresIn); // the loader's channel renews the token itself
   session.start().catch(() => undefined);
+  void prechat.load();
 
   return {
     open: () => setOpen(true, true),

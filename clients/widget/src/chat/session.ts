@@ -210,6 +210,12 @@ export class ChatSession {
     return "ok";
   }
 
+  /** A message the visitor sent another way (a file, CHAT-10: the upload's answer), shown at once. */
+  receive(message: Message): void {
+    this.applyMessages([message]);
+    this.emit();
+  }
+
   /** Sends a failed message again, with its original client_msg_id. */
   retry(clientMsgId: string): void {
     const item = this.outbox.takeFailed(clientMsgId);

@@ -11,6 +11,8 @@ import { createEmailActions, createOfflineForm, type OfflineMessage } from "./of
 import { showMarks } from "./typing";
 import { systemText } from "./system_texts";
 import { decorateMessage, EDIT_TEXT, EDITS_CSS, emojiPicker, quoteLine, shownText } from "./edits";
+import { headPicture, LOOK_CSS, type OperatorLookup } from "./look";
+import { acceptDrops, ATTACH_CSS, ATTACH_TEXT, attachButton, attachmentElement, AttachmentUrls, createViewer, type FileLoader } from "./attachments";
 
 export const TEXT = {
   waiting: "Waiting for an operator…",
@@ -48,6 +50,12 @@ export interface ViewCallbacks {
   /** "Email me this chat" and "I can't wait — email me", in a conversation. */
   transcript?(email: string): Promise<unknown>;
   chatToTicket?(email: string): Promise<unknown>;
+  /** CHAT-10 (`attachments.ts`): send a file in the open conversation; the refusal's text, or null when sent. */
+  attach?(file: File): Promise<string | null>;
+  /** Fetches a file of the conversation (with the visitor's token) to show or save it. */
+  file?: FileLoader;
+  /** EMB-3 (`look.ts`): who answers the conversation, with their photo, for the header. */
+  operator?: OperatorLookup;
 }
 
 export interface ChatView {
@@ -106,13 +114,13 @@ interface Entry {
   build: () => HTMLElement;
 }
 
-function messageElement(message: Message, quoted?: Message, reply?: () => void): HTMLElement {
+function messageElement(message: Message, quoted?: Message, reply?: () => void, file?: HTMLElement | null): HTMLElement {
   const item = el("li", { class: "fw-msg", "data-fw": "message", "data-sender": message.sender_type, "data-seq": String(message.seq), "data-state": "sent" });
   if (message.sender_type === "operator") item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name || TEXT.operator));
   // a group conversation (CHAT-7): each visitor's messages carry their name ("Visitor 2")
   else if (message.sender_type === "visitor" && message.sender_name) item.append(el("span", { class: "fw-name", "data-fw": "sender-name" }, message.sender_name));
   const text = message.sender_type === "system" ? systemText(shownText(message)) : shownText(message); // EMB-11
-  item.append(el("div", { class: "fw-text", "data-fw": "text" }, text));
+  item.append(file || el("div", { class: "fw-text", "data-fw": "text" }, text)); // CHAT-10: a file instead of its name
   item.append(el("time", { class: "fw-time", "data-fw": "time", datetime: message.created_at }, formatTime(message.created_at)));
   decorateMessage(item, message, quoted, TEXT.operator, reply); // CHAT-5: quote, edited, deleted, reply
   return item;
@@ -144,7 +152,8 @@ function outgoingElement(o: Outgoing, retry: () => void): HTMLElement {
   return item;
 }
 
-export function createView(container: HTMLElement, site: PublicSite, callbacks: ViewCallbacks): ChatView {
+/** `gateway`: the gateway's origin, against which a logo given as a path is resolved (EMB-3, `look.ts`). */
+export function createView(container: HTMLElement, site: PublicSite, callbacks: ViewCallbacks, gateway = location.origin): ChatView {
   const look = site.widget || {};
   const panel = el("section", { class: "fw-panel", "data-fw": "panel", role: "dialog", "aria-label": look.title || site.name });
   const head = el("header", { class: "fw-head" });
@@ -153,7 +162,8 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   headText.append(el("div", { class: "fw-title", "data-fw": "title" }, look.title || site.name), status);
   const endChat = el("button", { type: "button", "data-fw": "end-chat" }, TEXT.endChat);
   const minimise = el("button", { type: "button", "data-fw": "minimise", "aria-label": TEXT.minimise, title: TEXT.minimise }, "–");
-  head.append(headText, endChat, minimise);
+  const picture = headPicture(look, gateway, callbacks.operator); // EMB-3: the logo, or the answering operator's face
+  head.append(picture.element, headText, endChat, minimise);
   const connection = el("div", { class: "fw-conn", "data-fw": "connection", role: "status" }, TEXT.connecting);
   const greeting = el("div", { class: "fw-greeting", "data-fw": "greeting" }, look.greeting || "");
   // The invitation the window was opened for (auto-open), as the operator's first words, until the visitor writes.
@@ -169,6 +179,45 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   const input = el("textarea", { "data-fw": "input", rows: "1", placeholder: TEXT.placeholder, "aria-label": TEXT.placeholder });
   const send = el("button", { type: "submit", "data-fw": "send" }, TEXT.send);
   form.append(emojiPicker(input), input, send);
+  // CHAT-10: the paper-clip (and a file dropped on the panel) sends a file; images open large in the panel.
+  const urls = callbacks.file ? new AttachmentUrls(callbacks.file) : null;
+  const viewer = createViewer();
+  const attachStatus = el("div", { class: "fw-typing", "data-fw": "attach-status", role: "status" });
+  attachStatus.hidden = true;
+  let canAttach = false;
+  let starting = false; // the first message is on its way: a file picked meanwhile waits for its conversation
+  let opened: Array<() => void> = [];
+  const untilOpen = () => new Promise<void>((resolve) => {
+    opened.push(resolve);
+    setTimeout(resolve, 15_000);
+  });
+  let uploading = 0;
+  const sendFile = async (file: File) => {
+    const attach = callbacks.attach;
+    if (!attach) return;
+    if (!canAttach && starting) await untilOpen();
+    if (!canAttach) {
+      error.hidden = false;
+      error.textContent = ATTACH_TEXT.startFirst;
+      return;
+    }
+    uploading += 1;
+    attachStatus.hidden = false;
+    attachStatus.textContent = `${ATTACH_TEXT.sending} ${file.name}…`;
+    error.hidden = true;
+    const refusal = await attach(file).catch(() => ATTACH_TEXT.failed);
+    uploading -= 1;
+    attachStatus.hidden = uploading === 0;
+    if (refusal) {
+      error.hidden = false;
+      error.textContent = `${file.name}: ${refusal}`;
+    }
+  };
+  if (callbacks.attach) {
+    const picker = attachButton((file) => void sendFile(file));
+    form.prepend(picker.button, picker.input);
+    acceptDrops(panel, (file) => void sendFile(file), () => canAttach);
+  }
   // Quote-reply (CHAT-5): the message the next one quotes, shown above the composer until sent or cancelled.
   let replyTo: Message | null = null;
   const replying = el("div", { class: "fw-replying", "data-fw": "replying" });
@@ -199,10 +248,10 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
   offline.hidden = true;
   const { transcript, chatToTicket } = callbacks;
   const emailActions = transcript && chatToTicket ? createEmailActions({ transcript, chatToTicket }) : null;
-  panel.append(head, connection, greeting, invited, list, typingLine, topicBox, offline, replying, form, error);
+  panel.append(head, connection, greeting, invited, list, typingLine, attachStatus, topicBox, offline, replying, form, error, viewer.element);
   if (emailActions) panel.append(emailActions.element);
   container.append(panel);
-  const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS + EDITS_CSS, container);
+  const removeStyles = adoptStyles(container.getRootNode(), CHAT_CSS + EDITS_CSS + ATTACH_CSS + LOOK_CSS, container);
 
   const submit = () => {
     const result = replyTo ? callbacks.send(input.value, replyTo.seq) : callbacks.send(input.value);
@@ -237,6 +286,13 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
     const { conversation } = snapshot;
     const open = !!conversation && conversation.state !== "closed";
     status.textContent = statusText(conversation, snapshot.creating);
+    canAttach = open;
+    starting = snapshot.creating || snapshot.pending.length > 0;
+    if (open && opened.length) {
+      for (const resolve of opened) resolve();
+      opened = [];
+    }
+    picture.update(conversation);
     endChat.hidden = !open;
     connection.hidden = !open || snapshot.connected;
     const topics = snapshot.topics;
@@ -262,7 +318,8 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
         const quoted = m.quote_seq ? bySeq.get(m.quote_seq) : undefined;
         const reply = open ? () => quoteNext(m) : undefined;
         const signature = `${m.id}:${m.revision ?? 0}:${quoted ? `${quoted.revision ?? 0}` : ""}:${open}`;
-        return { key: `s${m.seq}`, signature, build: () => messageElement(m, quoted, reply) };
+        const file = () => (urls ? attachmentElement(m, urls, viewer) : null);
+        return { key: `s${m.seq}`, signature, build: () => messageElement(m, quoted, reply, file()) };
       }),
       ...outgoing.map((o) => ({
         key: `c${o.client_msg_id}`,
@@ -309,6 +366,7 @@ export function createView(container: HTMLElement, site: PublicSite, callbacks: 
       if (open && focus) input.focus();
     },
     destroy() {
+      urls?.destroy();
       removeStyles();
       panel.remove();
     },

@@ -8,7 +8,10 @@ export interface WidgetLook {
   position?: "right" | "left";
   /** A round button in the corner, or a bar along the bottom edge (EMB-3). */
   launcher?: "button" | "bar";
+  /** An https URL or a path on the gateway (EMB-3: drawn only then, `chat/look.ts`). */
   logo_url?: string | null;
+  /** The header shows the answering operator's face instead of the logo. */
+  show_operator_photo?: boolean;
   title?: string;
   greeting?: string;
   sound?: boolean;
@@ -107,6 +110,15 @@ export interface QueueAvailability {
 
 export type SenderType = "visitor" | "operator" | "system";
 
+/** A file a message carries (CHAT-10): fetched with the visitor's token at `/attachments/{id}` of its conversation. */
+export interface Attachment {
+  id: string;
+  /** Sanitized by the server; shown as text. */
+  name: string;
+  content_type: "image/png" | "image/jpeg" | "image/gif" | "image/webp" | "application/pdf";
+  size: number;
+}
+
 export interface Message {
   id: string;
   conversation_id: string;
@@ -123,6 +135,8 @@ export interface Message {
   retracted_at?: string | null;
   /** The seq of the earlier message it quotes. */
   quote_seq?: number | null;
+  /** The file it carries (CHAT-10, `chat/attachments.ts`); its `text` is the file's name. */
+  attachment?: Attachment | null;
 }
 
 /** What the chat panel reports back to the loader (launcher state and unread badge). */

@@ -1,4 +1,4 @@
-"""contacts, internal notes and pre-chat forms (CHAT-8, OPS-5, EMB-3)
+"""contacts, internal notes, pre-chat forms and answers, chat's read model of sites (CHAT-8, OPS-5, EMB-3)
 
 Revision ID: 13d4c0de0004
 Revises: 13c3c0de0003
@@ -63,9 +63,41 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("account_id", "site_id"),
     )
+    op.create_table(
+        "prechat_answers",
+        sa.Column("account_id", sa.String(length=36), nullable=False),
+        sa.Column("visitor_id", sa.String(length=36), nullable=False),
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("question", sa.String(length=200), nullable=True),
+        sa.Column("answer", sa.Text(), nullable=True),
+        sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("account_id", "visitor_id"),
+    )
+    op.create_table(
+        "chat_sites",
+        sa.Column("site_id", sa.String(length=36), nullable=False),
+        sa.Column("account_id", sa.String(length=36), nullable=False),
+        sa.Column("site_key", sa.String(length=64), nullable=True),
+        sa.Column("name", sa.String(length=200), nullable=True),
+        sa.Column("domains", sa.JSON(), nullable=True),
+        sa.Column("allowed_origins", sa.JSON(), nullable=True),
+        sa.Column("deleted", sa.Boolean(), server_default="0", nullable=False),
+        sa.Column("changed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("site_id"),
+    )
+    op.create_index("ix_chat_sites_account", "chat_sites", ["account_id"])
+    # The sites chat already has conversations of (each from a visitor token the gateway signed for that site) are
+    # known at once; the others from their next `site.*` event. A site id seen with two accounts is left out.
+    op.execute(
+        "INSERT INTO chat_sites (site_id, account_id, deleted) SELECT site_id, MIN(account_id), false "
+        "FROM conversations WHERE site_id IS NOT NULL GROUP BY site_id HAVING COUNT(DISTINCT account_id) = 1"
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_chat_sites_account", table_name="chat_sites")
+    op.drop_table("chat_sites")
+    op.drop_table("prechat_answers")
     op.drop_table("prechat_forms")
     op.drop_index("ix_conversation_notes_conversation", table_name="conversation_notes")
     op.drop_table("conversation_notes")

@@ -10,6 +10,7 @@ import {
   type Team,
 } from "../../api/admin";
 import { errorText } from "../../lib/admin";
+import { PhotoPicker } from "../profile/PhotoPicker";
 import type { Role } from "../../types";
 
 interface Props {
@@ -90,6 +91,13 @@ export function OperatorsAdmin({ api, userId }: Props) {
                     <td>
                       {member.name}
                       {member.id === userId && <span className="muted"> (you)</span>}
+                      <PhotoPicker
+                        api={api}
+                        userId={member.id}
+                        name={member.name}
+                        photoUrl={member.photo_url}
+                        onChange={() => void reload()}
+                      />
                     </td>
                     <td>{member.email}</td>
                     <td>

@@ -1,6 +1,6 @@
 import { useEffect, useState, type CSSProperties } from "react";
 import type { ApiClient } from "../../api/client";
-import { lookProblem, saveSiteLook, siteLook, type WidgetLook } from "../../api/siteLook";
+import { GATEWAY_PATH, lookProblem, saveSiteLook, siteLook, type WidgetLook } from "../../api/siteLook";
 import { errorText } from "../../lib/admin";
 
 /** The widget's look of a site (EMB-3) with a live preview: a mock chat header, greeting bubble and launcher drawn
@@ -58,7 +58,10 @@ export function SiteLook({ api, siteId }: { api: ApiClient; siteId: string }) {
           </label>
           <label>
             Launcher{" "}
-            <select value={look.launcher} onChange={(e) => set({ launcher: e.target.value as WidgetLook["launcher"] })}>
+            <select
+              data-fw="look-launcher-kind"
+              value={look.launcher}
+              onChange={(e) => set({ launcher: e.target.value as WidgetLook["launcher"] })}>
               <option value="button">button</option>
               <option value="bar">bar</option>
             </select>
@@ -76,7 +79,7 @@ export function SiteLook({ api, siteId }: { api: ApiClient; siteId: string }) {
             />
           </label>
           <label>
-            Logo (https){" "}
+            Logo (https, or a path on this server){" "}
             <input
               type="url"
               data-fw="look-logo"
@@ -88,6 +91,7 @@ export function SiteLook({ api, siteId }: { api: ApiClient; siteId: string }) {
           <label>
             <input
               type="checkbox"
+              data-fw="look-operator-photo"
               checked={look.show_operator_photo}
               onChange={(e) => set({ show_operator_photo: e.target.checked })}
             />{" "}
@@ -111,8 +115,12 @@ export function SiteLook({ api, siteId }: { api: ApiClient; siteId: string }) {
         <div className={`look-preview ${look.position}`} style={preview} data-fw="look-preview" aria-hidden="true">
           <div className="look-box">
             <div className="look-head">
-              {/* the console's CSP loads no outside images: the logo's place is marked, not drawn */}
-              {look.logo_url && !problem && <span className="look-logo">logo</span>}
+              {/* the console's CSP loads no outside images: a logo elsewhere is marked, one on this server drawn */}
+              {look.logo_url && !problem && GATEWAY_PATH.test(look.logo_url) ? (
+                <img className="look-logo" src={look.logo_url} alt="" />
+              ) : (
+                look.logo_url && !problem && <span className="look-logo">logo</span>
+              )}
               <span>{look.title}</span>
             </div>
             <p className="look-greeting">{look.greeting}</p>

@@ -13,6 +13,8 @@ import { domainProblem, errorText, originProblem, type CopyEnv } from "../../lib
 import { CopyButton } from "./CopyButton";
 import { ValueList } from "./ValueList";
 import { SiteLook } from "./SiteLook";
+import { PrechatEditor } from "./PrechatEditor";
+import { SneakPeekSwitch } from "./SneakPeekSwitch";
 
 interface Props {
   api: ApiClient;
@@ -126,6 +128,8 @@ function SiteEditor({ api, site, copyEnv, onChanged }: EditorProps) {
         <CopyButton text={site.embed_snippet} fw="copy-snippet" label="Copy snippet" env={copyEnv} />
       </fieldset>
       <SiteLook api={api} siteId={site.id} />
+      <PrechatEditor api={api} siteId={site.id} />
+      <SneakPeekSwitch api={api} siteId={site.id} />
       <SecretRotation api={api} site={site} copyEnv={copyEnv} />
     </section>
   );

@@ -31,17 +31,20 @@ export function TransferDialog({ api, team, conversation, userId, mode, onDone, 
 
   useEffect(() => {
     let live = true;
-    void team.loadPresence(); // operators may not list everyone: the presence frames seen so far remain
-    if (mode === "transfer") {
-      listQueues(api).then(
-        (list) => live && setQueues(list),
-        () => live && setQueues([]),
-      );
-    }
+    void team.loadColleagues(); // every operator may list them (no contact details); frames keep them live
+    listQueues(api).then(
+      (list) => live && setQueues(list),
+      () => live && setQueues([]),
+    );
     return () => {
       live = false;
     };
-  }, [api, team, mode]);
+  }, [api, team]);
+  const queueNames = (ids: string[] | undefined) =>
+    (ids ?? [])
+      .map((id) => queues.find((q) => q.id === id)?.name)
+      .filter(Boolean)
+      .join(", ");
 
   const inChat = new Set([
     conversation.assigned_user_id,
@@ -80,6 +83,7 @@ export function TransferDialog({ api, team, conversation, userId, mode, onDone, 
               {colleagues.map((p) => (
                 <option key={p.user_id} value={`o:${p.user_id}`}>
                   {p.name ?? p.user_id} — {p.status}, {p.active_chats}/{p.max_chats} chats
+                  {queueNames(p.queue_ids) ? ` · ${queueNames(p.queue_ids)}` : ""}
                 </option>
               ))}
             </optgroup>

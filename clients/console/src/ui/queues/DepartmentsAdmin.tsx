@@ -1,16 +1,19 @@
 import { useCallback, useEffect, useState } from "react";
 import type { ApiClient } from "../../api/client";
+import type { Presence } from "../../api/presence";
 import { deleteQueue, listPresence, listQueues, type Queue } from "../../api/queues";
 import { errorText } from "../../lib/admin";
 import { STRATEGY_NAMES } from "../../lib/queues";
 import "../team.css";
 import type { OperatorChoice } from "./MembersEditor";
+import { OperatorLanguages } from "./OperatorLanguages";
 import { QueueEditor } from "./QueueEditor";
 
 /** Supervisors and admins: the account's departments (queues), to add, edit and delete (ROUTE-1). */
 export function DepartmentsAdmin({ api }: { api: ApiClient }) {
   const [queues, setQueues] = useState<Queue[] | null>(null);
   const [operators, setOperators] = useState<OperatorChoice[] | null>(null);
+  const [presence, setPresence] = useState<Presence[]>([]);
   const [loadError, setLoadError] = useState<string | null>(null);
   const [editing, setEditing] = useState<Queue | "new" | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
@@ -32,7 +35,11 @@ export function DepartmentsAdmin({ api }: { api: ApiClient }) {
     void reload();
     let live = true;
     listPresence(api).then(
-      ({ operators: list }) => live && setOperators(list.map((p) => ({ id: p.user_id, name: p.name ?? p.user_id }))),
+      ({ operators: list }) => {
+        if (!live) return;
+        setOperators(list.map((p) => ({ id: p.user_id, name: p.name ?? p.user_id })));
+        setPresence(list);
+      },
       () => live && setOperators(null),
     );
     return () => {
@@ -177,6 +184,7 @@ export function DepartmentsAdmin({ api }: { api: ApiClient }) {
           </tbody>
         </table>
       )}
+      {editing === null && presence.length > 0 && <OperatorLanguages api={api} operators={presence} />}
     </main>
   );
 }

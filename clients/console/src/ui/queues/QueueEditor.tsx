@@ -25,7 +25,14 @@ interface Props {
   onCancel: () => void;
 }
 
-type TextField = "name" | "welcome_message" | "priority" | "max_wait_seconds" | "webhook_url" | "webhook_secret";
+type TextField =
+  | "name"
+  | "welcome_message"
+  | "priority"
+  | "max_wait_seconds"
+  | "min_gap_seconds"
+  | "webhook_url"
+  | "webhook_secret";
 
 /** One department: name, welcome message, routing, hours with holidays, and its operators (ROUTE-1). */
 export function QueueEditor({ api, queue, queues, operators, onSaved, onCancel }: Props) {
@@ -63,7 +70,15 @@ export function QueueEditor({ api, queue, queues, operators, onSaved, onCancel }
         {problems[field]}
       </span>
     );
-  const known = new Set(["name", "welcome_message", "priority", "max_wait_seconds", "webhook_url", "webhook_secret"]);
+  const known = new Set([
+    "name",
+    "welcome_message",
+    "priority",
+    "max_wait_seconds",
+    "min_gap_seconds",
+    "webhook_url",
+    "webhook_secret",
+  ]);
   const others = Object.entries(problems).filter(
     ([field]) => !known.has(field) && !field.startsWith("hours") && !field.startsWith("members"),
   );
@@ -107,6 +122,11 @@ export function QueueEditor({ api, queue, queues, operators, onSaved, onCancel }
           <span className="field-label">Longest wait (s)</span>
           <input data-fw="queue-max-wait" inputMode="numeric" {...text("max_wait_seconds")} />
           {problem("max_wait_seconds")}
+        </label>
+        <label className="field narrow">
+          <span className="field-label">Gap between two chats (s)</span>
+          <input data-fw="queue-min-gap" inputMode="numeric" {...text("min_gap_seconds")} />
+          {problem("min_gap_seconds")}
         </label>
         <label className="field">
           <span className="field-label">Then fail over to</span>
