@@ -104,6 +104,11 @@ async def test_a_file_is_typed_by_its_content_and_a_retry_is_stored_once(setting
         first = await send_file(c, guest, cid, PNG, "a.png", client_msg_id="file-1")
         again = await send_file(c, guest, cid, PNG, "a.png", client_msg_id="file-1")
         assert (first.status_code, again.status_code) == (201, 200)
+        # a form or JSON is not a file's bytes: refused before anything is read, a retry's id or not
+        url, params = f"/api/v1/conversations/{cid}/attachments", {"name": "a.png", "client_msg_id": "file-1"}
+        as_form = {**c.headers(guest), "content-type": "multipart/form-data; boundary=x"}
+        refused = await c.client.post(url, params=params, content=PNG, headers=as_form)
+        assert code_of(refused) == (415, "unsupported_media_type")
         assert first.json()["id"] == again.json()["id"]
         store = LocalFileStore(settings.attachments_path())
         assert await store.get(first.json()["attachment"]["id"]) == PNG

@@ -73,16 +73,18 @@ async def postgres_ends_the_session(settings: Settings, table: str = "messages")
         await admin.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
         try:
             pending = asyncio.create_task(request())
+            # End every session waiting on a lock until the request is answered: its own, once it reaches the lock,
+            # and any other that waits behind its transaction (e.g. a visitor's beat on the conversation's row).
             async with asyncio.timeout(30):  # a busy machine: the request may take a while to reach the lock
-                while True:
+                while not pending.done():
+                    # pg_stat_activity is read once per transaction (this one holds the lock): read it anew
+                    await admin.execute("SELECT pg_stat_clear_snapshot()")
                     waiting = await admin.fetch(
                         "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'", database
                     )
-                    if waiting:
-                        break
+                    for row in waiting:
+                        await admin.execute("SELECT pg_terminate_backend($1)", row["pid"])
                     await asyncio.sleep(0.02)
-            for row in waiting:
-                await admin.execute("SELECT pg_terminate_backend($1)", row["pid"])
             return await pending
         finally:
             await holder.rollback()

@@ -8,7 +8,7 @@ from services.chat.api.routes import Frames
 from services.chat.api.schemas import MessageOut
 from services.chat.attachments import service
 from services.chat.attachments.names import content_disposition
-from services.chat.attachments.sniff import KINDS
+from services.chat.attachments.sniff import KINDS, UnsupportedType
 from services.chat.attachments.storage import AttachmentStore
 from services.common.identity import AnyCaller
 from services.common.service import Runtime
@@ -21,11 +21,13 @@ SERVED_HEADERS = {
     "content-security-policy": "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'none'",
     "cache-control": "private, no-store",
 }
+UPLOAD_TYPE = "application/octet-stream"  # what both clients send; the file's own type is found from its content
+UPLOAD_TYPES = frozenset({UPLOAD_TYPE, *(kind.content_type for kind in KINDS)})  # or the type it says it has
 UPLOAD_BODY = {
     "requestBody": {
         "required": True,
         "description": "The file's bytes (PNG, JPEG, GIF, WebP or PDF, by content; at most ATTACHMENT_MAX_BYTES).",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        "content": {kind: {"schema": {"type": "string", "format": "binary"}} for kind in sorted(UPLOAD_TYPES)},
     }
 }
 
@@ -50,7 +52,10 @@ def _length(request: Request) -> int | None:
     openapi_extra=UPLOAD_BODY,
     responses={
         200: {"model": MessageOut, "description": "A retry: the message stored with this client_msg_id."},
-        415: {"description": "Not an image (PNG, JPEG, GIF, WebP) or a PDF, by its content."},
+        415: {
+            "description": "Not an image (PNG, JPEG, GIF, WebP) or a PDF, by its content; or not sent as "
+            "`application/octet-stream` (`unsupported_media_type`)."
+        },
     },
 )
 async def upload_attachment(
@@ -65,6 +70,11 @@ async def upload_attachment(
 ) -> Response:
     """Send a file in the conversation: a message carrying it (`attachment`) is posted like any other. Too large:
     413 `attachment_too_large`; empty: 422 `empty_file`; not an image or PDF by content: 415 `unsupported_type`."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in UPLOAD_TYPES:
+        raise UnsupportedType(
+            f"Send the file's bytes as {UPLOAD_TYPE} (or its own type: {', '.join(sorted(UPLOAD_TYPES - {UPLOAD_TYPE}))}).",
+            code="unsupported_media_type",
+        )
     posted = await service.upload(
         runtime, frames, store, caller, conversation_id, request.stream(), _length(request), name, client_msg_id
     )
