@@ -10,8 +10,9 @@ names its send, and the console socket times its arrival. The first `--warmup` s
 
 Prints the delivery latency of the updates (p50, p99, max), the embedded process's CPU per 1,000 realtime frames
 (each update is two: one in from a visitor's socket, one out to the console's; the process is the gateway with the
-chat service inside it) and the gzip sizes of the built widget (clients/widget/dist: loader `widget.js`, chat UI
-`widget-chat.js`; `make build` first). Last line: p99_ms=… cpu_ms_per_1k=… loader_gz_bytes=… chat_ui_gz_bytes=….
+chat service inside it), the CPU the bench's own client took meanwhile and the gzip sizes of the built widget
+(clients/widget/dist: loader `widget.js`, chat UI `widget-chat.js`; `make build` first).
+Last line: p99_ms=… cpu_ms_per_1k=… loader_gz_bytes=… chat_ui_gz_bytes=….
 Target: p99 at most 30 ms. Run it under the shared lock: `flock /tmp/fw/bench.lock .venv/bin/python bench/...`.
 """
 
@@ -40,6 +41,7 @@ DIST = ROOT / "clients" / "widget" / "dist"
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 OPERATOR, ADMIN, PASSWORD = "olga@demo.example", "admin@demo.example", "floorwalker"
 TICKS = os.sysconf("SC_CLK_TCK")
+SLOW_MS = 100
 
 
 def cpu_seconds(pid: int) -> float:
@@ -149,6 +151,7 @@ async def run(base: str, pid: int, chats: int, rate: float, seconds: float, warm
     console, visitors = await setup(base, chats)
     sent: dict[str, float] = {}
     latencies: list[float] = []
+    slow: dict[int, int] = {}  # updates over `SLOW_MS`, by second of the measure: one stall, or all along?
     counted_from = [float("inf")]
     others: dict[str, int] = {}
 
@@ -160,7 +163,11 @@ async def run(base: str, pid: int, chats: int, rate: float, seconds: float, warm
                     key = frame["draft"].split(" ", 1)[0]
                     started = sent.pop(key, None)
                     if started is not None and started >= counted_from[0]:
-                        latencies.append((time.perf_counter() - started) * 1000)
+                        latency = (time.perf_counter() - started) * 1000
+                        latencies.append(latency)
+                        if latency > SLOW_MS:
+                            second = int(started - counted_from[0])
+                            slow[second] = slow.get(second, 0) + 1
                 elif frame.get("type") == "error":
                     kind = f"{frame.get('type')} {frame.get('code', '')}".strip()
                     others[kind] = others.get(kind, 0) + 1
@@ -195,10 +202,10 @@ async def run(base: str, pid: int, chats: int, rate: float, seconds: float, warm
     typing = [asyncio.create_task(type_in(n, ws, cid, until)) for n, (ws, cid) in enumerate(visitors)]
     await asyncio.sleep(warmup)
     counted_from[0] = time.perf_counter()
-    cpu_before = cpu_seconds(pid)
+    cpu_before, own_before = cpu_seconds(pid), cpu_seconds(os.getpid())
     await asyncio.gather(*typing)
     await asyncio.sleep(0.5)  # the last updates arrive
-    cpu_used = cpu_seconds(pid) - cpu_before
+    cpu_used, own_used = cpu_seconds(pid) - cpu_before, cpu_seconds(os.getpid()) - own_before
     expected = sum(1 for started in sent.values() if started >= counted_from[0]) + len(latencies)
     for task in readers:
         task.cancel()
@@ -206,7 +213,14 @@ async def run(base: str, pid: int, chats: int, rate: float, seconds: float, warm
         await ws.close()
     if not latencies:
         raise SystemExit(f"no update arrived; other frames: {others or 'none'}")
-    return {"latencies": latencies, "expected": expected, "cpu": cpu_used, "others": others}
+    return {
+        "latencies": latencies,
+        "expected": expected,
+        "cpu": cpu_used,
+        "client_cpu": own_used,
+        "others": others,
+        "slow": slow,
+    }
 
 
 def gz_size(path: Path) -> int:
@@ -244,6 +258,8 @@ def main() -> None:
     print(f"stack: embedded (one process, SQLite, in-process bus); {args.chats} chats x {args.rate:g} updates/s")
     print(f"updates: {arrived} of {expected} arrived; p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {max(latencies):.2f} ms")
     print(f"cpu: {result['cpu']:.2f} s for {frames} realtime frames = {cpu_ms_per_1k:.1f} ms per 1,000")
+    print(f"the bench's own client (the {args.chats + 1} sockets): {result['client_cpu']:.2f} s of CPU meanwhile")
+    print(f"updates over {SLOW_MS} ms, by second of the measure they were sent in: {result['slow'] or 'none'}")
     print(f"widget gzip: loader {loader} B, chat UI {chat_ui} B; other frames: {result['others'] or 'none'}")
     print(f"p99_ms={p99:.2f} cpu_ms_per_1k={cpu_ms_per_1k:.1f} loader_gz_bytes={loader} chat_ui_gz_bytes={chat_ui}")
 

@@ -16,6 +16,9 @@ the moment every chat that fits capacity (operators x capacity) is offered.
 Violations, both phases: a chat offered to a second operator while an earlier offer of it still held (an
 offer ends when it is accepted, it expires, or the chat goes back to the queue), and an operator holding
 more chats (accepted and offered, as their console counts them) than their capacity.
+The routing lock, per phase: how often both chat processes took it, the average and the p99 (the upper bound
+of the histogram bucket) of the wait for it and of the time it was held, commit included (their Prometheus
+histograms `fw_routing_lock_wait_seconds` and `fw_routing_lock_held_seconds`, on each process's metrics port).
 Last line: p50_ms p99_ms spread drain_s violations
 """
 
@@ -44,6 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.stack import Stack  # noqa: E402
+from services.common.topology import METRICS_PORT_OFFSET  # noqa: E402
 
 BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 ADMIN = ("admin@demo.example", "floorwalker")
@@ -71,6 +75,48 @@ async def again(client: httpx.AsyncClient, method: str, path: str, **kwargs: Any
                 raise
             await asyncio.sleep(0.1)
     raise AssertionError("unreachable")
+
+
+LOCK_METRICS = ("fw_routing_lock_wait_seconds", "fw_routing_lock_held_seconds")
+
+
+def lock_metrics(ports: list[int]) -> dict[str, dict[str, float]]:
+    """The routing lock's histograms of these chat processes, summed: per metric, its `sum`, `count` and each
+    bucket's `le` (cumulative counts)."""
+    found: dict[str, dict[str, float]] = {name: {} for name in LOCK_METRICS}
+    for port in ports:
+        try:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+        except httpx.HTTPError:
+            continue
+        for line in text.splitlines():
+            for name in LOCK_METRICS:
+                if not line.startswith(name):
+                    continue
+                key, _, value = line.rpartition(" ")
+                if key == f"{name}_sum" or key == f"{name}_count":
+                    part = key.removeprefix(name + "_")
+                elif key.startswith(f'{name}_bucket{{le="'):
+                    part = key.split('"')[1]
+                else:
+                    continue
+                found[name][part] = found[name].get(part, 0.0) + float(value)
+    return found
+
+
+def lock_summary(before: dict[str, dict[str, float]], after: dict[str, dict[str, float]]) -> str:
+    """The lock between two readings: how often, and the wait and hold (average, p99 bucket) in ms."""
+    parts = []
+    taken = after[LOCK_METRICS[0]].get("count", 0.0) - before[LOCK_METRICS[0]].get("count", 0.0)
+    for name, label in zip(LOCK_METRICS, ("wait", "held"), strict=True):
+        delta = {k: v - before[name].get(k, 0.0) for k, v in after[name].items()}
+        count = delta.get("count", 0.0)
+        if not count:
+            return "routing lock: not measured (no metrics port answered, or never taken)"
+        buckets = sorted((float(k), v) for k, v in delta.items() if k not in ("sum", "count"))
+        p99 = next((le for le, n in buckets if n >= 0.99 * count), float("inf"))
+        parts.append(f"{label} avg {delta['sum'] / count * 1000:.1f} ms, p99 <= {p99 * 1000:g} ms")
+    return f"routing lock taken {taken:.0f} times; " + "; ".join(parts)
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -357,11 +403,15 @@ class Bench:
         phase2 = await self.visitor_tokens(args.backlog, 22)
         await self.set_presence("online")
         await asyncio.sleep(1)
+        chat = self.stack.port("chat") + METRICS_PORT_OFFSET
+        ports = [chat, chat + SECOND]
+        locks = [await asyncio.to_thread(lock_metrics, ports)]
         self.timing = True
         await self.start_chats(phase1, args.rate)
         ids1 = set(self.tally.started)
         offered_all = await self.until(lambda: ids1 <= set(self.tally.offered_at), 60)
         self.timing = False
+        locks.append(await asyncio.to_thread(lock_metrics, ports))
         handled = [o.handled for o in self.operators]
         latencies = self.tally.latencies
         print(  # at once: a run that fails later keeps its first phase
@@ -370,6 +420,7 @@ class Bench:
             f" violations {dict(self.tally.violations) or 'none'}; errors {dict(self.tally.errors) or 'none'}",
             flush=True,
         )
+        print(f"phase 1 {lock_summary(locks[0], locks[1])}", flush=True)
         await self.until(lambda: all(not o.holding for o in self.operators), args.hold + 30)
         # Phase 2: the backlog.
         for operator in self.operators:
@@ -381,9 +432,11 @@ class Bench:
         await asyncio.sleep(2)
         early = len(ids2 & set(self.tally.offered_at))
         fits = min(len(ids2), args.operators * args.capacity)
+        locks.append(await asyncio.to_thread(lock_metrics, ports))
         online = time.perf_counter()  # all come online at once: the clock starts as their requests leave
         await self.set_presence("online")
         drained = await self.until(lambda: len(ids2 & set(self.tally.offered_at)) >= fits, 120)
+        locks.append(await asyncio.to_thread(lock_metrics, ports))
         drain_s = (
             (max(self.tally.offered_at[c] for c in ids2 & set(self.tally.offered_at)) - online)
             if drained
@@ -396,6 +449,7 @@ class Bench:
             "early": early,
             "fits": fits,
             "drain_s": max(0.0, drain_s),
+            "locks": [lock_summary(locks[0], locks[1]), lock_summary(locks[2], locks[3])],
         }
 
     async def close(self) -> None:
@@ -488,6 +542,7 @@ def report(args: argparse.Namespace, result: dict[str, Any], tally: Tally) -> No
         f"phase 2: {args.backlog} chats waiting ({result['early']} offered while everyone was offline);"
         f" {result['fits']} fit capacity; all offered {result['drain_s']:.2f} s after the last operator came online"
     )
+    print(f"phase 1 {result['locks'][0]}\nphase 2 {result['locks'][1]}")
     violations = sum(tally.violations.values())
     print(f"violations: {dict(tally.violations) or 'none'}; other errors: {dict(tally.errors) or 'none'}")
     print(

@@ -272,7 +272,6 @@ async def close(
     changes in this row, it changes only while the row is still waiting). Should that second one not happen (a
     crash between, or a chat that started meanwhile without finding room), the routing sweep offers the room
     within `ROUTE_SECONDS`. Nothing waiting in the holder's queues (the usual case): no second transaction."""
-    offered: list[Frame] = []
     async with runtime.db.transaction() as conn:
         row = await audience.check_visible(
             conn, identity, await repo.conversation(conn, identity.account_id, conversation_id)
@@ -299,10 +298,7 @@ async def close(
         update = await _stage_update(conn, conversation)
     await _announce(runtime, frames, update)
     if held_by is not None and await offers.waits_for(runtime, identity.account_id, held_by):
-        async with runtime.db.transaction() as conn:
-            default_max = await lock_account(conn, identity.account_id)
-            offered = await offers.route(conn, runtime, identity.account_id, utcnow(), default_max, users=[held_by])
-        await offers.publish(runtime, frames, offered)
+        await offers.route_freed(runtime, frames, identity.account_id, held_by)  # with others' meanwhile (FreedRoom)
     return conversation
 
 

@@ -119,11 +119,21 @@ async def set_status(
     own: bool = False,
 ) -> PresenceOut:
     """Set a known operator's status (theirs, a supervisor's call, a telephony integration's `phone`). Not
-    online: the chats offered to them go to others; online: waiting chats are offered to them at once. `own`: the
-    caller's own call, which makes them known first (`touch`, in the same transaction)."""
+    online: under the routing lock, the chats offered to them go to others; online: waiting chats are offered to
+    them at once. `own`: the caller's own call, which makes them known first (`touch`, in the same transaction).
+
+    Their own call to go online takes no routing lock for the change itself (it only adds a candidate: a decision
+    made meanwhile either sees them or not, and both are right; it writes their row only, so it waits for no lock
+    a holder of the routing lock waits for); then a second transaction routes under the lock, with those of the
+    operators who came online meanwhile (`offers.FreedRoom`: only the chats they can take). When 100 operators come
+    online at once, the lock so serializes only their routing, not their status writes and events."""
     now = utcnow()
+    unlocked = status == "online" and caller.user_id == user_id  # their row only: no lock order to keep
     async with runtime.db.transaction() as conn:
-        default_max = await lock_account(conn, caller.account_id)
+        if unlocked:
+            default_max = await default_max_chats(conn, caller.account_id)
+        else:
+            default_max = await lock_account(conn, caller.account_id)
         if own:
             await touch(conn, caller, now)
         row = await _row(conn, caller.account_id, user_id)
@@ -138,11 +148,15 @@ async def set_status(
         query = update(operators).where(_owned(caller.account_id, user_id)).values(**values).returning(operators)
         row = (await conn.execute(query)).mappings().one()
         frame, presence = await _announced(conn, caller.account_id, row)
-        staged = await _rerouted(conn, runtime, caller.account_id, user_id, status, now, default_max)
+        staged = (
+            [] if unlocked else await _rerouted(conn, runtime, caller.account_id, user_id, status, now, default_max)
+        )
         if changed:
             await add_presence_changed(conn, caller.account_id, [user_id], now)
     await frames.publish(frame)
     await offers.publish(runtime, frames, staged)
+    if unlocked:  # always (not only when `waits_for`): a chat whose routing missed them commits before this lock
+        await offers.route_freed(runtime, frames, caller.account_id, user_id)
     return presence
 
 

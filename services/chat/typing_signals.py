@@ -9,6 +9,10 @@ The gateway's sockets forward each (throttled) typing signal here; chat knows wh
 The frame is `conversation.typing` `{conversation_id, from: "visitor"|"operator", typing, ...}`; clients show it for a
 few seconds and drop it when a new message of that side arrives. Published directly (`PendingFrames.send`):
 no pending row, nothing republished, a lost one is simply not shown.
+
+`relay` answers the audience it used (the channels and the frame without `typing` and `draft`): the gateway
+publishes the sender's next signals in that conversation to it itself for up to a second, unless a
+`conversation.*` frame of the conversation says its people changed first (`services/gateway/typing_frames.py`).
 """
 
 from typing import Any
@@ -39,9 +43,9 @@ async def relay(
     conversation_id: str,
     typing: bool,
     draft: str | None,
-) -> None:
-    """Publish the caller's typing signal to the other side of the conversation; 404 when the caller is not in
-    it (or it is closed)."""
+) -> tuple[tuple[str, ...], dict[str, Any]]:
+    """Publish the caller's typing signal to the other side of the conversation, and answer to whom (its channels,
+    the frame's fixed fields); 404 when the caller is not in it (or it is closed)."""
     async with runtime.db.reading() as conn:
         row = await repo.conversation(conn, identity.account_id, conversation_id)
         if row is None or row["state"] == "closed":
@@ -53,9 +57,12 @@ async def relay(
             if not await audience.may_see(conn, identity, row):
                 raise _gone()
             channels, body = _from_visitor(row, members, identity, draft if typing else None)
+    to = tuple(sorted(channels))
+    fixed = {key: value for key, value in body.items() if key != "draft"}
     body["typing"] = typing
-    if channels:
-        await frames.send(tuple(sorted(channels)), body)
+    if to:
+        await frames.send(to, body)
+    return to, fixed
 
 
 def _from_operator(row: Any, members: audience.Members, identity: Identity) -> tuple[set[str], dict[str, Any]]:

@@ -130,6 +130,38 @@ class PageviewRecorded(EventPayload):
     viewed_at: datetime
 
 
+class VisitContext(BaseModel):
+    """A visit as tracking stored it (where the visitor came from, where they are, on what): what the rules test for
+    referrer, arrival, search keywords, UTM, location and device. On each visitor's last page view of a
+    `pageviews.recorded` event (once per visitor per event); None in older events (not known)."""
+
+    referrer: str | None = None
+    arrived_via: str | None = None  # direct, search, social, campaign, referral, internal
+    search_keywords: str | None = None
+    utm: dict[str, str] = Field(default_factory=dict)  # source, medium, campaign, term, content: those set
+    country_code: str | None = None
+    country: str | None = None
+    region: str | None = None
+    city: str | None = None
+    device_class: str | None = None
+    browser: str | None = None
+    os: str | None = None
+    # The last activity of the visitor's visit before this one: only in the event of the batch that started this
+    # visit (None otherwise, or on a first visit).
+    previous_visit_at: datetime | None = None
+
+
+class SiteEventSeen(BaseModel):
+    """A site event (`Floorwalker('event', name)`, `kind` event) or an exit intent (`kind` exit_intent, no name)
+    the widget reported, in `pageviews.recorded`: passed on, not stored."""
+
+    visitor_id: str
+    visit_id: str
+    kind: Literal["event", "exit_intent"] = "event"
+    name: str | None = None
+    at: datetime
+
+
 class PageView(BaseModel):
     """One page view inside `pageviews.recorded`."""
 
@@ -148,6 +180,7 @@ class PageView(BaseModel):
     # (what segments and rules test; None in older events: not known).
     visit_count: int | None = None
     attributes: dict[str, str | int | float | bool | None] | None = None
+    visit: VisitContext | None = None  # on the visitor's last page view of the event, like `attributes`
 
 
 class PageviewsRecorded(EventPayload):
@@ -160,6 +193,9 @@ class PageviewsRecorded(EventPayload):
     TYPE = "pageviews.recorded"
     site_id: str
     page_views: list[PageView]
+    # The batch's site events and exit intents, in the first event of the site's batch (an event may have only
+    # these); absent from older events.
+    site_events: list[SiteEventSeen] = Field(default_factory=list)
 
 
 class VisitorRobotDetected(EventPayload):

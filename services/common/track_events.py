@@ -122,8 +122,27 @@ class AttributesEvent(_Event):
         return value
 
 
+SITE_EVENT_NAME = r"^[A-Za-z0-9_.:-]{1,64}$"
+
+
+class SiteEventEvent(_Event):
+    """A site event the host page reported (`Floorwalker('event', 'added_to_cart')`): passed to the rules, not stored."""
+
+    type: Literal["event"]
+    page_id: str | None = Field(default=None, pattern=PAGE_ID)
+    name: str = Field(pattern=SITE_EVENT_NAME, description="1-64 characters of `[A-Za-z0-9_.:-]`.")
+
+
+class ExitIntentEvent(_Event):
+    """The visitor looks like leaving (the pointer left the window): passed to the rules, not stored."""
+
+    type: Literal["exit_intent"]
+    page_id: str | None = Field(default=None, pattern=PAGE_ID)
+
+
 TrackEvent = Annotated[
-    PageviewEvent | EngagementEvent | ProductEvent | SearchEvent | AttributesEvent, Field(discriminator="type")
+    PageviewEvent | EngagementEvent | ProductEvent | SearchEvent | AttributesEvent | SiteEventEvent | ExitIntentEvent,
+    Field(discriminator="type"),
 ]
 EVENT = TypeAdapter(TrackEvent)
 EVENTS = TypeAdapter(list[TrackEvent])

@@ -2,7 +2,8 @@
 
 The page views read together are applied in one transaction (in stream order: one statement for the page views
 between two erasures); once it is committed the new ones go to the live rules (`live.py`), one call per site for
-the page views of the read (so one look at the site's books serves them all), as do the invitations closed and the chats started or closed. Chat's
+the page views of the read (so one look at the site's books serves them all) with the read's site events and exit
+intents, as do the invitations closed and the chats started or closed. Chat's
 `operator.presence_changed` is kept in the presence read model (`presence.py`) and re-evaluates the account's
 live visitors.
 """
@@ -23,6 +24,7 @@ from services.common.events import (
     PageView,
     PageviewRecorded,
     PageviewsRecorded,
+    SiteEventSeen,
     VisitorErased,
     payloads,
 )
@@ -47,13 +49,17 @@ class CountPageviews(BatchEventHandler):
 
     async def handle_batch(self, events: Sequence[Event]) -> None:
         views: dict[str, list[PageviewRecorded | PageView]] = {}
+        seen: dict[str, list[SiteEventSeen]] = {}  # event id: its site events and exit intents
         erased: dict[str, str] = {}  # event id: visitor id
         for event in events:
             try:
                 if event.type == VisitorErased.TYPE:
                     erased[event.id] = VisitorErased.model_validate(event.payload).visitor_id
                 elif event.type == PageviewsRecorded.TYPE:
-                    views[event.id] = list(PageviewsRecorded.model_validate(event.payload).page_views)
+                    recorded = PageviewsRecorded.model_validate(event.payload)
+                    views[event.id] = list(recorded.page_views)
+                    if recorded.site_events:
+                        seen[event.id] = recorded.site_events
                 else:
                     views[event.id] = [PageviewRecorded.model_validate(event.payload)]
             except ValidationError:
@@ -86,21 +92,27 @@ class CountPageviews(BatchEventHandler):
         await handle_batch_once(self.runtime.db, processed, known, effect)
         if self.live is not None:
             try:
-                await self._go_live(applied, views, erased)
+                await self._go_live(applied, views, seen, erased)
             except Exception:  # the counts are committed; the next page view or timer evaluates again
                 log.warning("evaluating the live rules failed", exc_info=True)
 
     async def _go_live(
-        self, applied: list[Event], views: dict[str, list[PageviewRecorded | PageView]], erased: dict[str, str]
+        self,
+        applied: list[Event],
+        views: dict[str, list[PageviewRecorded | PageView]],
+        seen: dict[str, list[SiteEventSeen]],
+        erased: dict[str, str],
     ) -> None:
         assert self.live is not None
         pending: dict[tuple[str, str], list[PageView]] = {}  # by (account, site), since the last erasure
+        happened: dict[tuple[str, str], list[SiteEventSeen]] = {}
 
         async def evaluate() -> None:
             assert self.live is not None
-            for (account_id, site_id), pages in pending.items():
-                await self.live.page_views(account_id, site_id, pages)
+            for key in [*pending, *(k for k in happened if k not in pending)]:
+                await self.live.page_views(key[0], key[1], pending.get(key, []), happened.get(key, ()))
             pending.clear()
+            happened.clear()
 
         for event in applied:
             if event.id in erased:
@@ -110,6 +122,8 @@ class CountPageviews(BatchEventHandler):
             site_id = event.payload.get("site_id")
             if isinstance(site_id, str):
                 pending.setdefault((event.account_id, site_id), []).extend(_page(view) for view in views[event.id])
+                if event.id in seen:
+                    happened.setdefault((event.account_id, site_id), []).extend(seen[event.id])
         await evaluate()
 
 

@@ -8,7 +8,9 @@ the visitor looked at again then, through the timer store (`timers.py`).
   of due timers): an edit, a disable or a deletion takes effect for every evaluation that starts after the edit's
   answer; a disabled or deleted rule never fires.
 - The live state: the page's section, product and search words come with each page view (tracking's site
-  patterns), so time and pages in a section, the current section, products viewed and searches are known.
+  patterns), so time and pages in a section, the current section, products viewed and searches are known; the
+  visit's referrer, arrival, search keywords, UTM, location, device and previous visit with the visitor's last
+  page of each event (`VisitContext`); the site events and exit intents with the event (`site_events`).
 - The invitation goes out as an `invitation` frame on the visitor's channel `visitor:<id>`, the path the
   gateway relays and keeps (`engage/desk.py: relayed`), so the widget's answers become `invitation.*` events
   with the rule and variant. Its id is derived from (rule, visit, how many times it fired this visit) and
@@ -38,7 +40,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from services.common.events import PageView, VisitorTagged
+from services.common.events import PageView, SiteEventSeen, VisitContext, VisitorTagged
 from services.common.periodic import being_cancelled
 from services.common.service import ServiceRuntime
 from services.rules.books import Batch, Books, SiteNow
@@ -69,6 +71,8 @@ INVITATION_TTL = 120.0
 OPEN_CHAT_TEXT = "Hello! Can I help you?"
 PRESENCE_FRESH = 1.0  # an account's operator availability is read again after this many seconds
 KEPT_ITEMS = 100  # products and searches kept per visit
+KEPT_EVENT_TIMES = 100  # times kept per site event name, per visit (the newest)
+KEPT_EVENT_NAMES = 50  # site event names kept per visit (those that happened last)
 VISITORS_AT_ONCE = 16  # the visitors of one batch evaluated at once (within the 20 connections)
 
 
@@ -118,11 +122,18 @@ class LiveRules:
 
     # what tracking, the gateway and chat report
 
-    async def page_views(self, account_id: str, site_id: str, views: Iterable[PageView]) -> None:
-        """The page views of one site (of one read of the stream: one look at the site's books for all)."""
+    async def page_views(
+        self, account_id: str, site_id: str, views: Iterable[PageView], happened: Iterable[SiteEventSeen] = ()
+    ) -> None:
+        """The page views, site events and exit intents of one site (of one read of the stream: one look at the
+        site's books for all). A site event of a visitor or visit the live state does not know is left out."""
         by_visitor: dict[str, list[PageView]] = {}
         for view in sorted(views, key=lambda v: v.viewed_at):
             by_visitor.setdefault(view.visitor_id, []).append(view)
+        events: dict[str, list[SiteEventSeen]] = {}
+        for event in sorted(happened, key=lambda e: e.at):
+            events.setdefault(event.visitor_id, []).append(event)
+            by_visitor.setdefault(event.visitor_id, [])
         batch = self._batch()
 
         async def one(item: tuple[str, list[PageView]]) -> None:
@@ -131,7 +142,10 @@ class LiveRules:
                 live = await self.store.get(visitor_id)
                 for view in seen:
                     live = _viewed(live, account_id, site_id, view)
-                assert live is not None
+                if live is not None and visitor_id in events:
+                    live.state = _happened(live.state, events[visitor_id])
+                if live is None:
+                    return
                 await self._put(live)  # kept even if the evaluation fails (the next one counts it)
                 if await self._evaluate(live, batch):
                     await self._put(live)
@@ -359,6 +373,7 @@ def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageV
             visit_started_at=at,
             chat_state=live.state.chat_state if live else "none",
             last_chat_at=live.state.last_chat_at if live else None,
+            previous_visit_at=live.state.last_activity_at if live else None,  # tracking's, if it says (`_in_context`)
             pages_viewed_total=live.state.pages_viewed_total if live else 0,
             tags=live.state.tags if live else frozenset(),
             attributes=live.state.attributes if live else {},
@@ -399,7 +414,51 @@ def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageV
         returning=(view.visit_count or before.visit_count) > 1,
         attributes=before.attributes if view.attributes is None else view.attributes,
     )
+    if view.visit is not None:
+        live.state = _in_context(live.state, view.visit)
     return live
+
+
+def _in_context(state: VisitorState, visit: VisitContext) -> VisitorState:
+    """The state with its visit's context (from tracking's visit row); a previous visit time not given is kept."""
+    previous = visit.previous_visit_at.timestamp() if visit.previous_visit_at else state.previous_visit_at
+    return replace(
+        state,
+        referrer=visit.referrer,
+        arrived_via=visit.arrived_via,
+        search_keywords=visit.search_keywords,
+        utm=visit.utm,
+        country_code=visit.country_code,
+        country=visit.country,
+        region=visit.region,
+        city=visit.city,
+        device_class=visit.device_class,
+        browser=visit.browser,
+        os=visit.os,
+        previous_visit_at=previous,
+    )
+
+
+def _happened(state: VisitorState, seen: Iterable[SiteEventSeen]) -> VisitorState:
+    """The state after the site events and exit intents of its visit (oldest first; those of another visit are
+    left out): each name's times (the newest `KEPT_EVENT_TIMES`, of the `KEPT_EVENT_NAMES` names seen last)."""
+    times = {name: list(at) for name, at in state.events.items()}
+    exit_at, last = state.exit_intent_at, state.last_activity_at
+    for event in seen:
+        if event.visit_id != state.visit_id:
+            continue
+        at = event.at.timestamp()
+        last = at if last is None else max(last, at)
+        if event.kind == "exit_intent":
+            exit_at = at if exit_at is None else max(exit_at, at)
+        elif event.name:
+            kept = times.pop(event.name, [])  # re-inserted: the names in the order they last happened
+            kept.append(at)
+            kept.sort()
+            times[event.name] = kept[-KEPT_EVENT_TIMES:]
+    names = list(times)[-KEPT_EVENT_NAMES:]
+    events = {name: tuple(times[name]) for name in names}
+    return replace(state, events=events, exit_intent_at=exit_at, last_activity_at=last)
 
 
 def _next_visit(history: RuleHistory) -> RuleHistory:

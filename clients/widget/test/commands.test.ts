@@ -90,6 +90,17 @@ describe("Floorwalker(...) host API", () => {
     ]);
   });
 
+  it("sends site events for the rules with the current page view; a bad name is refused with a warning", async () => {
+    const server = await load();
+    fw("event", "added_to_cart");
+    fw("event", "bad name!");
+    fw("event", 42);
+    await vi.advanceTimersByTimeAsync(1000);
+    const [view, ...rest] = server.events();
+    expect(rest).toEqual([{ type: "event", page_id: view.page_id, name: "added_to_cart", at: expect.any(String) }]);
+    expect(warn).toHaveBeenCalledTimes(2);
+  });
+
   it("keeps only valid custom attributes", async () => {
     const server = await load();
     fw("set", { cart_value: 120, plan: "pro", vip: true, coupon: null, nested: { a: 1 }, ["n".repeat(65)]: 1, infinite: Infinity });

@@ -133,7 +133,7 @@ describe("topics before the first message", () => {
     expect($("offline").hidden).toBe(true);
     write("Do you ship to Porto?");
     await settle();
-    expect(server.state.created).toEqual([{ text: "Do you ship to Porto?", client_msg_id: expect.any(String), queue_id: "q-sales" }]);
+    expect(server.state.created).toEqual([{ text: "Do you ship to Porto?", client_msg_id: expect.any(String), queue_id: "q-sales", language: "en" }]);
     expect($("topics").hidden).toBe(true); // chosen for good once the chat started
   });
 
@@ -166,6 +166,6 @@ describe("topics before the first message", () => {
     expect($("offline").hidden).toBe(true);
     write("Hi");
     await settle();
-    expect(server.state.created).toEqual([{ text: "Hi", client_msg_id: expect.any(String) }]);
+    expect(server.state.created).toEqual([{ text: "Hi", client_msg_id: expect.any(String), language: "en" }]);
   });
 });

@@ -2,8 +2,10 @@
 sockets only (declared `public=False`): the `typing` and `read` socket frames, and the marks sent again on a resume.
 The public one lets a console or widget that loads a conversation's history over REST read its marks with it."""
 
-from fastapi import APIRouter, Response
-from pydantic import Field
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
 
 from services.chat import read_marks, typing_signals
 from services.chat.api.routes import Frames
@@ -22,17 +24,25 @@ class TypingIn(Strict):
     draft: str | None = Field(default=None, max_length=typing_signals.MAX_DRAFT)
 
 
+class TypingAudience(BaseModel):
+    """To whom the signal went: the gateway sends the sender's next ones there itself, for about a second."""
+
+    channels: list[str]
+    frame: dict[str, Any]  # the `conversation.typing` frame without `typing` and `draft`
+
+
 class ReadIn(Strict):
     seq: int = Field(ge=0, le=MAX_INT)
 
 
-@internal.post("/{conversation_id}/typing", status_code=204)
+@internal.post("/{conversation_id}/typing", response_model=TypingAudience)
 async def typing_signal(
     conversation_id: PathKey, body: TypingIn, caller: AnyCaller, runtime: Runtime, frames: Frames
-) -> Response:
-    """The caller is typing (a visitor: maybe with their draft): told to the other side, stored nowhere."""
-    await typing_signals.relay(runtime, frames, caller, conversation_id, body.typing, body.draft)
-    return Response(status_code=204)
+) -> TypingAudience:
+    """The caller is typing (a visitor: maybe with their draft): told to the other side, stored nowhere; the answer
+    says to whom."""
+    channels, frame = await typing_signals.relay(runtime, frames, caller, conversation_id, body.typing, body.draft)
+    return TypingAudience(channels=list(channels), frame=frame)
 
 
 @internal.post("/{conversation_id}/read", response_model=ReadMarks)

@@ -25,17 +25,19 @@ the next event or the routing sweep); operators speaking the chat's language (`c
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import RowMapping, select, update
+from sqlalchemy import RowMapping, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.chat import realtime
+from services.chat import audience, realtime
 from services.chat.api.schemas import ConversationOut
 from services.chat.hours import OpeningHours, is_open
-from services.chat.models import conversations, operators, queue_members, queues
-from services.chat.routing.capacity import loads
+from services.chat.models import conversation_participants, conversations, operators, queue_members, queues
+from services.chat.routing.capacity import load_query
 from services.chat.routing.strategies import Candidate, choose
 
+parts = conversation_participants.c
 BATCH = 500  # waiting chats considered per call (the oldest first)
 SLACK = 50  # waiting chats read per operator whose room grew (more than their room: some may be declined)
 
@@ -90,22 +92,28 @@ async def _unoffered(
 async def _available(
     conn: AsyncConnection, account_id: str, default_max: int, user_ids: Sequence[str] | None = None
 ) -> dict[str, _Operator]:
-    """Online operators (of `user_ids`, when given) with room for one more chat."""
-    query = select(operators.c.user_id, operators.c.max_chats, operators.c.last_offered_at, operators.c.languages)
-    query = query.where(operators.c.account_id == account_id, operators.c.status == "online")
+    """Online operators (of `user_ids`, when given) with room for one more chat: one statement, their loads
+    (`capacity.loads`) joined in."""
+    held = load_query(account_id, user_ids).subquery()
+    query = (
+        select(
+            operators.c.user_id,
+            operators.c.max_chats,
+            operators.c.last_offered_at,
+            operators.c.languages,
+            func.coalesce(held.c.load, 0),
+        )
+        .select_from(operators.outerjoin(held, held.c.user_id == operators.c.user_id))
+        .where(operators.c.account_id == account_id, operators.c.status == "online")
+    )
     if user_ids is not None:
         query = query.where(operators.c.user_id.in_(user_ids))
-    online = list(await conn.execute(query))
-    if not online:
-        return {}
-    load = await loads(conn, account_id, [row[0] for row in online] if user_ids is not None else None)
     found: dict[str, _Operator] = {}
-    for user_id, max_chats, last_offered_at, languages in online:
-        held = load.get(user_id, 0)
-        free = (max_chats or default_max) - held
+    for user_id, max_chats, last_offered_at, languages, load in await conn.execute(query):
+        free = (max_chats or default_max) - int(load)
         if free > 0:
             spoken = frozenset(p for p in (primary(tag) for tag in languages or ()) if p)
-            found[user_id] = _Operator(user_id, free, held, last_offered_at, spoken)
+            found[user_id] = _Operator(user_id, free, int(load), last_offered_at, spoken)
     return found
 
 
@@ -285,7 +293,7 @@ async def offer_waiting(
     if not waiting or not available:
         return []
     expires = now + timedelta(seconds=offer_seconds)
-    offers: list[Offer] = []
+    made: list[tuple[RowMapping, str]] = []
     for row in waiting:
         if not available:
             break
@@ -303,17 +311,19 @@ async def offer_waiting(
         operator.free, operator.load, operator.last_offered_at = operator.free - 1, operator.load + 1, now
         if operator.free <= 0:
             del available[user_id]
-        offers.append(offered)
-    if offers:
-        touched = sorted({offer.user_id for offer in offers})
-        mark = update(operators).where(operators.c.account_id == account_id, operators.c.user_id.in_(touched))
-        await conn.execute(mark.values(last_offered_at=now))
-    return offers
+        made.append((offered, user_id))
+    if not made:
+        return []
+    touched = sorted({user_id for _, user_id in made})
+    mark = update(operators).where(operators.c.account_id == account_id, operators.c.user_id.in_(touched))
+    await conn.execute(mark.values(last_offered_at=now))
+    return await _offer_frames(conn, account_id, made, expires)
 
 
 async def _offer(
     conn: AsyncConnection, conversation_id: str, user_id: str, now: datetime, expires: datetime
-) -> Offer | None:
+) -> RowMapping | None:
+    """Offer the chat to the operator if it still waits for an offer (the conditional UPDATE: its new row)."""
     still_waiting = (
         (conversations.c.id == conversation_id)
         & (conversations.c.state == "waiting")
@@ -325,16 +335,72 @@ async def _offer(
         .values(offered_user_id=user_id, offered_at=now, offer_expires_at=expires)
         .returning(conversations)
     )
-    row = (await conn.execute(query)).mappings().first()
-    if row is None:
-        return None
-    conversation = ConversationOut.model_validate(dict(row))
-    body = {
-        "type": "conversation.offered",
-        "user_id": user_id,
-        "expires_at": expires.isoformat(),
-        "conversation": conversation.model_dump(mode="json"),
-    }
-    frame = realtime.stage(conversation.account_id, None, body)
-    await realtime.add(conn, frame)
-    return Offer(conversation, user_id, frame)
+    row: RowMapping | None = (await conn.execute(query)).mappings().first()
+    return row
+
+
+async def _offer_frames(
+    conn: AsyncConnection, account_id: str, made: Sequence[tuple[RowMapping, str]], expires: datetime
+) -> list[Offer]:
+    """The `conversation.offered` frames of these offers, their pending rows written: addressed as
+    `audience.address` would (the queue's members, the participants, the operator it is offered to), with the
+    participants and queue members of all of them read at once and the rows written in one statement (under the
+    routing lock, each statement is a wait for the event loop too: two to four per offer were)."""
+    participants: dict[str, list[RowMapping]] = {}
+    query = (
+        select(parts.conversation_id, parts.user_id, parts.name, parts.role)
+        .where(parts.conversation_id.in_([row["id"] for row, _ in made]))
+        .order_by(parts.added_at, parts.user_id)
+    )
+    for part in (await conn.execute(query)).mappings():
+        participants.setdefault(part["conversation_id"], []).append(part)
+    queue_ids = sorted({row["queue_id"] for row, _ in made if row["queue_id"] is not None})
+    in_queue: dict[str, set[str]] = {}
+    if queue_ids:
+        memberships = select(queue_members.c.queue_id, queue_members.c.user_id).where(
+            queue_members.c.account_id == account_id, queue_members.c.queue_id.in_(queue_ids)
+        )
+        for queue_id, user_id in await conn.execute(memberships):
+            in_queue.setdefault(queue_id, set()).add(user_id)
+    offers: list[Offer] = []
+    pending: list[dict[str, Any]] = []
+    for row, user_id in made:
+        conversation = ConversationOut.model_validate(dict(row))
+        body: dict[str, Any] = {
+            "type": "conversation.offered",
+            "user_id": user_id,
+            "expires_at": expires.isoformat(),
+            "conversation": conversation.model_dump(mode="json"),
+        }
+        frame = realtime.stage(conversation.account_id, None, body)
+        if conversation.kind == "group":  # a group's visitors are read by `audience.address` (`realtime.add`)
+            await realtime.add(conn, frame)
+        else:
+            _address(frame, account_id, body["conversation"], participants.get(row["id"], []), in_queue)
+            pending.append(frame.row())
+        offers.append(Offer(conversation, user_id, frame))
+    if pending:
+        await conn.execute(realtime.INSERT_PENDING, pending)
+    return offers
+
+
+def _address(
+    frame: realtime.Frame,
+    account_id: str,
+    conversation: dict[str, Any],
+    participants: Sequence[RowMapping],
+    in_queue: dict[str, set[str]],
+) -> None:
+    """`audience.address` of an offer's frame (a direct chat that waits), from what `_offer_frames` read."""
+    members = audience.Members(participants, [])
+    users = members.user_ids() | {u for u in (conversation["assigned_user_id"], conversation["offered_user_id"]) if u}
+    channels = {f"account:{account_id}"}
+    if conversation["queue_id"] is None:
+        channels.add(audience.operators_channel(account_id))
+    else:
+        users |= in_queue.get(conversation["queue_id"], set())
+    conversation["kind"] = conversation.get("kind") or "direct"
+    conversation["visitors"] = audience.visitors_json(members)
+    conversation["participants"] = audience.participants_json(conversation, members, watchers=True)
+    frame.channels = tuple(sorted(channels | {audience.operator_channel(account_id, u) for u in users}))
+    frame.addressed = True

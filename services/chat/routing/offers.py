@@ -2,6 +2,7 @@
 
 - `route`: offer what can be offered now, in the caller's transaction (after a change that may free room:
   an operator online, a capacity raised, a chat closed, a member added, a new chat).
+- `FreedRoom`: the routing for operators whose room grew, coalesced per account within a service app.
 - `withdraw`: an operator no longer online (their call, a supervisor's, the presence sweep) gets no offers:
   theirs go back to the queue, and `route` offers them to the others in the same transaction.
 - `expire_offers`: an offer not accepted within `OFFER_TIMEOUT_SECONDS` goes to the next operator; the one
@@ -17,6 +18,7 @@
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -30,7 +32,7 @@ from services.chat.realtime import Frame, PendingFrames
 from services.chat.routing import assignment, webhook
 from services.chat.routing.assignment import candidates_of, offer_waiting
 from services.chat.routing.capacity import default_max_chats, lock_account
-from services.common.db import utcnow
+from services.common.db import Database, utcnow
 from services.common.periodic import Periodic
 from services.common.service import ServiceRuntime
 
@@ -60,6 +62,56 @@ async def route(
         conn, account_id, default_max, now, settings.offer_timeout_seconds, grace, chats=chats, users=users
     )
     return [offer.frame for offer in offers]
+
+
+class FreedRoom:
+    """Routing for operators whose room grew (`route(users=...)`), coalesced per account within a service app:
+    while one transaction routes for an account, the requests that arrive meanwhile wait (for the process's
+    turn, holding no database connection) and are then routed together, in one transaction under the lock. When
+    100 operators come online at once, each chat process takes the lock a few times instead of once per operator
+    (each waiter for the database lock held a pooled connection: 20 of them emptied the pool).
+    Each caller returns once the routing that covered it is committed and its frames are published."""
+
+    def __init__(self) -> None:
+        self._turns: dict[str, asyncio.Lock] = {}
+        self._pending: dict[str, list[tuple[str, asyncio.Future[None]]]] = {}
+
+    async def route(self, runtime: ServiceRuntime, frames: PendingFrames, account_id: str, user_id: str) -> None:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._pending.setdefault(account_id, []).append((user_id, done))
+        turn = self._turns.setdefault(account_id, asyncio.Lock())
+        async with turn:
+            if done.done():  # routed with an earlier batch
+                return done.result()
+            batch = self._pending.pop(account_id, [])
+            try:
+                async with runtime.db.transaction() as conn:
+                    default_max = await lock_account(conn, account_id)
+                    users = sorted({user for user, _ in batch})
+                    staged = await route(conn, runtime, account_id, utcnow(), default_max, users=users)
+                await publish(runtime, frames, staged)
+            except BaseException as exc:
+                for _, waiter in batch:
+                    if waiter is not done and not waiter.done():
+                        waiter.set_exception(exc if isinstance(exc, Exception) else RuntimeError("routing cancelled"))
+                raise
+            for _, waiter in batch:
+                if not waiter.done():
+                    waiter.set_result(None)
+        if not turn.locked() and not self._pending.get(account_id):
+            self._turns.pop(account_id, None)
+
+
+_ROOMS: "weakref.WeakKeyDictionary[Database, FreedRoom]" = weakref.WeakKeyDictionary()
+
+
+async def route_freed(runtime: ServiceRuntime, frames: PendingFrames, account_id: str, user_id: str) -> None:
+    """Offer the operator (whose room grew: they came online, a chat of theirs closed) the waiting chats they can
+    take, with those of this service app's other such requests of the account meanwhile (`FreedRoom`)."""
+    room = _ROOMS.get(runtime.db)
+    if room is None:
+        room = _ROOMS[runtime.db] = FreedRoom()
+    await room.route(runtime, frames, account_id, user_id)
 
 
 async def waits_for(runtime: ServiceRuntime, account_id: str, user_id: str) -> bool:

@@ -21,9 +21,11 @@ from services.common.track_events import (
     AttributesEvent,
     CheckedEvent,
     EngagementEvent,
+    ExitIntentEvent,
     PageviewEvent,
     ProductEvent,
     SearchEvent,
+    SiteEventEvent,
     TrackEvent,
 )
 from services.tracking.arrival import arrived_via, utm_of
@@ -32,6 +34,7 @@ from services.tracking.patterns import SitePatterns
 
 VISIT_IDLE = timedelta(minutes=30)
 PAGES_PER_EVENT = 500  # page views in one `pageviews.recorded` event at most
+SITE_EVENTS_PER_SUBMISSION = 20  # site events and exit intents passed on per request of a visitor, at most
 ID_BLOCK = 64  # row ids taken at a time (`new_ids`): a page view's id cost 3-4 us one by one
 
 # Why an event the gateway accepted (202) is not stored: the label of `fw_tracking_events_dropped_total`.
@@ -40,8 +43,17 @@ VISITOR_OF_ANOTHER_SITE = "visitor_of_another_site"  # the visitor id is stored 
 UNKNOWN_PAGE = "unknown_page"  # an engagement for a page id never stored
 NO_PAGE_VIEW = "no_page_view"  # a product or search before the visitor's first page view
 INVALID_EVENT = "invalid_event"  # the event does not pass the event models (say, a newer gateway's)
+TOO_MANY_SITE_EVENTS = "too_many_site_events"  # past `SITE_EVENTS_PER_SUBMISSION` in one request
 MALFORMED_BATCH = "malformed_batch"  # the `track.batch` event itself is not one (counted once)
-DROP_REASONS = (UNKNOWN_SITE, VISITOR_OF_ANOTHER_SITE, UNKNOWN_PAGE, NO_PAGE_VIEW, INVALID_EVENT, MALFORMED_BATCH)
+DROP_REASONS = (
+    UNKNOWN_SITE,
+    VISITOR_OF_ANOTHER_SITE,
+    UNKNOWN_PAGE,
+    NO_PAGE_VIEW,
+    INVALID_EVENT,
+    MALFORMED_BATCH,
+    TOO_MANY_SITE_EVENTS,
+)
 
 # The columns of a visitor row an ingest batch changes.
 VISITOR_FIELDS = (
@@ -100,9 +112,11 @@ class PagesRecorded(PageviewsRecorded):
 
     def to_event(self, account_id: str) -> Event:
         views: list[dict[str, Any]] = self.page_views  # type: ignore[assignment]  # the plan's dicts
+        seen: list[dict[str, Any]] = self.site_events  # type: ignore[assignment]
         payload = {
             "site_id": self.site_id,
             "page_views": [{**view, "viewed_at": _TIME.dump_python(view["viewed_at"], mode="json")} for view in views],
+            "site_events": [{**event, "at": _TIME.dump_python(event["at"], mode="json")} for event in seen],
         }
         return Event(type=self.TYPE, version=self.VERSION, account_id=account_id, payload=payload)
 
@@ -183,8 +197,11 @@ class BatchPlan:
         self.product_rows: list[dict[str, Any]] = []
         self.search_rows: list[dict[str, Any]] = []
         self.events: list[tuple[EventPayload, str]] = []  # (payload, account) for the outbox
-        # (account, site): the `PageView`s of its event, as dicts (`PagesRecorded`)
+        # (account, site): the `PageView`s of its event, as dicts (`PagesRecorded`); its `SiteEventSeen`s
         self.page_events: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.site_events: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.previous_seen: dict[str, datetime] = {}  # visit id -> the visitor's last activity before it
+        self._submission_site_events = 0
         self.changes = Changes()
         self.dropped: Counter[str] = Counter()
         self._ids: list[str] = []
@@ -202,27 +219,55 @@ class BatchPlan:
             if visitor["account_id"] != submission.caller.account_id or visitor["site_id"] != submission.site_id:
                 self.dropped[VISITOR_OF_ANOTHER_SITE] += len(submission.events)
                 continue
+            self._submission_site_events = 0
             for _, event, at in submission.events:
                 problem = self._apply_event(submission, visitor, event, at)
                 if problem:
                     self.dropped[problem] += 1
-        for (account_id, site_id), views in self.page_events.items():
+        for key in [*self.page_events, *(k for k in self.site_events if k not in self.page_events)]:
+            account_id, site_id = key
+            views = self.page_events.get(key, [])
             self._with_attributes(views)
-            for start in range(0, len(views), PAGES_PER_EVENT):
+            seen: Any = self.site_events.get(key, [])  # the plan's dicts, in the site's first event
+            for start in range(0, max(len(views), 1), PAGES_PER_EVENT):
                 chunk: Any = views[start : start + PAGES_PER_EVENT]  # the plan's dicts (`PagesRecorded`)
-                page = PagesRecorded.model_construct(site_id=site_id, page_views=chunk)
+                page = PagesRecorded.model_construct(site_id=site_id, page_views=chunk, site_events=seen)
                 self.events.append((page, account_id))
+                seen = []
         self.changes.visitors = {vid: self.visitors[vid] for vid in self.changes.updated}
         self.changes.visits = self.visits
 
     def _with_attributes(self, views: list[dict[str, Any]]) -> None:
-        """Each visitor's custom attributes as the batch leaves them, on their last page view of the event (the
-        segments and rules test them; once per visitor keeps the event small)."""
+        """Each visitor's custom attributes as the batch leaves them, and their visit's context (`VisitContext`),
+        on their last page view of the event (the segments and rules test them; once per visitor keeps the event
+        small)."""
         last: dict[str, dict[str, Any]] = {}
         for view in views:
             last[view["visitor_id"]] = view
         for visitor_id, view in last.items():
             view["attributes"] = self.visitors[visitor_id]["attributes"] or {}
+            visit = self.visits.get(view["visit_id"])
+            if visit is not None:
+                view["visit"] = self._context(visit)
+
+    def _context(self, visit: dict[str, Any]) -> dict[str, Any]:
+        """A `VisitContext` of a visit row, as JSON (its fields only: `PagesRecorded` does not validate it)."""
+        location, device, utm = visit.get("location") or {}, visit.get("device") or {}, visit.get("utm") or {}
+        previous = self.previous_seen.get(visit["id"])
+        return {
+            "referrer": visit.get("referrer"),
+            "arrived_via": visit.get("arrived_kind"),
+            "search_keywords": visit.get("keywords"),
+            "utm": {k: v for k, v in utm.items() if isinstance(v, str) and v},
+            "country_code": location.get("country_code"),
+            "country": location.get("country"),
+            "region": location.get("region"),
+            "city": location.get("city"),
+            "device_class": device.get("device_class"),
+            "browser": device.get("browser"),
+            "os": device.get("os"),
+            "previous_visit_at": None if previous is None else _TIME.dump_python(previous, mode="json"),
+        }
 
     # --- what `apply` leaves to write -------------------------------------------------------------------
 
@@ -278,8 +323,30 @@ class BatchPlan:
             else:
                 return UNKNOWN_PAGE
             self._touch(visitor, at)
+        elif isinstance(event, SiteEventEvent | ExitIntentEvent):
+            return self._site_event(visitor, event, at)
         else:
             return self._item(visitor, event, at)
+        return None
+
+    def _site_event(self, visitor: dict[str, Any], event: SiteEventEvent | ExitIntentEvent, at: datetime) -> str | None:
+        """A site event or exit intent, in the visitor's current visit: passed on to the rules, not stored."""
+        if not visitor["current_visit_id"]:
+            return NO_PAGE_VIEW
+        if self._submission_site_events >= SITE_EVENTS_PER_SUBMISSION:
+            return TOO_MANY_SITE_EVENTS
+        self._submission_site_events += 1
+        self._touch(visitor, at)
+        if not visitor["is_robot"]:
+            name = event.name if isinstance(event, SiteEventEvent) else None
+            seen = {
+                "visitor_id": visitor["id"],
+                "visit_id": visitor["current_visit_id"],
+                "kind": "exit_intent" if name is None else "event",
+                "name": name,
+                "at": at,
+            }
+            self.site_events.setdefault((visitor["account_id"], visitor["site_id"]), []).append(seen)
         return None
 
     def _item(self, visitor: dict[str, Any], event: ProductEvent | SearchEvent, at: datetime) -> str | None:
@@ -376,6 +443,7 @@ class BatchPlan:
                 "search_query": facts.search_query,
                 "visit_count": visitor["visit_count"],
                 "attributes": None,  # on the visitor's last page view of the event (`_with_attributes`)
+                "visit": None,  # likewise
             }
             self.page_events.setdefault((visitor["account_id"], visitor["site_id"]), []).append(view)
 
@@ -385,6 +453,7 @@ class BatchPlan:
         current = self.visits.get(visitor["current_visit_id"] or "")
         if current is not None and at - visitor["last_seen_at"] < VISIT_IDLE:
             return current
+        previous = visitor["last_seen_at"] if visitor["visit_count"] else None  # the visit before's last activity
         place = self.place_of(submission.caller.ip, submission.user_agent)
         utm = utm_of(event.url)
         arrival = arrived_via(event.url, event.referrer)
@@ -408,6 +477,8 @@ class BatchPlan:
         }
         self.visits[visit["id"]] = visit
         self.new_visits.add(visit["id"])
+        if previous is not None:
+            self.previous_seen[visit["id"]] = previous
         visitor["current_visit_id"] = visit["id"]
         visitor["visit_count"] += 1
         return visit

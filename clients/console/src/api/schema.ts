@@ -8259,6 +8259,11 @@ export interface operations {
         requestBody: {
             content: {
                 "application/octet-stream": string;
+                "application/pdf": string;
+                "image/gif": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
             };
         };
         responses: {
@@ -8334,7 +8339,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not an image (PNG, JPEG, GIF, WebP) or a PDF, by its content. */
+            /** @description Not an image (PNG, JPEG, GIF, WebP) or a PDF, by its content; or not sent as `application/octet-stream` (`unsupported_media_type`). */
             415: {
                 headers: {
                     [name: string]: unknown;

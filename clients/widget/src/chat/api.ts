@@ -39,10 +39,14 @@ export class ChatApi {
     }
   }
 
-  /** Starts a conversation with its first message, in the chosen queue if any (200 gives the already open one). */
-  create(text: string, clientMsgId: string, queueId?: string | null): Promise<Conversation> {
+  /**
+   * Starts a conversation with its first message, in the chosen queue if any (200 gives the already open one), in
+   * the widget's language (a BCP 47 tag, `shared/language.ts`: routing offers it to operators speaking it first).
+   */
+  create(text: string, clientMsgId: string, queueId?: string | null, language?: string | null): Promise<Conversation> {
     const body: Record<string, string> = { text, client_msg_id: clientMsgId };
     if (queueId) body.queue_id = queueId;
+    if (language) body.language = language;
     return this.request<Conversation>("POST", "/api/v1/conversations", body);
   }
 

@@ -1,5 +1,5 @@
 /**
- * The host page's commands that send something (identify, set, track, consent): checked here, in the chat bundle,
+ * The host page's commands that send something (identify, set, track, event, consent): checked here, in the chat bundle,
  * which the loader loads on the first such call (`loader/commands.ts`). A bad call throws an Error with a short
  * message: the loader turns it into a console.warn.
  */
@@ -11,6 +11,7 @@ import { cut, httpUrl, type Tracker } from "../loader/tracking";
 const MAX_TEXT = 256;
 const MAX_ATTRIBUTES = 50;
 const MAX_ATTRIBUTE_NAME = 64;
+const SITE_EVENT = /^[A-Za-z0-9_.:-]{1,64}$/;
 
 const fail = (message = "bad arguments"): never => {
   throw new Error(message);
@@ -50,6 +51,10 @@ export function commands(state: FloorwalkerGlobal, token: string, tracker: Track
           if (saved && a && call === consentCalls) tracker.allow(true, token);
         })
         .catch(() => undefined);
+    } else if (command === "event") {
+      // a site event for the rules ("happened N times within M seconds"): a name of 1-64 [A-Za-z0-9_.:-]
+      if (typeof a !== "string" || !SITE_EVENT.test(a)) fail("needs a name of 1-64 letters, digits or _.:-");
+      tracker.track({ type: "event", name: a });
     } else if (!/^(identify|set|track)$/.test(command as string)) fail("unknown command");
     else if (!data || typeof data !== "object") fail();
     else if (command === "identify") {

@@ -75,6 +75,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
     storage,
     api,
     queueId: () => topics.queueId,
+    language: () => localized.language, // EMB-11: the conversation's language, as the panel speaks it
     sneakPeek: site.sneak_peek !== false,
     channel,
     socketUrl: () => visitorSocketUrl(baseUrl),

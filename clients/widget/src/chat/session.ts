@@ -65,6 +65,8 @@ export interface SessionOptions {
   onSocketClosed?: (code: number, reason: string) => void;
   /** The queue (topic) a new conversation goes to (null: the server picks). */
   queueId?: () => string | null;
+  /** The widget's language, sent with a new conversation (routing prefers operators speaking it). */
+  language?: () => string | null;
   /** The site lets operators see the draft as it is typed (sneak-peek); false: only that the visitor types. */
   sneakPeek?: boolean;
 }
@@ -270,7 +272,8 @@ export class ChatSession {
       }
     }
     try {
-      const conversation = await this.options.api.create(first.text, first.client_msg_id, this.options.queueId?.());
+      const { queueId, language } = this.options;
+      const conversation = await this.options.api.create(first.text, first.client_msg_id, queueId?.(), language?.());
       this.creating = false;
       await this.adopt(conversation);
     } catch (error) {
