@@ -444,9 +444,16 @@ async def test_robots_are_kept_out_of_the_live_list_and_the_events(settings: Set
         await place.pages_when(shop.admin, crawler.visitor_id, 1)
         assert [v["visitor_id"] for v in await place.live_when(shop.admin, 1)] == [scraper.visitor_id]
         await place.track(scraper, *(pageview(f"/q{i}") for i in range(3)))
-        found = await place.pages_when(shop.admin, scraper.visitor_id, 6)
+        await place.pages_when(shop.admin, scraper.visitor_id, 6)
+        found: dict[str, Any] = {}
+
+        async def flagged() -> bool:  # seen once in CI a moment after its sixth page was readable
+            found.update(await place.detail(shop.admin, scraper.visitor_id))
+            return bool(found["is_robot"])
+
+        assert await eventually(flagged)
         assert await place.live(shop.admin) == []
-        assert found["is_robot"] is True and found["robot_reason"] == "behaviour"
+        assert found["robot_reason"] == "behaviour"
         assert (await place.detail(shop.admin, crawler.visitor_id))["robot_reason"] == "crawler"
         assert await eventually(lambda: any(e.type == "visitor.robot_detected" for e in received))
     counted = {v["visitor_id"] for e in received if e.type == PageviewsRecorded.TYPE for v in e.payload["page_views"]}

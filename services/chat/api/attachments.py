@@ -70,7 +70,8 @@ async def upload_attachment(
 ) -> Response:
     """Send a file in the conversation: a message carrying it (`attachment`) is posted like any other. Too large:
     413 `attachment_too_large`; empty: 422 `empty_file`; not an image or PDF by content: 415 `unsupported_type`."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() not in UPLOAD_TYPES:
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared and declared not in UPLOAD_TYPES:  # none: bytes as they come; a form or JSON is no file's bytes
         raise UnsupportedType(
             f"Send the file's bytes as {UPLOAD_TYPE} (or its own type: {', '.join(sorted(UPLOAD_TYPES - {UPLOAD_TYPE}))}).",
             code="unsupported_media_type",
