@@ -253,7 +253,7 @@ async def build_world(client: httpx.AsyncClient) -> World:
         f"/api/v1/conversations/{conversation_id}/attachments",
         params={"name": "a2-secret-photo.png"},
         content=b"\x89PNG\r\n\x1a\n" + bytes(32),
-        headers=a2_headers,
+        headers={**a2_headers, "content-type": "application/octet-stream"},
     )
     assert photo.status_code == 201, photo.text
     identify = {"user_id": "crm-a2", "email": "a2@customer.example", "name": "Alice Two"}
@@ -361,7 +361,8 @@ async def call(
     path, query = url_of(op, ids)
     if op.key in RAW_BODIES:
         content, extra = RAW_BODIES[op.key]
-        return await client.request(op.method, path, params={**query, **extra}, content=content, headers=headers)
+        raw = {**headers, "content-type": "application/octet-stream"}  # as the clients send a file
+        return await client.request(op.method, path, params={**query, **extra}, content=content, headers=raw)
     body = filled(BODIES.get(op.key), ids)
     return await client.request(op.method, path, params=query, json=body, headers=headers)
 

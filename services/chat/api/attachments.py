@@ -71,7 +71,7 @@ async def upload_attachment(
     """Send a file in the conversation: a message carrying it (`attachment`) is posted like any other. Too large:
     413 `attachment_too_large`; empty: 422 `empty_file`; not an image or PDF by content: 415 `unsupported_type`."""
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if declared and declared not in UPLOAD_TYPES:  # none: bytes as they come; a form or JSON is no file's bytes
+    if declared not in UPLOAD_TYPES:  # both clients send application/octet-stream; a form or JSON is no file
         raise UnsupportedType(
             f"Send the file's bytes as {UPLOAD_TYPE} (or its own type: {', '.join(sorted(UPLOAD_TYPES - {UPLOAD_TYPE}))}).",
             code="unsupported_media_type",
