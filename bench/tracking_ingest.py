@@ -21,10 +21,13 @@ address of its own.
    window (at least 60 s), then 2 s more of the same load.
    accepted = page views in the 202 answers to the batches sent in the window; stored = those of them in the
    database 2 s after the window closed (the load still running); sustained_events_per_s = stored / window.
-3. live: during the window, `--probes` more visitors each send one page view a second; each is timed from the
-   request until its `visitor.updated` frame reaches an operator socket.
+3. live: during the window, `--probes` more visitors (each listed by a first page view before it) each send one
+   page view a second; each is timed from the request until an operator socket shows it: the gateway's
+   `visitor.moves` or tracking's `visitor.updated`, whichever is first (`live_p99_ms`); the stored record's
+   `visitor.updated` is timed too (`stored_live_p99_ms`).
 After the load it waits until every accepted page view is stored, and says if any is missing.
-Last line: sustained_events_per_s accepted stored live_p99_ms ratio (= sustained / the bare endpoint's events/s).
+Last line: sustained_events_per_s accepted stored live_p99_ms ratio (= sustained / the bare endpoint's events/s)
+stored_live_p99_ms.
 """
 
 import argparse
@@ -222,7 +225,9 @@ class Tally:
     accepted: Counter[str] = field(default_factory=Counter)  # page views in 202 answers, by phase tag
     statuses: Counter[tuple[str, int]] = field(default_factory=Counter)  # (phase, status): requests
     accept_ms: list[float] = field(default_factory=list)  # answer times of the window's requests
-    live_ms: list[float] = field(default_factory=list)
+    live_ms: list[float] = field(default_factory=list)  # a probe's page view until first shown
+    stored_ms: list[float] = field(default_factory=list)  # ... until its stored record is shown
+    arrival_ms: list[float] = field(default_factory=list)  # a probe's first page view until listed
 
 
 async def open_visitors(base: str, addresses: list[str]) -> list[Visitor]:
@@ -322,13 +327,20 @@ class Load:
             self.pool.get_nowait().close()
 
 
+ARRIVE_SECONDS = 5.0  # a probe's first page view, before the window: it is on the live list when timed
+
+
 async def live_probes(stack: Stack, probes: list[Visitor], seconds: float, tally: Tally) -> None:
-    """One page view a second from each probe visitor, timed until the operator socket shows it."""
+    """Each probe visitor arrives (`ARRIVE_SECONDS` before the window), then sends one page view a second, timed
+    until the operator socket shows it: `visitor.moves` (the gateway's, as it accepts it) or `visitor.updated`
+    (tracking's stored record), whichever comes first; the stored record is timed on its own too."""
     base = stack.gateway_url
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         login = await client.post("/api/v1/auth/login", json={"email": "olga@demo.example", "password": "floorwalker"})
         access = login.json()["access_token"]
-    sent: dict[str, float] = {}
+    shown: dict[str, float] = {}  # url -> when it was sent, until first shown
+    storing: dict[str, float] = {}  # url -> when it was sent, until its stored record is shown
+    arriving: dict[str, float] = {}
     async with connect(f"{base.replace('http', 'ws')}/ws/operator", origin=base, max_size=2**22) as ws:  # type: ignore[arg-type]
         await ws.send(json.dumps({"type": "auth", "token": access}))
         if json.loads(await ws.recv())["type"] != "auth.ok":
@@ -337,10 +349,20 @@ async def live_probes(stack: Stack, probes: list[Visitor], seconds: float, tally
         async def watch() -> None:
             async for raw in ws:
                 frame = json.loads(raw)
-                if frame.get("type") == "visitor.updated":
-                    started = sent.pop(frame["visitor"]["current_url"], None)
+                kind = frame.get("type")
+                if kind not in ("visitor.moves", "visitor.updated"):
+                    continue
+                now = time.perf_counter()
+                urls = [m["current_url"] for m in frame["moves"]] if kind == "visitor.moves" else []
+                url = frame["visitor"]["current_url"] if kind == "visitor.updated" else ""
+                for started in [shown.pop(u, None) for u in [*urls, url]]:
                     if started is not None:
-                        tally.live_ms.append((time.perf_counter() - started) * 1000)
+                        tally.live_ms.append((now - started) * 1000)
+                if kind == "visitor.updated":
+                    for pending, into in ((storing, tally.stored_ms), (arriving, tally.arrival_ms)):
+                        started = pending.pop(url, None)
+                        if started is not None:
+                            into.append((now - started) * 1000)
 
         async def probe(index: int, visitor: Visitor) -> None:
             connection = Connection(stack.port("gateway"))
@@ -352,17 +374,22 @@ async def live_probes(stack: Stack, probes: list[Visitor], seconds: float, tally
                 "User-Agent": BROWSER_UA,
                 "X-Forwarded-For": visitor.ip,
             }
-            await asyncio.sleep(index / len(probes))
-            started = time.perf_counter()
-            for n in range(int(seconds)):
-                await asyncio.sleep(max(0.0, started + n - time.perf_counter()))
-                url = f"{base}/demo/tv/live-{index}-{n}"
-                body = json.dumps({"events": [{"type": "pageview", "url": url, "title": f"live {n}"}]}).encode()
-                sent[url] = time.perf_counter()
+
+            async def view(url: str, title: str, *into: dict[str, float]) -> None:
+                body = json.dumps({"events": [{"type": "pageview", "url": url, "title": title}]}).encode()
+                for pending in into:
+                    pending[url] = time.perf_counter()
                 status, answer = await connection.send(request_bytes("/api/v1/track/events", host, body, headers))
                 tally.statuses[("p", status)] += 1
                 if status == 202:
                     tally.accepted["p"] += json.loads(answer)["accepted"]
+
+            await view(f"{base}/demo/tv/live-{index}-arrival", "arrival", arriving)
+            await asyncio.sleep(ARRIVE_SECONDS + index / len(probes))
+            started = time.perf_counter()
+            for n in range(int(seconds)):
+                await asyncio.sleep(max(0.0, started + n - time.perf_counter()))
+                await view(f"{base}/demo/tv/live-{index}-{n}", f"live {n}", shown, storing)
             connection.close()
 
         watcher = asyncio.create_task(watch())
@@ -371,7 +398,9 @@ async def live_probes(stack: Stack, probes: list[Visitor], seconds: float, tally
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await watcher
-    tally.live_ms.extend([float("inf")] * len(sent))  # never shown: counted as the worst
+    tally.live_ms.extend([float("inf")] * len(shown))  # never shown: counted as the worst
+    tally.stored_ms.extend([float("inf")] * len(storing))  # (superseded by the next page before it was stored)
+    tally.arrival_ms.extend([float("inf")] * len(arriving))
 
 
 # --- the database, the CPUs ------------------------------------------------------------------------------
@@ -549,7 +578,7 @@ async def measure(
     load = Load(args, stack, visitors[: -args.probes or None], tally)
 
     async def probes_in_window() -> None:
-        await asyncio.sleep(args.warmup)
+        await asyncio.sleep(max(0.0, args.warmup - ARRIVE_SECONDS))
         await live_probes(stack, visitors[-args.probes :], args.seconds, tally)
 
     await asyncio.gather(load.run(window), probes_in_window())
@@ -595,6 +624,14 @@ def report(
         f"live    : {len(tally.live_ms)} probe page views, p50 {statistics.median(live) if live else float('nan'):.1f} ms,"
         f" p99 {percentile(tally.live_ms, 0.99):.1f} ms, never shown {len(tally.live_ms) - len(live)}"
     )
+    stored_live = [v for v in tally.stored_ms if v != float("inf")]
+    print(
+        f"stored  : the same page views' stored records (visitor.updated), p50"
+        f" {statistics.median(stored_live) if stored_live else float('nan'):.1f} ms,"
+        f" p99 {percentile(tally.stored_ms, 0.99):.1f} ms, never shown {len(tally.stored_ms) - len(stored_live)}"
+        f" (the next page stored first); arrivals: p50 {percentile(tally.arrival_ms, 0.5):.1f} ms,"
+        f" max {max(tally.arrival_ms, default=float('nan')):.1f} ms"
+    )
     print(f"after   : accepted in all {totals[0]}, stored {totals[1]} once the load stopped; robots flagged {robots_}")
     if drain.stored and drain.seconds:
         per_event = ", ".join(
@@ -614,7 +651,8 @@ def report(
     print(f"cpu {STACK_CPU}   : busy {window.core:.1f} s of {window.seconds:.1f} s: {cpu}; others on it {others:.1f} s")
     print(
         f"sustained_events_per_s={sustained:.0f} accepted={accepted} stored={stored} "
-        f"live_p99_ms={percentile(tally.live_ms, 0.99):.1f} ratio={sustained / bare:.3f}"
+        f"live_p99_ms={percentile(tally.live_ms, 0.99):.1f} ratio={sustained / bare:.3f} "
+        f"stored_live_p99_ms={percentile(tally.stored_ms, 0.99):.1f}"
     )
 
 

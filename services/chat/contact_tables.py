@@ -2,7 +2,8 @@
 
 - `contacts`: one person of an account, known by an email, a phone or the id the site identified them with
   (each unique in the account); `visitor_contacts`: which contact a visitor is (their conversations are the
-  contact's). Kept apart from `conversations`, which others change.
+  contact's), since when, and how (the site's identify, signed or not, or the pre-chat form). Kept apart from
+  `conversations`, which others change.
 - `conversation_notes`: what operators write for each other inside a conversation; never a message, so it
   never reaches the visitor (their channel, their fetch, their transcript).
 - `prechat_forms`: each site's pre-chat form (which fields, each off / optional / required; the question's text);
@@ -40,6 +41,9 @@ visitor_contacts = Table(
     Column("visitor_id", String(36), nullable=False),
     Column("contact_id", String(36), ForeignKey("chat_contacts.id", ondelete="CASCADE"), nullable=False),
     Column("linked_at", UTCDateTime, nullable=False),
+    # how: `site_signed` / `site_unsigned` (the site's identify, its signature checked or none), `prechat_form`
+    # (typed by the visitor); null only for a link written before the column (read as contacts.py says)
+    Column("linked_by", String(16), nullable=True),
     PrimaryKeyConstraint("account_id", "visitor_id"),
     Index("ix_visitor_contacts_contact", "contact_id"),
 )

@@ -6,15 +6,24 @@ identified id, the same email or the same phone, found in that order; otherwise 
 it has none of those set to something else; otherwise a new one. A field is filled in only where the contact
 lacks it and no other contact of the account has that value. The name is the latest given, except that a name
 typed in the pre-chat form (or sent by an unsigned identify) never renames a contact the site identified (the
-site's data wins): anyone can type anyone's email, so the card says whether the site vouched for the person
-(`identified`).
+site's data wins): anyone can type anyone's email, so the card says whether the site identified the person
+(`identified`) and how this visitor was attached to them (`linked_by`, `verified`): by the site's identify, or
+by what they typed in the pre-chat form (unverified, though peers attach it too).
+
+How a link was made is stored with it (`visitor_contacts.linked_by`): `site_signed` (an identify whose signature
+the gateway checked), `site_unsigned` (an identify without one, which any page script can send: anyone's word)
+or `prechat_form`. The card shows the first two as `linked_by: site`, and only `site_signed` as `verified`.
+Each identify relinks (and re-dates) the visitor and writes what it was; answers naming the contact they have
+already leave the link as it was, so a visitor the site identified who types their own email stays `site`. A
+link without it (written before the column, by an older process) is read as migration 13a8c0de0007 filled the
+others: `prechat_form` for a contact no identify ever reached (`external_id` null), `site_unsigned` otherwise.
 
 A conversation is its visitor's contact's (`visitor_contacts`); the card lists the contact's other
 conversations (those of every visitor linked to it, and of this visitor), newest first.
 """
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import RowMapping, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -27,6 +36,7 @@ from services.chat.api.contact_schemas import (
     ContactOut,
     ConversationSummary,
     IdentifiedVisitor,
+    LinkedBy,
     PrechatAnswerOut,
     normal_email,
     normal_phone,
@@ -41,11 +51,12 @@ from services.common.tokens import Identity
 KEYS = ("external_id", "email", "phone")
 MAX_EARLIER = 50
 FIRST_LINE = 200
+LinkKind = Literal["site_signed", "site_unsigned", "prechat_form"]  # `visitor_contacts.linked_by`
 
 
 async def contact_of_visitor(conn: AsyncConnection, account_id: str, visitor_id: str) -> RowMapping | None:
     query = (
-        select(contacts)
+        select(contacts, visitor_contacts.c.linked_at, visitor_contacts.c.linked_by)
         .join(visitor_contacts, visitor_contacts.c.contact_id == contacts.c.id)
         .where(visitor_contacts.c.account_id == account_id, visitor_contacts.c.visitor_id == visitor_id)
     )
@@ -70,7 +81,7 @@ async def _find(conn: AsyncConnection, account_id: str, visitor_id: str, keys: d
 
 
 async def _link(
-    conn: AsyncConnection, account_id: str, visitor_id: str, details: dict[str, str], from_site: bool
+    conn: AsyncConnection, account_id: str, visitor_id: str, details: dict[str, str], from_site: bool, by: LinkedBy
 ) -> str:
     keys = {k: v for k, v in details.items() if k in KEYS}
     now = utcnow()
@@ -89,28 +100,46 @@ async def _link(
             changes["name"] = details["name"]
         if changes:
             await conn.execute(update(contacts).where(contacts.c.id == contact_id).values(**changes, updated_at=now))
-    link = {"account_id": account_id, "visitor_id": visitor_id, "contact_id": contact_id, "linked_at": now}
-    statement = upsert_insert(conn, visitor_contacts).values(**link)
+    if by == "prechat_form" and await _linked_contact(conn, account_id, visitor_id) == contact_id:
+        return contact_id  # theirs already (the site's, maybe): typing it again leaves how and when it was linked
+    kind: LinkKind = "prechat_form" if by == "prechat_form" else "site_signed" if from_site else "site_unsigned"
+    link = {"contact_id": contact_id, "linked_at": now, "linked_by": kind}
+    statement = upsert_insert(conn, visitor_contacts).values(account_id=account_id, visitor_id=visitor_id, **link)
     await conn.execute(
         statement.on_conflict_do_update(
-            index_elements=[visitor_contacts.c.account_id, visitor_contacts.c.visitor_id],
-            set_={"contact_id": contact_id, "linked_at": now},
+            index_elements=[visitor_contacts.c.account_id, visitor_contacts.c.visitor_id], set_=link
         )
     )
     return contact_id
 
 
+async def _linked_contact(conn: AsyncConnection, account_id: str, visitor_id: str) -> str | None:
+    link = visitor_contacts.c
+    found: str | None = await conn.scalar(
+        select(link.contact_id).where(link.account_id == account_id, link.visitor_id == visitor_id)
+    )
+    return found
+
+
 async def link_visitor(
-    runtime: ServiceRuntime, visitor: Identity, details: dict[str, str | None], *, from_site: bool
+    runtime: ServiceRuntime,
+    visitor: Identity,
+    details: dict[str, str | None],
+    *,
+    from_site: bool,
+    by: LinkedBy = "prechat_form",
 ) -> str:
-    """The visitor is this contact's (found or made); returns its id. Two visitors giving the same new email at
-    once: the second insert hits the unique constraint and is made again, finding the first's contact."""
+    """The visitor is this contact's (found or made); returns its id. `from_site`: the site's own word (a signed
+    identify: its name wins, and the link is `site_signed`); `by`: what links them (the site's identify, signed
+    or not, relinks them each time; the pre-chat form only when it names another contact). Two visitors giving
+    the same new email at once: the second insert hits the unique constraint and is made again, finding the
+    first's contact."""
     assert visitor.visitor_id
     given = {k: v for k, v in details.items() if v}
     for attempt in range(3):
         try:
             async with runtime.db.transaction() as conn:
-                return await _link(conn, visitor.account_id, visitor.visitor_id, given, from_site)
+                return await _link(conn, visitor.account_id, visitor.visitor_id, given, from_site, by)
         except IntegrityError:
             if attempt == 2:
                 raise
@@ -133,6 +162,7 @@ async def identified(runtime: ServiceRuntime, visitor: Identity, body: Identifie
         visitor,
         {"external_id": body.user_id, "email": email, "phone": phone, "name": body.name},
         from_site=body.verified,  # an unsigned identify is anyone's word: it never renames an identified contact
+        by="site",
     )
 
 
@@ -161,7 +191,15 @@ async def prechat_of(conn: AsyncConnection, account_id: str, visitor_id: str) ->
     return PrechatAnswerOut(question=row["question"], answer=row["answer"], answered_at=row["answered_at"])
 
 
+def link_of(contact: RowMapping) -> tuple[LinkedBy, bool]:
+    """How the card shows the link of `contact` (a row of `contact_of_visitor`): `linked_by` and `verified`."""
+    kind = contact["linked_by"] or ("prechat_form" if contact["external_id"] is None else "site_unsigned")
+    return ("prechat_form", False) if kind == "prechat_form" else ("site", kind == "site_signed")
+
+
 def contact_out(row: RowMapping) -> ContactOut:
+    """A contact for the card; `row` from `contact_of_visitor` (with the visitor's link)."""
+    linked_by, verified = link_of(row)
     return ContactOut(
         id=row["id"],
         name=row["name"],
@@ -169,6 +207,8 @@ def contact_out(row: RowMapping) -> ContactOut:
         phone=row["phone"],
         identified=row["external_id"] is not None,
         created_at=row["created_at"],
+        linked_by=linked_by,
+        verified=verified,
     )
 
 

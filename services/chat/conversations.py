@@ -14,7 +14,7 @@ from sqlalchemy import RowMapping, insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from services.chat import audience
+from services.chat import audience, prechat
 from services.chat import repository as repo
 from services.chat.api.schemas import AttachmentRef, ConversationExport, ConversationOut, MessageOut
 from services.chat.group import group_of_visitor
@@ -116,19 +116,20 @@ async def start(
     queue_id: str | None = None,
     language: str | None = None,
 ) -> tuple[ConversationOut, bool]:
-    """Open the visitor's conversation (or return the open one), with an optional first message. A new one
-    enters its queue (`routing.entry`) and is offered, in the same transaction, when an operator can take it."""
+    """Open the visitor's conversation (or return the open one), with an optional first message. A new one needs
+    the site's required pre-chat fields answered (422 `prechat_required`), enters its queue (`routing.entry`) and
+    is offered, once committed, when an operator can take it (`offers.route_new`)."""
     assert visitor.site_id and visitor.visitor_id
     if text is not None:
         _check_size(runtime, text)
     chosen = queue_id is not None
     async with runtime.db.reading() as conn:
         queue_id = await queue_for(conn, visitor.account_id, queue_id)
-    offered: list[Frame] = []
     async with runtime.db.transaction() as conn:
         row = await repo.open_conversation_of(conn, visitor.account_id, visitor.site_id, visitor.visitor_id)
         created = row is None
         if row is None:
+            await prechat.check_answered(conn, visitor)  # the site's required pre-chat fields first (EMB-3)
             now = utcnow()
             conversation_id = new_id()
             values = {
@@ -156,17 +157,12 @@ async def start(
             row = await repo.conversation(conn, visitor.account_id, conversation_id)
             assert row is not None
             update = await _stage_update(conn, conversation_out(row))
-            if queue_id is not None:  # the routing lock last: held for the routing only (nobody sees the new rows)
-                default_max = await lock_account(conn, visitor.account_id)
-                offered = await offers.route(
-                    conn, runtime, visitor.account_id, now, default_max, chats=[conversation_id]
-                )
-                row = await repo.conversation(conn, visitor.account_id, conversation_id)
-                assert row is not None
     conversation = conversation_out(row)
     if created:
         await _announce(runtime, frames, update)
-        await offers.publish(runtime, frames, offered)
+        if queue_id is not None:  # offered after the commit, with the account's other new chats meanwhile
+            await offers.route_new(runtime, frames, visitor.account_id, conversation.id)
+            conversation = await get(runtime, visitor, conversation.id)
         if queue_id is not None and conversation.offered_user_id is None:
             await offers.route_by_webhook(runtime, frames, visitor.account_id, conversation.id)
             conversation = await get(runtime, visitor, conversation.id)

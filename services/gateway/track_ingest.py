@@ -3,7 +3,8 @@
 The gateway checks the batch (each event on its own) and hands the valid events on as one `track.batch`
 event: a Redis Streams entry when distributed (acknowledged once Redis has it; the tracking service
 writes what its consumer group reads, many batches per transaction, each once), or straight to the
-tracking service's handler in process when embedded (stored before the answer).
+tracking service's handler in process when embedded (stored before the answer). Distributed, the batch's newest
+page view also goes at once to the account's live list as `visitor.moves` (`live_moves`).
 
 It is the busiest endpoint by far, so `TrackIngestFastPath` serves it straight from the middleware stack:
 FastAPI's routing, dependencies and exception middleware cost the gateway more than the endpoint's own
@@ -24,6 +25,7 @@ from services.common.errors import ServiceUnavailable, known_error_response
 from services.common.events import TrackBatchReceived
 from services.common.service import ServiceRuntime
 from services.common.track_events import Accepted, check_events, read_batch, read_body
+from services.gateway.live_moves import announce_move
 from services.gateway.state import gateway_state
 from services.gateway.visitor_edge import TRACK_EVENTS, admitted_visitor, not_tracked
 
@@ -48,6 +50,8 @@ async def accept_events(request: Request, runtime: ServiceRuntime) -> JSONRespon
             raise ServiceUnavailable(
                 "The events could not be taken now; send them again.", code="tracking_unavailable"
             ) from exc
+        if runtime.settings.fw_mode == "distributed":  # (embedded: stored and announced before the answer)
+            announce_move(runtime.bus, visitor, valid)
     body = Accepted(accepted=len(valid), rejected=rejected)
     return JSONResponse(body.model_dump(mode="json"), status_code=202)
 

@@ -3,13 +3,17 @@
 The page views read together are applied in one transaction (in stream order: one statement for the page views
 between two erasures); once it is committed the new ones go to the live rules (`live.py`), one call per site for
 the page views of the read (so one look at the site's books serves them all) with the read's site events and exit
-intents, as do the invitations closed and the chats started or closed. Chat's
+intents and their visitors' last chats (the counting statement's answer) and rule histories (one more statement
+per account: `rule_history.py`), which a live state built afresh starts from, as do the invitations closed and the chats started or closed. The invitations shown, accepted, closed and
+expired and the chats they started are counted per rule and variant, and the visitors' last chats kept, in one
+transaction per read (`LiveAnswers`). Chat's
 `operator.presence_changed` is kept in the presence read model (`presence.py`) and re-evaluates the account's
 live visitors.
 """
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -19,7 +23,12 @@ from services.common.events import (
     ConversationClosed,
     ConversationStarted,
     Event,
+    EventPayload,
+    InvitationAccepted,
     InvitationClosed,
+    InvitationEvent,
+    InvitationExpired,
+    InvitationShown,
     OperatorPresenceChanged,
     PageView,
     PageviewRecorded,
@@ -30,18 +39,20 @@ from services.common.events import (
 )
 from services.common.outbox import handle_batch_once
 from services.common.service import Consumer, ServiceRuntime
+from services.rules.invitation_stats import Tally, add_counts
 from services.rules.live import LiveRules
 from services.rules.models import processed
 from services.rules.presence import record_presence
 from services.rules.routing import request_route
+from services.rules.rule_history import Histories, forget_histories, histories_of
 from services.rules.sites import SITE_EVENTS, SITES
-from services.rules.visitor_stats import count_pageviews, forget_visitor
+from services.rules.visitor_stats import count_pageviews, forget_visitor, record_chats
 
 log = logging.getLogger("floorwalker.rules")
 
 
 class CountPageviews(BatchEventHandler):
-    """Page views counted per visitor; an erased visitor's counts are deleted."""
+    """Page views counted per visitor; an erased visitor's counts and rule histories are deleted."""
 
     def __init__(self, runtime: ServiceRuntime, live: LiveRules | None = None) -> None:
         self.runtime = runtime
@@ -70,6 +81,8 @@ class CountPageviews(BatchEventHandler):
             return
 
         applied: list[Event] = []
+        last_chats: dict[str, float] = {}  # visitor -> their last chat, as the counting statement answered
+        histories: Histories = {}  # visitor -> rule -> its firings ever, as kept durably
 
         async def effect(conn: AsyncConnection, new: list[Event]) -> None:
             applied[:] = new
@@ -77,13 +90,17 @@ class CountPageviews(BatchEventHandler):
 
             async def count() -> None:
                 for account_id, seen in pending.items():
-                    await count_pageviews(conn, account_id, seen)
+                    last_chats.update(await count_pageviews(conn, account_id, seen))
+                    histories.update(await histories_of(conn, account_id, [view.visitor_id for view in seen]))
                 pending.clear()
 
             for event in new:
                 if event.id in erased:
                     await count()
                     await forget_visitor(conn, event.account_id, erased[event.id])
+                    await forget_histories(conn, event.account_id, erased[event.id])
+                    last_chats.pop(erased[event.id], None)
+                    histories.pop(erased[event.id], None)
                 else:
                     pending.setdefault(event.account_id, []).extend(views[event.id])
             await count()
@@ -92,7 +109,7 @@ class CountPageviews(BatchEventHandler):
         await handle_batch_once(self.runtime.db, processed, known, effect)
         if self.live is not None:
             try:
-                await self._go_live(applied, views, seen, erased)
+                await self._go_live(applied, views, seen, erased, last_chats, histories)
             except Exception:  # the counts are committed; the next page view or timer evaluates again
                 log.warning("evaluating the live rules failed", exc_info=True)
 
@@ -102,6 +119,8 @@ class CountPageviews(BatchEventHandler):
         views: dict[str, list[PageviewRecorded | PageView]],
         seen: dict[str, list[SiteEventSeen]],
         erased: dict[str, str],
+        last_chats: dict[str, float],
+        histories: Histories,
     ) -> None:
         assert self.live is not None
         pending: dict[tuple[str, str], list[PageView]] = {}  # by (account, site), since the last erasure
@@ -110,7 +129,14 @@ class CountPageviews(BatchEventHandler):
         async def evaluate() -> None:
             assert self.live is not None
             for key in [*pending, *(k for k in happened if k not in pending)]:
-                await self.live.page_views(key[0], key[1], pending.get(key, []), happened.get(key, ()))
+                await self.live.page_views(
+                    key[0],
+                    key[1],
+                    pending.get(key, []),
+                    happened.get(key, ()),
+                    last_chats=last_chats,
+                    histories=histories,
+                )
             pending.clear()
             happened.clear()
 
@@ -133,33 +159,83 @@ def _page(view: PageviewRecorded | PageView) -> PageView:
     return PageView.model_validate(view.model_dump(include=set(PageView.model_fields)))
 
 
-class LiveAnswers:
-    """What the live rules need besides page views: a closed invitation (not again this visit), a chat started
-    or closed (never while chatting; the conversations' visitors in the shared visitor store)."""
+class LiveAnswers(BatchEventHandler):
+    """What became of invitations and chats: the invitations shown, accepted, closed and expired and the chats
+    they started counted per rule and variant (`invitation_stats.py`), and the visitors' last chats kept
+    (`visitor_stats.record_chats`), in one transaction per batch, each event once; then, for the live rules, a
+    closed invitation (not again this visit) and a chat started or closed (never while chatting; the
+    conversations' visitors in the shared visitor store). The live part is done for every delivery (it does
+    not add up), the counts once per event."""
 
-    def __init__(self, live: LiveRules) -> None:
+    def __init__(self, live: LiveRules, runtime: ServiceRuntime | None = None) -> None:
         self.live = live
+        self.runtime = runtime
 
-    async def __call__(self, event: Event) -> None:
-        try:
-            if event.type == InvitationClosed.TYPE:
-                closed = InvitationClosed.model_validate(event.payload)
-                await self.live.closed(closed.visitor_id, closed.rule_id)
-            elif event.type == ConversationStarted.TYPE:
-                started = ConversationStarted.model_validate(event.payload)
-                await self.live.store.chat_started(started.conversation_id, started.visitor_id)
-                await self.live.chatting(started.visitor_id, "active")
-                await request_route(self.live, event.account_id, started)
-            elif event.type == ConversationClosed.TYPE:
-                ended = ConversationClosed.model_validate(event.payload)
-                visitor_id = await self.live.store.chat_ended(ended.conversation_id)
-                if visitor_id is not None:
-                    await self.live.chatting(visitor_id, "none")
-        except ValidationError:
-            log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+    async def handle_batch(self, events: Sequence[Event]) -> None:
+        parsed: list[tuple[Event, EventPayload]] = []
+        for event in events:
+            model = ANSWERS.get(event.type)
+            if model is None:
+                continue
+            try:
+                parsed.append((event, model.model_validate(event.payload)))
+            except ValidationError:
+                log.warning("dropping malformed %s event %s", event.type, event.id, exc_info=True)
+        runtime = self.runtime or self.live.runtime
+        if parsed and runtime is not None:
+            await self._record(runtime, parsed)
+        for event, payload in parsed:
+            await self._go_live(event, payload)
+
+    async def _record(self, runtime: ServiceRuntime, parsed: list[tuple[Event, EventPayload]]) -> None:
+        payload_of = {event.id: payload for event, payload in parsed}
+
+        async def effect(conn: AsyncConnection, new: list[Event]) -> None:
+            tally = Tally()
+            started: list[tuple[str, str, str, datetime]] = []
+            closed: list[tuple[str, datetime]] = []
+            for event in new:
+                payload = payload_of[event.id]
+                if isinstance(payload, InvitationEvent):
+                    tally.invitation(event.account_id, payload)
+                elif isinstance(payload, ConversationStarted):
+                    tally.chat(event.account_id, payload)
+                    if payload.channel == "web" and max(len(payload.visitor_id), len(payload.conversation_id)) <= 36:
+                        started.append(
+                            (event.account_id, payload.visitor_id, payload.conversation_id, payload.started_at)
+                        )
+                elif isinstance(payload, ConversationClosed):
+                    closed.append((payload.conversation_id, payload.closed_at))
+            await add_counts(conn, tally)
+            await record_chats(conn, started, closed)
+
+        await handle_batch_once(runtime.db, processed, [event for event, _ in parsed], effect)
+
+    async def _go_live(self, event: Event, payload: EventPayload) -> None:
+        if isinstance(payload, InvitationClosed):
+            await self.live.closed(payload.visitor_id, payload.rule_id)
+        elif isinstance(payload, ConversationStarted):
+            await self.live.store.chat_started(payload.conversation_id, payload.visitor_id)
+            await self.live.chatting(payload.visitor_id, "active")
+            await request_route(self.live, event.account_id, payload)
+        elif isinstance(payload, ConversationClosed):
+            visitor_id = await self.live.store.chat_ended(payload.conversation_id)
+            if visitor_id is not None:
+                await self.live.chatting(visitor_id, "none")
 
 
-LIVE_ANSWERS = [InvitationClosed.TYPE, ConversationStarted.TYPE, ConversationClosed.TYPE]
+ANSWERS: dict[str, type[EventPayload]] = {
+    model.TYPE: model
+    for model in (
+        InvitationShown,
+        InvitationAccepted,
+        InvitationClosed,
+        InvitationExpired,
+        ConversationStarted,
+        ConversationClosed,
+    )
+}
+LIVE_ANSWERS = list(ANSWERS)
 
 
 class RecordPresence(BatchEventHandler):
@@ -194,7 +270,7 @@ def consumers(live: LiveRules) -> list[Consumer]:
             [PageviewRecorded.TYPE, PageviewsRecorded.TYPE, VisitorErased.TYPE],
             lambda runtime: CountPageviews(runtime, live),
         ),
-        Consumer(LIVE_ANSWERS, lambda runtime: LiveAnswers(live)),
+        Consumer(LIVE_ANSWERS, lambda runtime: LiveAnswers(live, runtime)),
         Consumer([OperatorPresenceChanged.TYPE], lambda runtime: RecordPresence(runtime, live)),
         Consumer(list(SITE_EVENTS), SITES.handler),  # the sites read model (`sites.py`)
     ]

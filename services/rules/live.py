@@ -22,7 +22,11 @@ the visitor looked at again then, through the timer store (`timers.py`).
 - The visitors of one batch (a read of page views, the timers due at a tick, an account's visitors after a change
   of operators) are evaluated `VISITORS_AT_ONCE` at a time, each under its own lock.
 - Caps (`engine.check_caps`): the rule's firings this visit and ever, the visitor's close of one of its
-  invitations this visit (`invitation.closed`), and chatting (`conversation.started` / `.closed`).
+  invitations this visit (`invitation.closed`), and chatting (`conversation.started` / `.closed`). The last chat
+  ("last chat N ago", "not for N hours after a chat") is also kept in the rules' database (`visitor_stats.py`)
+  and handed in with the page views, so a live state built afresh starts from it; so are the rule's firings ever
+  (how many, the last: "at most N shows", "not again for N days", `rule_history.py`), written once per batch
+  after its firings (`Round`), read with the batch's page views.
 
 Each visitor's live state and rule history is in the visitor store (`live_store.py`): in memory embedded, in
 Redis distributed, so that every rules replica sees the same visitor whichever replica's consumer read their
@@ -35,7 +39,7 @@ import contextlib
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -58,6 +62,7 @@ from services.rules.engine.actions import NotifyOperators, OpenChat, RouteToQueu
 from services.rules.live_store import LIVE_IDLE, LiveVisitor, MemoryVisitors, VisitorStore, visitor_store
 from services.rules.metrics import RULE_EVALUATIONS, VISITOR_EVALUATIONS
 from services.rules.presence import NOBODY, Availability, account_availability
+from services.rules.rule_history import Firing, record_firings
 from services.rules.segments.classify import SegmentSet
 from services.rules.segments.live import assign
 from services.rules.timers import Clock, TimerStore, timer_store
@@ -88,6 +93,15 @@ async def each(items: Iterable[T], work: Callable[[T], Awaitable[object]]) -> No
     failed = next((result for result in done if isinstance(result, BaseException)), None)
     if failed is not None:
         raise failed
+
+
+class Round(Batch):
+    """One batch's evaluations (`Batch`), with the firings they decided: kept durably in one statement once the
+    batch is done (`LiveRules._keep`)."""
+
+    def __init__(self, read: Callable[[str, str], Awaitable[SiteNow]]) -> None:
+        super().__init__(read)
+        self.firings: list[Firing] = []
 
 
 class LiveRules:
@@ -123,10 +137,20 @@ class LiveRules:
     # what tracking, the gateway and chat report
 
     async def page_views(
-        self, account_id: str, site_id: str, views: Iterable[PageView], happened: Iterable[SiteEventSeen] = ()
+        self,
+        account_id: str,
+        site_id: str,
+        views: Iterable[PageView],
+        happened: Iterable[SiteEventSeen] = (),
+        last_chats: Mapping[str, float] | None = None,
+        histories: Mapping[str, Mapping[str, RuleHistory]] | None = None,
     ) -> None:
         """The page views, site events and exit intents of one site (of one read of the stream: one look at the
-        site's books for all). A site event of a visitor or visit the live state does not know is left out."""
+        site's books for all). A site event of a visitor or visit the live state does not know is left out.
+        `last_chats`: the visitors' last chats as the rules' database keeps them (epoch seconds), `histories`
+        their rules' firings ever (by visitor, by rule; `rule_history.py`): a visitor whose live state is built
+        afresh (gone after `LIVE_IDLE`, or never on this store) starts from theirs."""
+        durable, pasts = last_chats or {}, histories or {}
         by_visitor: dict[str, list[PageView]] = {}
         for view in sorted(views, key=lambda v: v.viewed_at):
             by_visitor.setdefault(view.visitor_id, []).append(view)
@@ -141,7 +165,7 @@ class LiveRules:
             async with self.store.locked(visitor_id):
                 live = await self.store.get(visitor_id)
                 for view in seen:
-                    live = _viewed(live, account_id, site_id, view)
+                    live = _viewed(live, account_id, site_id, view, durable.get(visitor_id), pasts.get(visitor_id))
                 if live is not None and visitor_id in events:
                     live.state = _happened(live.state, events[visitor_id])
                 if live is None:
@@ -151,7 +175,10 @@ class LiveRules:
                     await self._put(live)
 
         # The visitors concurrently (their round trips to the store overlap), each under its own lock.
-        await each(by_visitor.items(), one)
+        try:
+            await each(by_visitor.items(), one)
+        finally:
+            await self._keep(batch)
 
     async def closed(self, visitor_id: str, rule_id: str | None) -> None:
         if not rule_id:
@@ -218,7 +245,10 @@ class LiveRules:
         async def one(visitor_id: str) -> None:
             fired.append(await self.evaluate(visitor_id, batch))
 
-        await each(await self.store.account_visitors(account_id, self.clock() - LIVE_IDLE), one)
+        try:
+            await each(await self.store.account_visitors(account_id, self.clock() - LIVE_IDLE), one)
+        finally:
+            await self._keep(batch)
         return sum(fired)
 
     async def forget(self, visitor_id: str) -> None:
@@ -233,8 +263,20 @@ class LiveRules:
     async def _put(self, live: LiveVisitor) -> None:
         await self.store.put(live)
 
-    def _batch(self) -> Batch:
-        return Batch(self._site_now)
+    def _batch(self) -> Round:
+        return Round(self._site_now)
+
+    async def _keep(self, batch: Round) -> None:
+        """The batch's firings into the rules' database (one statement); a failure is logged: those firings'
+        history then lives only in the live state."""
+        if not batch.firings or self.runtime is None:
+            return
+        firings, batch.firings = batch.firings, []
+        try:
+            async with self.runtime.db.transaction() as conn:
+                await record_firings(conn, firings)
+        except Exception:
+            log.warning("keeping %d firings failed", len(firings), exc_info=True)
 
     async def _site_now(self, account_id: str, site_id: str) -> SiteNow:
         """The site's rules, its account's segments (as cached, `books.py`) and operators now."""
@@ -242,9 +284,15 @@ class LiveRules:
         rules, segments = await self.books.site(self.runtime, account_id, site_id)
         return SiteNow(rules, segments, await self.operators(account_id))
 
-    async def evaluate(self, visitor_id: str, batch: Batch | None = None) -> int:
-        """Evaluate the visitor's site's rules now; fire what matches and may; returns how many fired."""
-        batch = batch or self._batch()
+    async def evaluate(self, visitor_id: str, batch: Round | None = None) -> int:
+        """Evaluate the visitor's site's rules now; fire what matches and may; returns how many fired. The
+        firings are kept with the batch's (`_keep`), or at once without one."""
+        if batch is None:
+            own = self._batch()
+            try:
+                return await self.evaluate(visitor_id, own)
+            finally:
+                await self._keep(own)
         async with self.store.locked(visitor_id):
             live = await self.store.get(visitor_id)
             if live is None:
@@ -258,7 +306,7 @@ class LiveRules:
                 await self._put(live)
             return fired
 
-    async def _evaluate(self, live: LiveVisitor, batch: Batch) -> int:
+    async def _evaluate(self, live: LiveVisitor, batch: Round) -> int:
         """Evaluate and fire for a visitor the caller holds (its lock); the history changes in `live`."""
         site = await batch.site(live.state.account_id, live.state.site_id)
         now = self.clock()
@@ -284,6 +332,10 @@ class LiveRules:
                     fired_this_visit=history.fired_this_visit + 1,
                     fired_total=history.fired_total + 1,
                     last_fired_at=now,
+                )
+                state = live.state
+                batch.firings.append(
+                    Firing(state.account_id, state.visitor_id, rule.rule_id, history.fired_total + 1, now)
                 )
                 fired += 1
                 break  # one invitation at a time: the first rule in order that may
@@ -345,7 +397,10 @@ class LiveRules:
         async def one(visitor_id: str) -> None:
             await self.evaluate(visitor_id, batch)
 
-        await each(due, one)
+        try:
+            await each(due, one)
+        finally:
+            await self._keep(batch)
         return len(due)
 
     async def _run(self) -> None:
@@ -363,16 +418,27 @@ class LiveRules:
                 log.warning("evaluating the due visitors failed; trying again", exc_info=True)
 
 
-def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageView) -> LiveVisitor:
-    """The visitor after one more page view (a new visit if its visit id is new: the visit's caps start over)."""
+def _viewed(
+    live: LiveVisitor | None,
+    account_id: str,
+    site_id: str,
+    view: PageView,
+    last_chat_at: float | None = None,
+    durable: Mapping[str, RuleHistory] | None = None,
+) -> LiveVisitor:
+    """The visitor after one more page view (a new visit if its visit id is new: the visit's caps start over).
+    `last_chat_at` and `durable` (the rules' firings ever, by rule): as kept durably, for a new visit's state
+    (built afresh, it has only them; a live one may know later ones)."""
     at = view.viewed_at.timestamp()
     if live is None or live.state.visit_id != view.visit_id:
         history = {} if live is None else {k: _next_visit(h) for k, h in live.history.items()}
+        for rule_id, past in (durable or {}).items():
+            history[rule_id] = _with_past(history.get(rule_id, RuleHistory()), past)
         state = VisitorState(
             visitor_id=view.visitor_id, site_id=site_id, account_id=account_id, visit_id=view.visit_id,
             visit_started_at=at,
             chat_state=live.state.chat_state if live else "none",
-            last_chat_at=live.state.last_chat_at if live else None,
+            last_chat_at=_later(live.state.last_chat_at if live else None, last_chat_at),
             previous_visit_at=live.state.last_activity_at if live else None,  # tracking's, if it says (`_in_context`)
             pages_viewed_total=live.state.pages_viewed_total if live else 0,
             tags=live.state.tags if live else frozenset(),
@@ -419,6 +485,10 @@ def _viewed(live: LiveVisitor | None, account_id: str, site_id: str, view: PageV
     return live
 
 
+def _later(a: float | None, b: float | None) -> float | None:
+    return b if a is None else a if b is None else max(a, b)
+
+
 def _in_context(state: VisitorState, visit: VisitContext) -> VisitorState:
     """The state with its visit's context (from tracking's visit row); a previous visit time not given is kept."""
     previous = visit.previous_visit_at.timestamp() if visit.previous_visit_at else state.previous_visit_at
@@ -463,6 +533,15 @@ def _happened(state: VisitorState, seen: Iterable[SiteEventSeen]) -> VisitorStat
 
 def _next_visit(history: RuleHistory) -> RuleHistory:
     return RuleHistory(fired_total=history.fired_total, last_fired_at=history.last_fired_at)
+
+
+def _with_past(history: RuleHistory, past: RuleHistory) -> RuleHistory:
+    """The history with the durable past's firings ever where they are more (or later)."""
+    return replace(
+        history,
+        fired_total=max(history.fired_total, past.fired_total),
+        last_fired_at=_later(history.last_fired_at, past.last_fired_at),
+    )
 
 
 def firing_id(rule: CompiledRule, state: VisitorState, history: RuleHistory) -> str:

@@ -1,7 +1,7 @@
 """Tables owned by the rules service: invitation rules, the sites they belong to (a read model of the
 gateway's), and what the rules know of each visitor."""
 
-from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Boolean, Column, Index, Integer, String, Table, Text, text
 
 from services.common.db import UTCDateTime, new_metadata
 from services.common.outbox import outbox_table, processed_events_table
@@ -20,6 +20,16 @@ visitor_stats = Table(
     # When the page of `last_url` was viewed: a late (redelivered) older page view must not replace it.
     Column("last_viewed_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The visitor's last chat (`conversation.started`, then its `conversation.closed`): "last chat N ago" and
+    # "not for N hours after a chat" once the live state is gone (`visitor_stats.record_chats`).
+    Column("last_chat_at", UTCDateTime, nullable=True),
+    Column("last_conversation_id", String(36), nullable=True),  # whose close moves `last_chat_at`
+    Index(
+        "ix_rules_visitor_stats_conversation",
+        "last_conversation_id",
+        postgresql_where=text("last_conversation_id IS NOT NULL"),
+        sqlite_where=text("last_conversation_id IS NOT NULL"),
+    ),
 )
 
 # The gateway's sites as the rules know them (`site.created/updated/deleted`; services/common/sites.py).
@@ -87,6 +97,38 @@ segment_books = Table(
     metadata,
     Column("account_id", String(36), primary_key=True),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Per-rule and per-variant counts of what became of the rules' invitations (ENG-7; `invitation_stats.py`), from the
+# gateway's `invitation.*` events and chat's `conversation.started` (accepted ones name their rule and variant).
+# `variant` is "" for an invitation without one (an `open_chat` rule's).
+invitation_stats = Table(
+    "rules_invitation_stats",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("rule_id", String(36), primary_key=True),
+    Column("variant", String(32), primary_key=True),
+    Column("shown", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("closed", Integer, nullable=False),
+    Column("expired", Integer, nullable=False),
+    Column("chats_started", Integer, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Each visitor's past with each rule that fired for them (`rule_history.py`): what the caps that span visits ("at
+# most N shows", "not again for N days") count once the live state is gone. Written after the firings of a batch
+# (the greatest count and time win, so a redelivered or late write changes nothing), read when a live state is
+# built afresh, deleted with the visitor (`visitor.erased`).
+visitor_rule_history = Table(
+    "rules_visitor_rule_history",
+    metadata,
+    Column("account_id", String(36), primary_key=True),
+    Column("visitor_id", String(36), primary_key=True),
+    Column("rule_id", String(36), primary_key=True),
+    Column("fired_total", Integer, nullable=False),
+    Column("last_fired_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )
 
 # What the rules publish durably (`visitor.segment_changed`), relayed after the commit.

@@ -125,8 +125,11 @@ class LiveBoard:
         except Exception:
             log.warning("could not update the live list for %d visitors", len(shown), exc_info=True)
             return
-        for account_id, _, record, _ in shown:
-            await announce(self.runtime, account_id, {"type": "visitor.updated", "visitor": record})
+        frames = [(f"account:{a}", {"type": "visitor.updated", "visitor": record}) for a, _, record, _ in shown]
+        try:  # one round trip for all of them: each one awaited alone held up the next read of the stream
+            await self.runtime.bus.publish_each(frames)
+        except Exception:
+            log.warning("could not publish %d visitor.updated frames", len(frames), exc_info=True)
 
     async def show(self, visitor: VisitorOut, account_id: str) -> None:
         record = visitor.model_dump(mode="json")

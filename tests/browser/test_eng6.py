@@ -64,6 +64,10 @@ async def eng6_rule(client: httpx.AsyncClient, admin: dict[str, Any], operator_i
         },
         "actions": [{"type": "show_invitation", "text": "Need help choosing a computer?"}],
     }
+    return await create_rule(client, admin, site_id, rule)
+
+
+async def create_rule(client: httpx.AsyncClient, admin: dict[str, Any], site_id: str, rule: dict[str, Any]) -> Any:
     answers: list[httpx.Response] = []
 
     async def created() -> bool:  # the rules hear of the demo site from the gateway's events
@@ -71,8 +75,7 @@ async def eng6_rule(client: httpx.AsyncClient, admin: dict[str, Any], operator_i
         return answers[-1].status_code == 201
 
     assert await eventually(created, 30), answers[-1].text
-    made: dict[str, Any] = answers[-1].json()
-    return made
+    return answers[-1].json()
 
 
 async def browse_it(page: Page, shop: str) -> None:
@@ -111,3 +114,29 @@ async def test_eng6_the_visitor_who_stays_in_it_is_invited_only_while_a_named_op
         await browse_it(second, shop)
         await expect(second.locator('[data-fw="invitation"]')).to_be_visible(timeout=(STAY_SECONDS + 10) * 1000)
         await second.screenshot(path=str(tmp_path / "eng6.png"))
+
+
+async def test_a_visitor_whose_pointer_leaves_through_the_top_is_invited_by_an_exit_intent_rule(
+    shop: str,
+    browser: Browser,  # noqa: F811
+) -> None:
+    async with httpx.AsyncClient(base_url=shop, timeout=20) as client:
+        admin = await login(client)
+        await presence(client, admin, "online")
+        site_id = (await client.get("/api/v1/sites", headers=bearer(admin))).json()["sites"][0]["id"]
+        rule = {
+            "name": "Leaving? Ask",
+            "conditions": {"type": "exit_intent", "within_seconds": 30},
+            "actions": [{"type": "show_invitation", "text": "Before you go: any question?"}],
+        }
+        await create_rule(client, admin, site_id, rule)
+        page = await (await browser.new_context(user_agent=BROWSER_UA)).new_page()
+        async with page.expect_response(lambda r: "/api/v1/track/events" in r.url):  # the page view is in
+            await page.goto(f"{shop}/demo/informatica/")
+        await page.wait_for_timeout(1000)
+        bubble = page.locator('[data-fw="invitation"]')
+        assert not await bubble.is_visible()  # no exit intent yet
+        await page.mouse.move(400, 300)
+        await page.mouse.move(400, -5)  # out through the top, towards the tabs
+        await expect(bubble).to_be_visible(timeout=10_000)
+        await expect(page.locator('[data-fw="invitation-text"]')).to_have_text("Before you go: any question?")

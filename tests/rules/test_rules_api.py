@@ -71,7 +71,7 @@ async def test_a_sites_rules_are_created_listed_in_order_and_read_back_as_stored
             "scope": "stay",
         }
         listed = (await place.client.get(f"/api/v1/sites/{shop.site_id}/rules", headers=shop.admin)).json()
-        assert listed == {"rules": [first, second]}
+        assert listed == {"rules": [first, second], "stats": None}
         read = await place.client.get(f"/api/v1/rules/{first['id']}", headers=shop.admin)
         assert read.status_code == 200 and read.json() == first
 

@@ -82,7 +82,7 @@ async def test_a_preview_lists_the_sites_live_visitors_and_which_the_rule_matche
             passing
         ]
         listed = await place.client.get(f"/api/v1/sites/{shop.site_id}/rules", headers=shop.admin)
-        assert listed.json() == {"rules": []}
+        assert listed.json() == {"rules": [], "stats": None}
 
 
 async def test_a_bad_draft_is_a_422_with_the_path_and_others_may_not_preview(settings: Settings) -> None:

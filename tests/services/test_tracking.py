@@ -3,7 +3,7 @@
 (stored before the 202) and on PostgreSQL + Redis (stored a moment after it)."""
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -266,8 +266,21 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
         await bus.subscribe(f"account:{rival.id}", collect_other)
         await asyncio.sleep(0.1)  # the Redis subscription is live
         await place.track(guest, pageview("/tv/oled-55", "OLED"))
-        assert await eventually(lambda: len(frames) >= 2)
+        moves = [{"type": "visitor.moves"}] if place.distributed else []  # distributed: the gateway's, at once
+        assert await eventually(lambda: len(frames) >= 2 + len(moves))
         assert await place.live(shop.admin) == []
+    if place.distributed:  # the page the gateway accepted, before tracking stored it (`live_moves`)
+        moved = frames.pop(0)
+        assert moved["type"] == "visitor.moves"
+        [move] = moved["moves"]
+        assert move["visitor_id"] == guest.visitor_id and move["site_id"] == guest.site_id
+        assert (move["current_url"], move["current_title"], move["pages_added"]) == (
+            "https://shop.example/tv/oled-55",
+            "OLED",
+            1,
+        )
+        stored_at = datetime.fromisoformat(frames[0]["visitor"]["last_seen_at"])
+        assert datetime.fromisoformat(move["last_seen_at"]) <= stored_at  # the stored record replaces it
     assert frames[0]["type"] == "visitor.updated" and set(frames[0]["visitor"]) == LIVE_FIELDS
     assert frames[0]["visitor"]["current_title"] == "OLED" and frames[0]["visitor"]["visitor_id"] == guest.visitor_id
     assert frames[1:] == [{"type": "visitor.left", "visitor_id": guest.visitor_id}]

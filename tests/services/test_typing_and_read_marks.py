@@ -61,6 +61,17 @@ async def frames_within(ws: ClientConnection, kind: str, seconds: float = 0.6) -
     return found
 
 
+async def watching(ws: ClientConnection, user_id: str) -> None:
+    """Until the conversation's update naming `user_id` as a watcher reaches the socket: the frame that also tells
+    the gateway's typing audiences of the change (published after chat's answer, from its outbox)."""
+    async with asyncio.timeout(5):
+        while True:
+            frame = await next_frame(ws, "conversation.updated")
+            roles = {(p["user_id"], p["role"]) for p in frame["conversation"].get("participants", [])}
+            if (user_id, "watching") in roles:
+                return
+
+
 async def accepted_chat(client: httpx.AsyncClient, guest: dict[str, Any], operator: dict[str, Any]) -> str:
     started = await client.post(
         "/api/v1/conversations", json={"text": "Hello?", "client_msg_id": "v0"}, headers=bearer(guest["visitor_token"])
@@ -103,6 +114,7 @@ async def test_typing_goes_both_ways_and_the_draft_only_to_the_operators_in_the_
             assert await frames_within(stranger_ws, "conversation.typing", 0.1) == []  # another account
             watched = await client.post(f"/api/v1/conversations/{cid}/watch", headers=bearer(admin["access_token"]))
             assert watched.status_code == 200, watched.text
+            await watching(admin_ws, admin["user"]["id"])  # the gateway learns of it as the console does
             await send(v_ws, type="typing", conversation_id=cid, draft="I would like to return")
             assert (await next_frame(admin_ws, "conversation.typing"))["draft"] == "I would like to return"  # watching
             assert (await next_frame(olga_ws, "conversation.typing"))["draft"] == "I would like to return"

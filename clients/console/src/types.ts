@@ -1,6 +1,7 @@
 /** Shapes of the public API (docs/api.md). Timestamps are ISO 8601 strings with a time zone. */
 
 import type { Presence } from "./api/presence";
+import type { Out, Schema } from "./api/typed";
 
 export type Role = "operator" | "supervisor" | "admin";
 
@@ -18,14 +19,8 @@ export interface AccountRef {
   role: Role;
 }
 
-export interface TokenResponse {
-  access_token: string;
-  refresh_token: string;
-  token_type: "bearer";
-  expires_in: number;
-  user: User;
-  accounts: AccountRef[];
-}
+/** `POST /api/v1/auth/login` and `/refresh`. */
+export type TokenResponse = Schema<"TokenPair">;
 
 export type ConversationState = "waiting" | "active" | "closed";
 
@@ -34,7 +29,8 @@ export interface Conversation {
   account_id: string;
   site_id: string;
   visitor_id: string;
-  channel: "web";
+  /** "web" for a visitor's chat. */
+  channel: string;
   state: ConversationState;
   assigned_user_id: string | null;
   assigned_user_name: string | null;
@@ -152,15 +148,8 @@ export interface GeoLocation {
   time_zone: string | null;
 }
 
-export type DeviceClass = "desktop" | "mobile" | "tablet" | "other";
-
-export interface Device {
-  browser: string | null;
-  browser_version: string | null;
-  os: string | null;
-  os_version: string | null;
-  device_class: DeviceClass | null;
-}
+/** `device_class`: "desktop", "mobile", "tablet" or "other" (the served document says only string). */
+export type Device = Out<"TrackingDevice">;
 
 export type ArrivalKind = "direct" | "search" | "social" | "campaign" | "referral" | "internal";
 
@@ -190,6 +179,18 @@ export interface Contact {
 export type AttributeValue = string | number | boolean | null;
 
 export type ChatState = "none" | "waiting" | "active";
+
+/** Where a listed visitor went (`visitor.moves`): the row moves; the rest waits for the stored record. */
+export interface VisitorMove {
+  visitor_id: string;
+  site_id: string;
+  current_url: string;
+  current_title: string;
+  page_started_at: string;
+  last_seen_at: string;
+  /** Page views of the batch (added to the visit's count until the record says). */
+  pages_added: number;
+}
 
 /** One visitor on the site now (`GET /api/v1/visitors/live`, `visitor.updated` frames). */
 export interface LiveVisitor {
@@ -240,7 +241,7 @@ export interface LiveVisitorList {
 }
 
 export interface PageView {
-  page_id: string;
+  page_id: string | null;
   url: string;
   title: string | null;
   section: string | null;
@@ -392,6 +393,8 @@ export type ServerFrame =
   | ({ type: "visitor.highlight" } & VisitorHighlight)
   | { type: "conversation.removed"; conversation_id: string }
   | { type: "visitor.updated"; visitor: LiveVisitor }
+  /** The gateway accepted page views: each visitor's newest page, ahead of the stored record (docs/api.md). */
+  | { type: "visitor.moves"; moves: VisitorMove[] }
   | { type: "visitor.left"; visitor_id: string }
   | ({ type: "invitation.state" } & InvitationNote)
   | { type: "resume.done"; conversation_id: string; last_seq: number }

@@ -46,7 +46,8 @@ describe("customer card (CHAT-8)", () => {
     const { api } = apiWith((r) => {
       if (r.path === "/api/v1/conversations/c1/contact")
         return json({
-          contact: { id: "k1", name: "Ana <img src=x>", email: "ana@example.com", phone: "+351912345678", identified: false, created_at: "2029-12-01T10:00:00Z" },
+          // a contact the site identified, but this visitor only typed its email: not verified
+          contact: { id: "k1", name: "Ana <img src=x>", email: "ana@example.com", phone: "+351912345678", identified: true, created_at: "2029-12-01T10:00:00Z", linked_by: "prechat_form", verified: false },
           prechat: { question: "Order number?", answer: "#1234", answered_at: "2030-01-01T09:59:00Z" },
           earlier: [earlier],
         });
@@ -69,6 +70,22 @@ describe("customer card (CHAT-8)", () => {
     const read = await screen.findByText("Sent again on Monday");
     expect(read.closest('[data-fw="transcript"]')?.getAttribute("data-conversation-id")).toBe("c0");
     expect(container.querySelectorAll('[data-fw="transcript-message"]').length).toBe(1);
+  });
+
+  it("says when the site identified this visitor", async () => {
+    const contact = { id: "k1", name: "Ana", email: null, phone: null, identified: true, created_at: "2029-12-01T10:00:00Z", linked_by: "site", verified: true };
+    const { api } = apiWith((r) => (r.path.endsWith("/contact") ? json({ contact, prechat: null, earlier: [] }) : undefined));
+    render(<CustomerCard api={api} conversation={conversation({ id: "c1" })} />);
+    expect(await screen.findByText(/identified by the site/)).toBeTruthy();
+    expect(screen.queryByText(/not verified/)).toBeNull();
+  });
+
+  it("says when the site named this visitor without a signature", async () => {
+    const contact = { id: "k1", name: "Ana", email: null, phone: null, identified: true, created_at: "2029-12-01T10:00:00Z", linked_by: "site", verified: false };
+    const { api } = apiWith((r) => (r.path.endsWith("/contact") ? json({ contact, prechat: null, earlier: [] }) : undefined));
+    render(<CustomerCard api={api} conversation={conversation({ id: "c1" })} />);
+    expect(await screen.findByText(/named by the site, unsigned: not verified/)).toBeTruthy();
+    expect(screen.queryByText(/typed by the visitor/)).toBeNull();
   });
 
   it("says when the visitor is nobody known yet", async () => {

@@ -66,6 +66,54 @@ describe("live visitors in the console", () => {
     expect(q('[data-fw="country-item"][data-country="BR"]')).toBeNull();
   });
 
+  it("moves a listed visitor to the page the gateway just accepted, until the stored record follows", async () => {
+    start();
+    await waitFor(() => expect(rowIds()).toEqual(["v-first"]));
+    await waitFor(() => expect(FakeSocket.latest()).toBeTruthy());
+    const ws = FakeSocket.latest();
+    act(() => ws.open());
+    const page = () => q('[data-visitor-id="v-first"] .page-title')?.textContent;
+    const pages = () => q('[data-visitor-id="v-first"] [data-fw="pages-viewed"]')?.textContent;
+    expect([page(), pages()]).toEqual(["Laptop Pro 14", "3"]);
+    const move = {
+      visitor_id: "v-first",
+      site_id: "s1",
+      current_url: "https://shop.example/phones/x",
+      current_title: "Phone X",
+      page_started_at: "2030-01-01T10:01:00Z",
+      last_seen_at: "2030-01-01T10:01:00Z",
+      pages_added: 2,
+    };
+    const moves = (...list: (typeof move)[]) => ws.receive({ type: "visitor.moves", moves: list });
+    act(() => moves(move));
+    expect([page(), pages()]).toEqual(["Phone X", "5"]);
+    expect(q('[data-visitor-id="v-first"] [data-fw="visitor-section"]')?.textContent).toBe("Laptops"); // until the record
+
+    // the stored record of an earlier batch does not move them back; the batch's own record replaces the row
+    act(() => ws.receive({ type: "visitor.updated", visitor: visitor({ visitor_id: "v-first", pages_viewed: 4 }) }));
+    expect([page(), pages()]).toEqual(["Phone X", "5"]);
+    const stored = visitor({
+      visitor_id: "v-first",
+      current_url: move.current_url,
+      current_title: "Phone X",
+      section: "Phones",
+      last_seen_at: move.last_seen_at,
+      pages_viewed: 5,
+    });
+    act(() => ws.receive({ type: "visitor.updated", visitor: stored }));
+    expect(q('[data-visitor-id="v-first"] [data-fw="visitor-section"]')?.textContent).toBe("Phones");
+
+    // an older move, another site's, or a visitor not listed (new, or a robot kept off the list): nothing
+    act(() =>
+      moves(
+        { ...move, current_title: "Old", last_seen_at: "2030-01-01T10:00:30Z" },
+        { ...move, site_id: "s2", current_title: "Elsewhere", last_seen_at: "2030-01-01T10:02:00Z" },
+        { ...move, visitor_id: "v-unknown", last_seen_at: "2030-01-01T10:02:00Z" },
+      ),
+    );
+    expect([page(), rowIds()]).toEqual(["Phone X", ["v-first"]]);
+  });
+
   it("switches to the tracking settings and back, keeping the live view as it was", async () => {
     const user = userEvent.setup();
     const { calls } = start("operator");

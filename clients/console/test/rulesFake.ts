@@ -3,7 +3,7 @@
 
 import { ApiClient } from "../src/api/client";
 import { storageSessionStore } from "../src/api/tokens";
-import type { Explained, Preview } from "../src/api/rules";
+import type { Explained, Preview, RuleStats } from "../src/api/rules";
 import type { Rule, RuleDefinition } from "../src/lib/rules";
 import type { Role } from "../src/types";
 import { json, routedFetch, tokens } from "./fakes";
@@ -14,6 +14,8 @@ export class RulesServer {
   nextSave: Response | null = null;
   preview: Preview = { live: 0, matching: 0, visitors: [] };
   explained: Record<string, Explained> = {};
+  /** The rules' counts (`?stats=true`); unset: the server refuses (403), the list shows none. */
+  stats?: RuleStats[];
   /** What the editor may offer to pick; unset: the server refuses (404), the editor takes typed ids. */
   operators?: Array<{ user_id: string; name: string }>;
   queues?: Array<{ id: string; name: string }>;
@@ -42,7 +44,11 @@ export class RulesServer {
   route = (r: { method: string; path: string; body: unknown }): Response | undefined => {
     const key = `${r.method} ${r.path}`;
     if (key === "GET /api/v1/sites") return json({ sites: [{ id: "s1", name: "Demo shop" }] });
-    if (key === "GET /api/v1/sites/s1/rules") return json({ rules: this.rules });
+    if (key === "GET /api/v1/sites/s1/rules") return json({ rules: this.rules, stats: null });
+    if (key === "GET /api/v1/sites/s1/rules?stats=true")
+      return this.stats
+        ? json({ rules: this.rules, stats: this.stats })
+        : json({ error: { code: "insufficient_role", message: "Supervisors or admins only." } }, 403);
     if (key === "POST /api/v1/sites/s1/rules/preview") return json(this.preview);
     if (key === "GET /api/v1/presence" && this.operators) return json({ operators: this.operators });
     if (key === "GET /api/v1/queues" && this.queues) return json({ queues: this.queues });

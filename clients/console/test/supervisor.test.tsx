@@ -161,8 +161,10 @@ describe("supervisor board (OPS-7)", { timeout: 20_000 }, () => {
     expect(server.posted("/api/v1/operators/u2/capacity")).toEqual([{ max_chats: 5 }]);
     expect(server.posted("/api/v1/operators/u3/presence")).toEqual([{ status: "online" }]);
 
-    server.answers["PUT /api/v1/presence/settings"] = (body) =>
-      new Response(JSON.stringify({ operators: server.operators, ...(body as object) }));
+    server.answers["PUT /api/v1/presence/settings"] = (body) => {
+      server.defaultMaxChats = (body as { default_max_chats: number }).default_max_chats;
+      return new Response(JSON.stringify(body)); // the number alone, as the chat service answers
+    };
     expect(q('[data-fw="board-default-value"]').textContent).toBe("3");
     await user.type(q('[data-fw="board-default-input"]'), "0");
     await user.click(q('[data-fw="board-default-save"]'));

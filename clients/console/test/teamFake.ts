@@ -57,6 +57,8 @@ export class TeamServer {
   answers: Record<string, Answer> = {};
   readonly fetch: typeof globalThis.fetch;
   readonly calls: Array<{ method: string; path: string; body: unknown; auth: string | null }>;
+  /** What `GET /api/v1/presence` says is the account's default maximum of chats. */
+  defaultMaxChats = 3;
   private count = 0;
 
   constructor(readonly role: Role = "operator") {
@@ -95,7 +97,7 @@ export class TeamServer {
     }
     if (key === "GET /api/v1/presence") {
       if (this.role === "operator") return json({ error: { code: "insufficient_role", message: "No." } }, 403);
-      return json({ operators: this.operators, default_max_chats: 3 });
+      return json({ operators: this.operators, default_max_chats: this.defaultMaxChats });
     }
     if (key === "GET /api/v1/queues") return json({ queues: this.queues });
     if (key === "GET /api/v1/queues/summary" && this.summary) return json({ queues: this.summary });

@@ -32,6 +32,16 @@ describe("requests typed by the OpenAPI", () => {
     ]);
   });
 
+  it("sends {} for a POST without a body, and passes auth: false for login and refresh", async () => {
+    const { api } = recordingApi();
+    await call(api, "post", "/api/v1/conversations/{conversation_id}/accept", { path: { conversation_id: "c1" } });
+    await call(api, "post", "/api/v1/auth/refresh", { body: { refresh_token: "r" }, auth: false });
+    expect(vi.mocked(api.request).mock.calls).toEqual([
+      ["POST", "/api/v1/conversations/c1/accept", { body: {}, auth: undefined }],
+      ["POST", "/api/v1/auth/refresh", { body: { refresh_token: "r" }, auth: false }],
+    ]);
+  });
+
   // Checked by `npm run typecheck` (make lint): each @ts-expect-error fails the check when its line compiles.
   it("refuses at compile time what the document does not have", () => {
     const { api } = recordingApi();
@@ -41,5 +51,19 @@ describe("requests typed by the OpenAPI", () => {
     void call(api, "put", "/api/v1/me/alerts", { body: { sms_enabled: "yes", phone: null } });
     // @ts-expect-error: the body is required
     void call(api, "put", "/api/v1/me/alerts");
+    const c1 = { conversation_id: "c1" };
+    // types only, never run (the answers of `recordingApi` are not these)
+    const typesOnly = async () => {
+      // @ts-expect-error: the path parameter is conversation_id
+      await call(api, "get", "/api/v1/conversations/{conversation_id}", { path: { id: "c1" } });
+      // @ts-expect-error: a transfer's note is a string, not a number
+      await call(api, "post", "/api/v1/conversations/{conversation_id}/transfer", { path: c1, body: { note: 1 } });
+      const conversation = await call(api, "get", "/api/v1/conversations/{conversation_id}", { path: c1 });
+      // @ts-expect-error: a conversation has no `title` (the fields of answers are checked too)
+      void conversation.title;
+      // answers carry every field (`Served`): `participants` is there, not optional
+      return conversation.participants.length;
+    };
+    void typesOnly;
   });
 });

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { ATTACH_TEXT, formatSize, uploadError } from "../src/chat/attachments";
-import { mount } from "../src/chat/mount";
-import type { Attachment, ChatHandle, Message, PublicSite } from "../src/shared/types";
-import { conversation, FakeSocket, fakeFetch, message, settle } from "./helpers";
+import type { Attachment, Message, PublicSite } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
+import { conversation, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { title: "Ask us", sound: false } };
 const PNG_REF: Attachment = { id: "a-png", name: "crack.png", content_type: "image/png", size: 2048 };
@@ -20,30 +20,18 @@ function gateway(upload: (name: string) => { status: number; body?: unknown }) {
 }
 
 describe("attachments in the widget (CHAT-10)", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
-
+  const page = useChatPage();
   beforeEach(() => {
-    localStorage.clear();
     localStorage.setItem("fw:conv:k", JSON.stringify({ conversation_id: "c1", last_seq: 1, open: true }));
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
     let n = 0;
     URL.createObjectURL = vi.fn(() => `blob:https://shop.example/${++n}`);
     URL.revokeObjectURL = vi.fn();
   });
-  afterEach(() => handle?.destroy());
 
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
+  const { $ } = page;
 
   async function start(server: ReturnType<typeof gateway>) {
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true }, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.mount(site, server.fetch);
     await settle();
   }
 
@@ -89,15 +77,15 @@ describe("attachments in the widget (CHAT-10)", () => {
   it("shows a PDF as a link with its name (as text) and size, downloaded on click", async () => {
     const server = gateway(() => ({ status: 500 }));
     await start(server);
-    handle!.destroy();
+    page.handle!.destroy();
     const pdf = message(2, { sender_type: "operator", text: PDF_REF.name, attachment: PDF_REF });
     const withPdf = fakeFetch({
       "GET /api/v1/conversations/current": () => ({ status: 200, body: conversation({ state: "active", last_seq: 2 }) }),
       "GET /api/v1/conversations/c1/messages": () => ({ status: 200, body: { messages: [pdf] } }),
       "GET /api/v1/conversations/c1/attachments/a-pdf": () => ({ status: 200, body: "pdf" }),
     });
-    box.replaceChildren();
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true }, { fetch: withPdf.fetch, socketFactory: FakeSocket.factory });
+    page.box.replaceChildren();
+    page.mount(site, withPdf.fetch);
     await settle();
     const link = $<HTMLAnchorElement>("attachment-file");
     expect(link.querySelector(".fw-file-name")!.textContent).toBe("label <b>2</b>.pdf");
@@ -132,13 +120,13 @@ describe("attachments in the widget (CHAT-10)", () => {
     pick(new File(["<svg/>"], "logo.svg"));
     await settle();
     expect($("error").textContent).toBe(`logo.svg: ${ATTACH_TEXT.wrongType}`);
-    expect(root.querySelector('[data-fw="attachment-image"]')).toBeNull();
+    expect(page.root.querySelector('[data-fw="attachment-image"]')).toBeNull();
   });
 
   it("asks for a first message before a file when no conversation is open", async () => {
     localStorage.clear();
     const server = fakeFetch({});
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true, onlySaved: true }, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.mount(site, server.fetch, { onlySaved: true });
     await settle();
     pick(new File(["x"], "a.png"));
     await settle();
@@ -147,10 +135,10 @@ describe("attachments in the widget (CHAT-10)", () => {
   });
 
   it("speaks the widget's language (EMB-11)", async () => {
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site: { ...site, language: "pl" }, open: true }, { fetch: fakeFetch({}).fetch, socketFactory: FakeSocket.factory });
+    page.mount({ ...site, language: "pl" }, fakeFetch({}).fetch);
     expect($("attach").getAttribute("aria-label")).toBe("Dołącz obraz lub PDF");
-    handle.destroy();
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true }, { fetch: fakeFetch({}).fetch, socketFactory: FakeSocket.factory });
+    page.reload();
+    page.mount(site, fakeFetch({}).fetch);
     expect(ATTACH_TEXT.attach).toBe("Attach an image or a PDF");
   });
 

@@ -1,31 +1,16 @@
 /** A new conversation says the widget's language (EMB-11), so that routing offers it to operators speaking it. */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mount } from "../src/chat/mount";
+import { afterEach, describe, expect, it } from "vitest";
 import { CATALOGUES, useLanguage } from "../src/chat/i18n";
-import type { ChatHandle, PublicSite } from "../src/shared/types";
-import { conversation, FakeSocket, fakeFetch, message, settle } from "./helpers";
+import type { PublicSite } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
+import { conversation, fakeFetch, message, settle } from "./helpers";
 
 // The chat service's `StartConversation.language` (services/chat/api/schemas.py): a BCP 47 tag of at most 16.
 const SERVER_ACCEPTS = /^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$/;
 
 describe("the language of a new conversation", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
-
-  beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
-  });
+  const page = useChatPage();
   afterEach(() => {
-    handle?.destroy();
-    handle = null;
     document.documentElement.lang = "";
     useLanguage("en");
   });
@@ -41,10 +26,9 @@ describe("the language of a new conversation", () => {
       },
       "GET /api/v1/conversations/c1/messages": () => ({ status: 200, body: { messages: [message(1, { sender_type: "visitor" })] } }),
     });
-    const options = { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true };
-    handle = mount(box, options, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.mount(site, server.fetch);
     await settle();
-    const input = root.querySelector<HTMLTextAreaElement>('[data-fw="input"]')!;
+    const input = page.$<HTMLTextAreaElement>("input");
     input.value = "Olá, vocês entregam no Porto?";
     input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
     await settle();
@@ -54,14 +38,8 @@ describe("the language of a new conversation", () => {
   it("is the site's language when it names one, else the page's, as the panel speaks it", async () => {
     const site: PublicSite = { id: "s1", name: "Loja", widget: { sound: false }, language: "pt-BR" };
     expect(await firstMessage(site)).toEqual([{ text: "Olá, vocês entregam no Porto?", client_msg_id: expect.any(String), language: "pt-BR" }]);
-    expect(root.querySelector<HTMLElement>('[data-fw="panel"]')!.lang).toBe("pt-BR");
-    handle?.destroy();
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
+    expect(page.$("panel").lang).toBe("pt-BR");
+    page.reload();
     document.documentElement.lang = "ar-EG"; // the page's language, the site says "auto"
     const [sent] = await firstMessage({ id: "s1", name: "Shop", widget: { sound: false }, language: "auto" });
     expect(sent.language).toBe("ar");

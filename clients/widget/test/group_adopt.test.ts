@@ -1,26 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mount } from "../src/chat/mount";
+import { describe, expect, it } from "vitest";
 import { createChannel } from "../src/loader/channel";
-import type { ChatHandle, PublicSite } from "../src/shared/types";
+import type { PublicSite } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
 import { FakeSocket, conversation, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { sound: false } };
 
 describe("a group chat an operator starts with the visitor (CHAT-7)", () => {
-  let handle: ChatHandle | null = null;
-  afterEach(() => handle?.destroy());
-  beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-  });
+  const page = useChatPage();
 
   it("shows in the open widget at once, without a reload", async () => {
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    const root = host.attachShadow({ mode: "open" });
-    const box = document.createElement("div");
-    root.appendChild(box);
+    const { root } = page;
     const channel = createChannel({ baseUrl: "https://gw.example", siteKey: "k", token: "tok", factory: FakeSocket.factory });
     channel.start();
     FakeSocket.latest().open();
@@ -29,8 +19,7 @@ describe("a group chat an operator starts with the visitor (CHAT-7)", () => {
       "GET /api/v1/conversations/current": () => ({ status: 404, body: { error: { code: "no_open_conversation" } } }),
       "GET /api/v1/conversations/g1/messages": () => ({ status: 200, body: { messages: [greeting] } }),
     });
-    const options = { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true, channel };
-    handle = mount(box, options, { fetch: server.fetch });
+    page.mount(site, server.fetch, { channel });
     await settle();
     expect(root.querySelectorAll('[data-fw="message"]')).toHaveLength(0);
 

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mount } from "../src/chat/mount";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { useLanguage } from "../src/chat/i18n";
 import { createRating } from "../src/chat/rating";
 import { chooseLanguage, pageLanguage } from "../src/shared/language";
-import type { ChatHandle, PublicSite } from "../src/shared/types";
-import { conversation, FakeSocket, fakeFetch, settle } from "./helpers";
+import type { PublicSite } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
+import { conversation, fakeFetch, settle } from "./helpers";
 
 describe("the widget's language (EMB-11)", () => {
   it("takes the site's setting, else the page's lang, else the browser's, else English", () => {
@@ -21,25 +21,11 @@ describe("the widget's language (EMB-11)", () => {
 });
 
 describe("a localized widget", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
-
-  beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
-  });
+  const page = useChatPage();
   afterEach(() => {
-    handle?.destroy();
     useLanguage("en");
   });
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
+  const { $ } = page;
 
   it("speaks Arabic right to left, and English again for an English site", async () => {
     const server = fakeFetch({
@@ -47,21 +33,14 @@ describe("a localized widget", () => {
       "GET /api/v1/conversations/c1/messages": () => ({ status: 200, body: { messages: [] } }),
     });
     const site: PublicSite = { id: "s1", name: "Shop", widget: { sound: false }, language: "ar" };
-    const options = { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true };
-    handle = mount(box, options, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.mount(site, server.fetch);
     await settle();
     expect($("panel").dir).toBe("rtl");
     expect($("panel").lang).toBe("ar");
     expect($<HTMLTextAreaElement>("input").placeholder).toBe("اكتب رسالة…");
     expect($("status").textContent).toBe("في انتظار أحد الموظفين…");
-    handle.destroy();
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
-    handle = mount(box, { ...options, site: { ...site, language: "en" } }, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.reload();
+    page.mount({ ...site, language: "en" }, server.fetch);
     await settle();
     expect($("panel").dir).toBe("ltr");
     expect($<HTMLTextAreaElement>("input").placeholder).toBe("Write a message…");
@@ -70,14 +49,14 @@ describe("a localized widget", () => {
   it("offers the post-chat rating once the chat has ended, in the visitor's language (EMB-10)", async () => {
     useLanguage("pt-BR");
     const send = vi.fn(async () => ({}));
-    const rating = createRating(box, send);
-    box.append(rating.element);
+    const rating = createRating(page.box, send);
+    page.box.append(rating.element);
     rating.update(conversation({ state: "active" }), true);
     expect(rating.element.hidden).toBe(true);
     rating.update(conversation({ state: "closed" }), true);
     expect(rating.element.hidden).toBe(false);
     expect(rating.element.textContent).toContain("Como foi o atendimento?");
-    const faces = [...root.querySelectorAll<HTMLButtonElement>('[data-fw="rating-face"]')];
+    const faces = [...page.root.querySelectorAll<HTMLButtonElement>('[data-fw="rating-face"]')];
     expect(faces).toHaveLength(5);
     expect($<HTMLButtonElement>("rating-send").disabled).toBe(true);
     faces[3].click();
@@ -86,7 +65,7 @@ describe("a localized widget", () => {
     await settle();
     expect(send).toHaveBeenCalledWith("c1", 4, "<b>rápido</b>");
     expect($("rating-result").textContent).toBe("Obrigado pela avaliação!");
-    expect(root.querySelector("b")).toBeNull();
+    expect(page.root.querySelector("b")).toBeNull();
     rating.update(conversation({ state: "closed" }), true);
     expect($("rating-send").hidden).toBe(true); // rated: not offered again
   });

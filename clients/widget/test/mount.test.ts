@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mount } from "../src/chat/mount";
-import type { ChatHandle, ChatState, Conversation, Message, PublicSite } from "../src/shared/types";
+import { beforeEach, describe, expect, it, vi } from "vitest";
+import { useChatPage } from "./chat_page";
+import type { ChatState, Conversation, Message, PublicSite } from "../src/shared/types";
 import { conversation, FakeSocket, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { title: "Ask us", greeting: "Hi!", sound: false } };
@@ -22,33 +22,20 @@ function gateway() {
 }
 
 describe("FloorwalkerChat.mount", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
+  const page = useChatPage();
+  const { $ } = page;
+  let launcher: HTMLButtonElement;
   const states: ChatState[] = [];
 
   beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
     states.length = 0;
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
+    launcher = document.createElement("button");
+    page.root.append(launcher);
   });
-  afterEach(() => handle?.destroy());
-
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
-  const messages = () => [...root.querySelectorAll<HTMLElement>('[data-fw="message"]')];
+  const messages = () => [...page.root.querySelectorAll<HTMLElement>('[data-fw="message"]')];
 
   function start(server: ReturnType<typeof gateway>, open?: boolean) {
-    handle = mount(
-      box,
-      { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open, onState: (s) => states.push(s) },
-      { fetch: server.fetch, socketFactory: FakeSocket.factory },
-    );
+    page.mount(site, server.fetch, { open, onState: (s) => states.push(s), launcher });
   }
 
   it("runs a whole chat: first message, waiting, operator joins and answers", async () => {
@@ -150,8 +137,13 @@ describe("FloorwalkerChat.mount", () => {
     FakeSocket.latest().open();
     FakeSocket.latest().receive({ type: "message.created", message: message(1) });
     expect(states[states.length - 1]).toEqual({ open: false, unread: 1 });
-    handle!.toggle();
+    const badge = () => launcher.querySelector<HTMLElement>('[data-fw="unread"]')!;
+    expect([badge().hidden, badge().textContent, launcher.getAttribute("aria-expanded")]).toEqual([false, "1", "false"]);
+    for (let seq = 2; seq <= 10; seq++) FakeSocket.latest().receive({ type: "message.created", message: message(seq) });
+    expect(badge().textContent).toBe("9+");
+    page.handle!.toggle();
     expect(states[states.length - 1]).toEqual({ open: true, unread: 0 });
+    expect([badge().hidden, badge().textContent, launcher.getAttribute("aria-expanded")]).toEqual([true, "", "true"]);
     expect(localStorage.getItem("fw:ui:k")).toBeNull();
   });
 
@@ -170,9 +162,10 @@ describe("FloorwalkerChat.mount", () => {
     await settle();
     const socket = FakeSocket.latest();
     socket.open();
-    handle!.destroy();
-    handle = null;
-    expect(box.children).toHaveLength(0);
+    page.handle!.destroy();
+    page.handle = null;
+    expect(page.box.children).toHaveLength(0);
+    expect(launcher.children).toHaveLength(0); // the unread badge too
     expect(socket.readyState).toBe(3);
     vi.useFakeTimers();
     vi.advanceTimersByTime(20000);

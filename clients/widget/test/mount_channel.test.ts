@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { mount } from "../src/chat/mount";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { createChannel } from "../src/loader/channel";
-import type { ChatHandle, Conversation, Message, OpenedInvitation, PublicSite, VisitorChannel } from "../src/shared/types";
+import type { Conversation, Message, OpenedInvitation, PublicSite, VisitorChannel } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
 import { FakeSocket, conversation, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { title: "Ask us", greeting: "Hi!", sound: false } };
@@ -18,30 +18,19 @@ function gateway() {
 }
 
 describe("the chat on the loader's socket", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
+  const page = useChatPage();
   let channel: VisitorChannel;
 
   beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
     channel = createChannel({ baseUrl: "https://gw.example", siteKey: "k", token: "tok", factory: FakeSocket.factory });
     channel.start();
     FakeSocket.latest().open();
   });
-  afterEach(() => handle?.destroy());
 
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
+  const { $ } = page;
 
   function start(server: ReturnType<typeof gateway>, invitation?: OpenedInvitation) {
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true, channel, invitation }, { fetch: server.fetch });
+    page.mount(site, server.fetch, { channel, invitation });
   }
 
   it("uses the loader's socket for its conversation and leaves it open when the chat ends", async () => {
@@ -55,11 +44,11 @@ describe("the chat on the loader's socket", () => {
     expect(socket.framesOfType("resume")).toEqual([{ type: "resume", conversation_id: "c7", after_seq: 1 }]);
     expect($("connection").hidden).toBe(true); // connected
     socket.receive({ type: "message.created", message: message(2, { conversation_id: "c7", text: "Anything else?" }) });
-    expect(root.querySelectorAll('[data-fw="message"]')).toHaveLength(2);
+    expect(page.root.querySelectorAll('[data-fw="message"]')).toHaveLength(2);
     socket.receive({ type: "conversation.updated", conversation: conversation({ id: "c7", state: "closed", last_seq: 2 }) });
     await settle();
-    handle!.destroy();
-    handle = null;
+    page.handle!.destroy();
+    page.handle = null;
     expect(socket.readyState).toBe(1); // still the tab's, for the next invitation
     expect(channel.connected).toBe(true);
   });
@@ -98,7 +87,7 @@ describe("the chat on the loader's socket", () => {
     await settle();
     $("minimise").click();
     expect(close).toHaveBeenCalledTimes(1);
-    handle!.open();
+    page.handle!.open();
     expect($("invitation-message").hidden).toBe(true);
   });
 });

@@ -1,13 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mount } from "../src/chat/mount";
+import { describe, expect, it } from "vitest";
 import { PRECHAT_TEXT, prechatTexts, problemOf, type PrechatFields } from "../src/chat/prechat";
-import type { ChatHandle, Conversation, Message, PublicSite } from "../src/shared/types";
-import { conversation, FakeSocket, fakeFetch, message, settle } from "./helpers";
+import type { Conversation, Message, PublicSite } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
+import { conversation, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { title: "Ask us", sound: false } };
 const FORM: PrechatFields = { name: "required", email: "optional", phone: "off", question: "optional", question_label: "Your <b>order</b>?" };
 
-function gateway(form: { fields: PrechatFields; shown: boolean; answered: boolean }, refuse = false) {
+/** `refuse`: the answers are refused; `needsAnswers`: a chat is refused until answers came (the server's check). */
+function gateway(form: { fields: PrechatFields; shown: boolean; answered: boolean }, refuse = false, needsAnswers = false) {
   const state: { conversation: Conversation | null; messages: Message[]; answers: unknown[] } = { conversation: null, messages: [], answers: [] };
   const server = fakeFetch({
     "GET /api/v1/prechat-form": () => ({ status: 200, body: form }),
@@ -18,6 +19,10 @@ function gateway(form: { fields: PrechatFields; shown: boolean; answered: boolea
     },
     "GET /api/v1/conversations/current": () => ({ status: 404, body: { error: { code: "no_open_conversation" } } }),
     "POST /api/v1/conversations": ({ body }) => {
+      if (needsAnswers && !state.answers.length) {
+        form.answered = false;
+        return { status: 422, body: { error: { code: "prechat_required", message: "Answer the pre-chat form first: name." } } };
+      }
       const { text, client_msg_id } = body as { text: string; client_msg_id: string };
       state.conversation = conversation({ last_seq: 1 });
       state.messages = [message(1, { sender_type: "visitor", sender_name: null, text, client_msg_id })];
@@ -29,25 +34,11 @@ function gateway(form: { fields: PrechatFields; shown: boolean; answered: boolea
 }
 
 describe("pre-chat form (EMB-5)", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
+  const page = useChatPage();
 
-  beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
-  });
-  afterEach(() => handle?.destroy());
-
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
+  const { $ } = page;
   const start = (server: ReturnType<typeof gateway>) => {
-    handle = mount(box, { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true }, { fetch: server.fetch, socketFactory: FakeSocket.factory });
+    page.mount(site, server.fetch);
   };
 
   it("asks the site's fields before the first message, then lets the visitor write", async () => {
@@ -56,10 +47,10 @@ describe("pre-chat form (EMB-5)", () => {
     await settle();
     expect($("prechat").hidden).toBe(false);
     expect($("composer").hidden).toBe(true);
-    expect(root.querySelector('[data-fw="prechat-phone"]')).toBeNull(); // off: not asked
+    expect(page.root.querySelector('[data-fw="prechat-phone"]')).toBeNull(); // off: not asked
     const question = $<HTMLTextAreaElement>("prechat-question");
     expect(question.placeholder).toBe(`Your <b>order</b>? ${PRECHAT_TEXT.optional}`); // the site's text, as text
-    expect(root.querySelector("b")).toBeNull();
+    expect(page.root.querySelector("b")).toBeNull();
 
     $<HTMLFormElement>("prechat").requestSubmit(); // the name is required
     await settle();
@@ -86,8 +77,7 @@ describe("pre-chat form (EMB-5)", () => {
       { fields: { ...FORM, name: "off" as const, email: "off" as const, question: "off" as const }, shown: false, answered: false },
       { fields: FORM, shown: true, answered: true },
     ]) {
-      handle?.destroy();
-      box.replaceChildren();
+      page.reload();
       start(gateway(form));
       await settle();
       expect($("prechat").hidden).toBe(true);
@@ -105,6 +95,26 @@ describe("pre-chat form (EMB-5)", () => {
     expect($("prechat-error").textContent).toBe(PRECHAT_TEXT.check);
     expect($("prechat").hidden).toBe(false);
     expect($<HTMLButtonElement>("prechat-send").disabled).toBe(false);
+  });
+
+  it("asks the form again when the server refuses to start the chat without it, and the message goes after", async () => {
+    // the form loaded as answered (or was made required since): the server says which fields it still needs
+    const server = gateway({ fields: FORM, shown: true, answered: true }, false, true);
+    start(server);
+    await settle();
+    expect($("prechat").hidden).toBe(true);
+    const input = $<HTMLTextAreaElement>("input");
+    input.value = "Hello?";
+    input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await settle();
+    expect($("prechat").hidden).toBe(false); // asked again, in place of the composer
+    $<HTMLInputElement>("prechat-name").value = "Ana";
+    $<HTMLFormElement>("prechat").requestSubmit();
+    await settle();
+    expect(server.state.answers).toEqual([{ name: "Ana" }]);
+    $<HTMLButtonElement>("retry").click(); // the refused message, sent again
+    await settle();
+    expect(server.state.messages.map((m) => m.text)).toEqual(["Hello?"]);
   });
 
   it("checks emails and phones as the server does, in the visitor's language", () => {

@@ -1,9 +1,9 @@
 /** Topics, availability and the waiting position (EMB-4, EMB-6, ROUTE-4) in the chat bundle. */
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { mount } from "../src/chat/mount";
+import { describe, expect, it } from "vitest";
 import { formatHours } from "../src/chat/topics";
 import { statusText } from "../src/chat/view";
-import type { ChatHandle, Conversation, Message, OpeningHours, PublicSite, QueueAvailability } from "../src/shared/types";
+import type { Conversation, Message, OpeningHours, PublicSite, QueueAvailability } from "../src/shared/types";
+import { useChatPage } from "./chat_page";
 import { conversation, FakeSocket, fakeFetch, message, settle } from "./helpers";
 
 const site: PublicSite = { id: "s1", name: "Shop", widget: { title: "Ask us", sound: false } };
@@ -70,30 +70,12 @@ describe("the waiting position", () => {
 });
 
 describe("topics before the first message", () => {
-  let handle: ChatHandle | null = null;
-  let root: ShadowRoot;
-  let box: HTMLElement;
+  const page = useChatPage();
 
-  beforeEach(() => {
-    localStorage.clear();
-    FakeSocket.all = [];
-    document.body.innerHTML = "";
-    const host = document.createElement("div");
-    document.body.appendChild(host);
-    root = host.attachShadow({ mode: "open" });
-    box = document.createElement("div");
-    root.appendChild(box);
-  });
-  afterEach(() => handle?.destroy());
-
-  const $ = <T extends HTMLElement = HTMLElement>(name: string) => root.querySelector<T>(`[data-fw="${name}"]`)!;
+  const { $ } = page;
 
   function start(server: ReturnType<typeof gateway>) {
-    handle = mount(
-      box,
-      { baseUrl: "https://gw.example", siteKey: "k", visitorToken: "tok", site, open: true },
-      { fetch: server.fetch, socketFactory: FakeSocket.factory },
-    );
+    page.mount(site, server.fetch);
   }
 
   function write(text: string) {
@@ -127,7 +109,7 @@ describe("topics before the first message", () => {
     expect($("offline-hours").textContent).toBe("Opening hours: Mon–Thu 09:00–17:00, Fri 09:00–13:00 (Europe/Berlin)");
     expect($("composer").hidden).toBe(true);
     // the offline form is a real one now (EMB-7, `offline.ts`): it makes a ticket answered by email
-    expect(root.querySelector('[data-fw="offline"] [data-fw="offline-form"]')).not.toBeNull();
+    expect(page.root.querySelector('[data-fw="offline"] [data-fw="offline-form"]')).not.toBeNull();
 
     choose("q-sales");
     expect($("offline").hidden).toBe(true);

@@ -134,13 +134,28 @@ class IdentifiedVisitor(Strict):
     verified: bool = False
 
 
+LinkedBy = Literal["site", "prechat_form"]
+
+
 class ContactOut(BaseModel):
     id: str
     name: str | None
     email: str | None
     phone: str | None
-    identified: bool = Field(description="The site identified this person (`widget/identify`).")
+    identified: bool = Field(
+        description="The site identified this person (`widget/identify`), for some visitor: not necessarily this one."
+    )
     created_at: datetime
+    linked_by: LinkedBy = Field(
+        default="prechat_form",
+        description="How this conversation's visitor was attached to the contact: `site` (the site's identify, "
+        "signed or not) or `prechat_form` (an email, phone or name the visitor typed: anyone can type anyone's email).",
+    )
+    verified: bool = Field(
+        default=False,
+        description="The site vouched that this visitor is this person: `linked_by` is `site` and its identify was "
+        "signed with the site secret. False: unverified (typed in the form, or an unsigned identify).",
+    )
 
 
 class ConversationSummary(BaseModel):

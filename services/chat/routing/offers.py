@@ -2,7 +2,8 @@
 
 - `route`: offer what can be offered now, in the caller's transaction (after a change that may free room:
   an operator online, a capacity raised, a chat closed, a member added, a new chat).
-- `FreedRoom`: the routing for operators whose room grew, coalesced per account within a service app.
+- `RoutingTurns`: the routing of new chats and of operators whose room grew, coalesced per account within a
+  service app (`route_new`, `route_freed`).
 - `withdraw`: an operator no longer online (their call, a supervisor's, the presence sweep) gets no offers:
   theirs go back to the queue, and `route` offers them to the others in the same transaction.
 - `expire_offers`: an offer not accepted within `OFFER_TIMEOUT_SECONDS` goes to the next operator; the one
@@ -64,21 +65,25 @@ async def route(
     return [offer.frame for offer in offers]
 
 
-class FreedRoom:
-    """Routing for operators whose room grew (`route(users=...)`), coalesced per account within a service app:
-    while one transaction routes for an account, the requests that arrive meanwhile wait (for the process's
-    turn, holding no database connection) and are then routed together, in one transaction under the lock. When
-    100 operators come online at once, each chat process takes the lock a few times instead of once per operator
-    (each waiter for the database lock held a pooled connection: 20 of them emptied the pool).
+class RoutingTurns:
+    """Routing coalesced per account within a service app: new chats (`route(chats=...)`) and operators whose room
+    grew (`route(users=...)`). While one transaction routes for an account, the requests that arrive meanwhile
+    wait (for the process's turn, holding no database connection) and are then routed together, in one
+    transaction under the lock. When 100 operators come online at once, each chat process takes the lock a few
+    times instead of once per operator (each waiter for the database lock held a pooled connection: 20 of them
+    emptied the pool); when chats arrive faster than one decision a time can take them (each decision is a dozen
+    statements, each a wait for the event loop on a busy machine), a decision offers all that arrived meanwhile.
     Each caller returns once the routing that covered it is committed and its frames are published."""
 
     def __init__(self) -> None:
         self._turns: dict[str, asyncio.Lock] = {}
-        self._pending: dict[str, list[tuple[str, asyncio.Future[None]]]] = {}
+        self._pending: dict[str, list[tuple[str, str, asyncio.Future[None]]]] = {}
 
-    async def route(self, runtime: ServiceRuntime, frames: PendingFrames, account_id: str, user_id: str) -> None:
+    async def route(
+        self, runtime: ServiceRuntime, frames: PendingFrames, account_id: str, *, user_id: str = "", chat_id: str = ""
+    ) -> None:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._pending.setdefault(account_id, []).append((user_id, done))
+        self._pending.setdefault(account_id, []).append((user_id, chat_id, done))
         turn = self._turns.setdefault(account_id, asyncio.Lock())
         async with turn:
             if done.done():  # routed with an earlier batch
@@ -87,31 +92,45 @@ class FreedRoom:
             try:
                 async with runtime.db.transaction() as conn:
                     default_max = await lock_account(conn, account_id)
-                    users = sorted({user for user, _ in batch})
-                    staged = await route(conn, runtime, account_id, utcnow(), default_max, users=users)
+                    now = utcnow()
+                    chats = sorted({chat for _, chat, _ in batch if chat})
+                    users = sorted({user for user, _, _ in batch if user})
+                    staged = await route(conn, runtime, account_id, now, default_max, chats=chats) if chats else []
+                    if users:
+                        staged += await route(conn, runtime, account_id, now, default_max, users=users)
                 await publish(runtime, frames, staged)
             except BaseException as exc:
-                for _, waiter in batch:
+                for _, _, waiter in batch:
                     if waiter is not done and not waiter.done():
                         waiter.set_exception(exc if isinstance(exc, Exception) else RuntimeError("routing cancelled"))
                 raise
-            for _, waiter in batch:
+            for _, _, waiter in batch:
                 if not waiter.done():
                     waiter.set_result(None)
         if not turn.locked() and not self._pending.get(account_id):
             self._turns.pop(account_id, None)
 
 
-_ROOMS: "weakref.WeakKeyDictionary[Database, FreedRoom]" = weakref.WeakKeyDictionary()
+_TURNS: "weakref.WeakKeyDictionary[Database, RoutingTurns]" = weakref.WeakKeyDictionary()
+
+
+def _turns(runtime: ServiceRuntime) -> RoutingTurns:
+    turns = _TURNS.get(runtime.db)
+    if turns is None:
+        turns = _TURNS[runtime.db] = RoutingTurns()
+    return turns
 
 
 async def route_freed(runtime: ServiceRuntime, frames: PendingFrames, account_id: str, user_id: str) -> None:
     """Offer the operator (whose room grew: they came online, a chat of theirs closed) the waiting chats they can
-    take, with those of this service app's other such requests of the account meanwhile (`FreedRoom`)."""
-    room = _ROOMS.get(runtime.db)
-    if room is None:
-        room = _ROOMS[runtime.db] = FreedRoom()
-    await room.route(runtime, frames, account_id, user_id)
+    take, with those of this service app's other routing requests of the account meanwhile (`RoutingTurns`)."""
+    await _turns(runtime).route(runtime, frames, account_id, user_id=user_id)
+
+
+async def route_new(runtime: ServiceRuntime, frames: PendingFrames, account_id: str, conversation_id: str) -> None:
+    """Offer a new chat (committed, waiting in its queue), with this service app's other routing requests of the
+    account meanwhile (`RoutingTurns`): an older chat of its queue nobody is offered still goes first."""
+    await _turns(runtime).route(runtime, frames, account_id, chat_id=conversation_id)
 
 
 async def waits_for(runtime: ServiceRuntime, account_id: str, user_id: str) -> bool:

@@ -71,6 +71,11 @@ class EventBus(ABC):
         for channel in channels:
             await self.publish(channel, message)
 
+    async def publish_each(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        """`publish` of each (channel, message), in order (the Redis bus: one round trip for them all)."""
+        for channel, message in messages:
+            await self.publish(channel, message)
+
     @abstractmethod
     async def subscribe(self, channel: str, callback: RealtimeCallback) -> None: ...
 

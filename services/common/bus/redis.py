@@ -270,6 +270,16 @@ class RedisBus(EventBus):
                 pipe.publish(self.channel(channel), data)
             await pipe.execute()
 
+    async def publish_each(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
+        if len(messages) <= 1:
+            for channel, message in messages:
+                await self.publish(channel, message)
+            return
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for channel, message in messages:
+                pipe.publish(self.channel(channel), json.dumps(message, separators=(",", ":")))
+            await pipe.execute()
+
     def on_realtime_gap(self, listener: GapListener) -> None:
         self._gap_listeners.append(listener)
 

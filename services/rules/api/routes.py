@@ -1,22 +1,24 @@
 """HTTP endpoints of the rules service (reached through the gateway): invitation rules per site, their live
-preview and explanation (`preview.py`), and the page views counted per visitor. Operators read rules;
-supervisors and admins edit, preview and explain them. Every edit, once committed, moves the site's rules on to a
+preview and explanation (`preview.py`), what became of their invitations (`invitation_stats.py`), and the page
+views counted per visitor. Operators read rules; supervisors and admins edit, preview and explain them and read
+their counts (the listing's `stats=true`). Every edit, once committed, moves the site's rules on to a
 new edition, so that every rules replica reads them again before its next evaluation (`books.py`)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from services.common.identity import Operator, RoleRequired
+from services.common.identity import Operator, RoleRequired, check_role
 from services.common.service import Runtime
 from services.common.tokens import Identity
 from services.common.validation import PathKey
-from services.rules import preview, rulebook
+from services.rules import invitation_stats, preview, rulebook
 from services.rules.api.schemas import (
     Explained,
     MoveRule,
     PreviewOut,
     RuleList,
+    RuleListing,
     RuleOut,
     RulePatch,
     RuleReplace,
@@ -37,10 +39,26 @@ async def visitor_stats(visitor_id: PathKey, operator: Operator, runtime: Runtim
     return await stats_of(runtime, operator, visitor_id)
 
 
-@router.get("/sites/{site_id}/rules", response_model=RuleList)
-async def list_rules(site_id: PathKey, operator: Operator, runtime: Runtime) -> RuleList:
-    """A site's invitation rules, in the order they are evaluated."""
-    return RuleList(rules=await rulebook.list_rules(runtime, operator, site_id))
+@router.get("/sites/{site_id}/rules", response_model=RuleListing)
+async def list_rules(
+    site_id: PathKey,
+    operator: Operator,
+    runtime: Runtime,
+    stats: Annotated[
+        bool,
+        Query(
+            description="With each rule's counts of shown, accepted, closed, expired and chats started, per "
+            "variant (supervisors and admins; 403 for an operator)."
+        ),
+    ] = False,
+) -> RuleListing:
+    """A site's invitation rules, in the order they are evaluated; with `stats=true`, what became of their
+    invitations."""
+    if stats:
+        check_role(operator, ("supervisor", "admin"))
+    listed = await rulebook.list_rules(runtime, operator, site_id)
+    counts = await invitation_stats.rules_stats(runtime, operator, [r.id for r in listed]) if stats else None
+    return RuleListing(rules=listed, stats=counts)
 
 
 @router.post("/sites/{site_id}/rules", response_model=RuleOut, status_code=201)

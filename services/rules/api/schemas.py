@@ -107,3 +107,34 @@ class Explained(BaseModel):
     matched: bool
     caps: CapsVerdict
     tree: dict[str, Any]
+
+
+class InvitationCounts(BaseModel):
+    """What became of invitations (ENG-7), counted from the gateway's `invitation.*` events and chat's
+    `conversation.started`."""
+
+    shown: int = Field(description="Invitations the widget showed (`invitation.shown`).")
+    accepted: int = Field(description="Invitations the visitor accepted.")
+    closed: int = Field(description="Invitations the visitor closed without accepting.")
+    expired: int = Field(description="Invitations nobody answered in their lifetime.")
+    chats_started: int = Field(description="Conversations an accepted invitation started.")
+    acceptance_rate: float | None = Field(description="`accepted / shown` (0..1); null while nothing was shown.")
+
+
+class VariantCounts(InvitationCounts):
+    variant: str | None = Field(description="The A/B variant's key; null for an invitation without variants.")
+
+
+class RuleStats(InvitationCounts):
+    """One rule's counts over all its variants, and per variant (those seen, by key)."""
+
+    rule_id: str
+    variants: list[VariantCounts]
+
+
+class RuleListing(RuleList):
+    """A site's rules; with `stats=true`, what became of their invitations."""
+
+    stats: list[RuleStats] | None = Field(
+        description="Each rule's counts, in the rules' order (zeros for one never shown); null unless asked."
+    )

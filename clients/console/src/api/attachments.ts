@@ -4,8 +4,7 @@
 
 import type { Message } from "../types";
 import type { ApiClient } from "./client";
-
-const base = (conversationId: string) => `/api/v1/conversations/${encodeURIComponent(conversationId)}/attachments`;
+import { urlFor, type Out } from "./typed";
 
 export async function uploadAttachment(
   api: ApiClient,
@@ -14,12 +13,17 @@ export async function uploadAttachment(
   name: string,
   clientMsgId: string,
 ): Promise<Message> {
-  const query = `?name=${encodeURIComponent(name)}&client_msg_id=${encodeURIComponent(clientMsgId)}`;
-  const response = await api.raw("POST", base(conversationId) + query, file, "application/octet-stream");
-  return (await response.json()) as Message;
+  const url = urlFor("post", "/api/v1/conversations/{conversation_id}/attachments", {
+    path: { conversation_id: conversationId },
+    query: { name, client_msg_id: clientMsgId },
+  });
+  const response = await api.raw("POST", url, file, "application/octet-stream");
+  return (await response.json()) as Out<"MessageOut">;
 }
 
 export async function fetchAttachment(api: ApiClient, conversationId: string, attachmentId: string): Promise<Blob> {
-  const response = await api.raw("GET", `${base(conversationId)}/${encodeURIComponent(attachmentId)}`);
-  return response.blob();
+  const url = urlFor("get", "/api/v1/conversations/{conversation_id}/attachments/{attachment_id}", {
+    path: { conversation_id: conversationId, attachment_id: attachmentId },
+  });
+  return (await api.raw("GET", url)).blob();
 }

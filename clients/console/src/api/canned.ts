@@ -2,51 +2,35 @@
  * the console fills in when it inserts one. */
 
 import type { ApiClient } from "./client";
+import { call, type Out } from "./typed";
 
-export interface CannedIn {
-  /** Typed after `/`: letters, digits, `-`, `_` (1-32); the server keeps it in lower case. */
-  shortcut: string;
-  title: string;
-  /** At most 4096 bytes; `{visitor.name}` and `{operator.name}` are filled in when inserted. */
-  text: string;
-  /** Null: the whole account's. */
-  queue_id: string | null;
-}
+/** What an admin writes: `shortcut` typed after `/` (letters, digits, `-`, `_`, 1-32; kept in lower case); `text`
+ * at most 4096 bytes, `{visitor.name}` and `{operator.name}` filled in when inserted; `queue_id` null: the whole
+ * account's. */
+export type CannedIn = Omit<CannedResponse, "id" | "created_at" | "updated_at">;
+export type CannedResponse = Out<"CannedOut">;
 
-export interface CannedResponse extends CannedIn {
-  id: string;
-  created_at: string;
-  updated_at: string;
-}
-
-const enc = encodeURIComponent;
-const BASE = "/api/v1/canned-responses";
+const canned = (id: string) => ({ path: { canned_id: id } });
 
 /** The account's own responses and those of `queueId` (the queue's first); `all`: every scope (admin). */
 export function listCanned(
   api: ApiClient,
   options: { queueId?: string | null; q?: string; all?: boolean } = {},
 ): Promise<CannedResponse[]> {
-  const params = new URLSearchParams();
-  if (options.queueId) params.set("queue_id", options.queueId);
-  if (options.q) params.set("q", options.q);
-  if (options.all) params.set("all", "true");
-  const query = params.toString();
-  return api
-    .get<{ canned_responses: CannedResponse[] }>(query ? `${BASE}?${query}` : BASE)
-    .then((body) => body.canned_responses);
+  const query = { queue_id: options.queueId || undefined, q: options.q || undefined, all: options.all || undefined };
+  return call(api, "get", "/api/v1/canned-responses", { query }).then((body) => body.canned_responses);
 }
 
 export function createCanned(api: ApiClient, body: CannedIn): Promise<CannedResponse> {
-  return api.post<CannedResponse>(BASE, body);
+  return call(api, "post", "/api/v1/canned-responses", { body });
 }
 
 export function replaceCanned(api: ApiClient, id: string, body: CannedIn): Promise<CannedResponse> {
-  return api.request<CannedResponse>("PUT", `${BASE}/${enc(id)}`, { body });
+  return call(api, "put", "/api/v1/canned-responses/{canned_id}", { ...canned(id), body });
 }
 
-export function deleteCanned(api: ApiClient, id: string): Promise<void> {
-  return api.request<unknown>("DELETE", `${BASE}/${enc(id)}`).then(() => undefined);
+export async function deleteCanned(api: ApiClient, id: string): Promise<void> {
+  await call(api, "delete", "/api/v1/canned-responses/{canned_id}", canned(id));
 }
 
 export interface Placeholders {

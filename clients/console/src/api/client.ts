@@ -3,8 +3,8 @@
  * one refresh-and-retry on a 401, and errors of the shape `{error: {code, message, details}}`.
  */
 
-import type { TokenResponse } from "../types";
 import { defaultStorage, sessionFromResponse, storageSessionStore, type Session, type SessionStore } from "./tokens";
+import { call } from "./typed";
 
 export class ApiError extends Error {
   readonly status: number;
@@ -103,9 +103,8 @@ export class ApiClient {
   }
 
   async login(email: string, password: string, accountId?: string): Promise<Session> {
-    const body: Record<string, string> = { email, password };
-    if (accountId) body.account_id = accountId;
-    const tokens = await this.request<TokenResponse>("POST", "/api/v1/auth/login", { body, auth: false });
+    const body = accountId ? { email, password, account_id: accountId } : { email, password };
+    const tokens = await call(this, "post", "/api/v1/auth/login", { body, auth: false });
     this.setSession(sessionFromResponse(tokens, this.now()), "login");
     return this.current as Session;
   }
@@ -143,7 +142,7 @@ export class ApiClient {
     if (this.refreshing) return this.refreshing;
     const session = this.current;
     if (!session) return Promise.reject(new ApiError(401, "not_authenticated", "Not logged in."));
-    const attempt = this.request<TokenResponse>("POST", "/api/v1/auth/refresh", {
+    const attempt = call(this, "post", "/api/v1/auth/refresh", {
       body: { refresh_token: session.refreshToken },
       auth: false,
     })

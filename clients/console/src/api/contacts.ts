@@ -3,59 +3,19 @@
  * (EMB-5): docs/api.md "Contacts, notes and history".
  */
 
-import type { ApiClient } from "./client";
 import type { ConversationNote } from "../types";
+import type { ApiClient } from "./client";
+import { call, urlOf, type Out, type Schema } from "./typed";
 
-export type FieldMode = "off" | "optional" | "required";
-
-export interface PrechatFields {
-  name: FieldMode;
-  email: FieldMode;
-  phone: FieldMode;
-  question: FieldMode;
-  question_label: string | null;
-}
-
-export interface ContactInfo {
-  id: string;
-  name: string | null;
-  email: string | null;
-  phone: string | null;
-  /** The site identified the person (`widget/identify`); otherwise typed by the visitor, not verified. */
-  identified: boolean;
-  created_at: string;
-}
-
-export interface ConversationSummary {
-  id: string;
-  state: string;
-  created_at: string;
-  closed_at: string | null;
-  operator_name: string | null;
-  visitor_name?: string | null;
-  visitor_email?: string | null;
-  first_line: string | null;
-}
-
-export interface ContactCard {
-  contact: ContactInfo | null;
-  prechat: { question: string | null; answer: string | null; answered_at: string } | null;
-  earlier: ConversationSummary[];
-}
-
-export interface TranscriptMessage {
-  seq: number;
-  sender_type: string;
-  sender_name: string | null;
-  text: string;
-  created_at: string;
-}
-
-export interface Transcript {
-  conversation: ConversationSummary;
-  messages: TranscriptMessage[];
-  notes: ConversationNote[];
-}
+export type PrechatFields = Out<"PrechatFields">;
+export type FieldMode = PrechatFields["name"];
+/** `identified`: the site identified the person (`widget/identify`); otherwise typed by the visitor, not verified. */
+export type ContactInfo = Out<"ContactOut">;
+export type ConversationSummary = Schema<"ConversationSummary">;
+export type ContactCard = Out<"ContactCard">;
+export type TranscriptMessage = Out<"TranscriptMessage">;
+export type Transcript = Out<"Transcript">;
+export type HistoryPage = Out<"HistoryPage">;
 
 export interface HistoryQuery {
   visitor?: string;
@@ -67,57 +27,59 @@ export interface HistoryQuery {
   limit?: number;
 }
 
-export interface HistoryPage {
-  conversations: ConversationSummary[];
-  total: number;
-  offset: number;
-  limit: number;
-}
-
-const id = encodeURIComponent;
 export const MAX_NOTE_BYTES = 4096;
 export const MAX_QUESTION_CHARS = 200;
 
+const conversation = (conversationId: string) => ({ path: { conversation_id: conversationId } });
+
 export function contactCard(api: ApiClient, conversationId: string): Promise<ContactCard> {
-  return api.get<ContactCard>(`/api/v1/conversations/${id(conversationId)}/contact`);
+  return call(api, "get", "/api/v1/conversations/{conversation_id}/contact", conversation(conversationId));
 }
 
 export async function conversationNotes(api: ApiClient, conversationId: string): Promise<ConversationNote[]> {
-  return (await api.get<{ notes: ConversationNote[] }>(`/api/v1/conversations/${id(conversationId)}/notes`)).notes;
+  return (await call(api, "get", "/api/v1/conversations/{conversation_id}/notes", conversation(conversationId))).notes;
 }
 
 export function addNote(api: ApiClient, conversationId: string, text: string): Promise<ConversationNote> {
-  return api.post<ConversationNote>(`/api/v1/conversations/${id(conversationId)}/notes`, { text });
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/notes", {
+    ...conversation(conversationId),
+    body: { text },
+  });
+}
+
+/** A history search's fields, trimmed, the empty ones left out. */
+function historyFilter(query: HistoryQuery): HistoryQuery {
+  const kept: Record<string, string | number> = {};
+  for (const [key, value] of Object.entries(query) as [string, string | number | undefined | null][]) {
+    if (value === undefined || value === null) continue;
+    const text = String(value).trim();
+    if (text !== "") kept[key] = typeof value === "number" ? value : text;
+  }
+  return kept;
 }
 
 /** The query string of a history search: empty fields left out. */
 export function historyParams(query: HistoryQuery): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && String(value).trim() !== "") params.set(key, String(value).trim());
-  }
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  return urlOf("", undefined, { ...historyFilter(query) });
 }
 
 export function searchHistory(api: ApiClient, query: HistoryQuery): Promise<HistoryPage> {
-  return api.get<HistoryPage>(`/api/v1/history${historyParams(query)}`);
+  return call(api, "get", "/api/v1/history", { query: historyFilter(query) });
 }
 
 export function transcript(api: ApiClient, conversationId: string): Promise<Transcript> {
-  return api.get<Transcript>(`/api/v1/history/${id(conversationId)}`);
+  return call(api, "get", "/api/v1/history/{conversation_id}", conversation(conversationId));
 }
 
+const site = (siteId: string) => ({ query: { site_id: siteId } });
+
 export async function prechatForm(api: ApiClient, siteId: string): Promise<PrechatFields> {
-  return (await api.get<{ fields: PrechatFields }>(`/api/v1/prechat-forms?site_id=${id(siteId)}`)).fields;
+  return (await call(api, "get", "/api/v1/prechat-forms", site(siteId))).fields;
 }
 
 export async function savePrechatForm(api: ApiClient, siteId: string, fields: PrechatFields): Promise<PrechatFields> {
   const body = { ...fields, question_label: fields.question_label?.trim() || null };
-  const saved = await api.request<{ fields: PrechatFields }>("PUT", `/api/v1/prechat-forms?site_id=${id(siteId)}`, {
-    body,
-  });
-  return saved.fields;
+  return (await call(api, "put", "/api/v1/prechat-forms", { ...site(siteId), body })).fields;
 }
 
 /** What is wrong with a form before it is sent (the server checks the same), or null. */

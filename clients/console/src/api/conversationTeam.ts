@@ -3,10 +3,12 @@
 
 import type { Conversation } from "../types";
 import { ApiError, NetworkError, type ApiClient } from "./client";
+import { direct } from "./endpoints";
+import { call } from "./typed";
 
 export type TransferTarget = { to_operator_id: string } | { to_queue_id: string };
 
-const path = (id: string, tail: string) => `/api/v1/conversations/${encodeURIComponent(id)}/${tail}`;
+const conversation = (id: string) => ({ conversation_id: id });
 
 function withNote<T extends object>(body: T, note: string): T & { note?: string } {
   const text = note.trim();
@@ -19,7 +21,10 @@ export function transferConversation(
   target: TransferTarget,
   note = "",
 ): Promise<Conversation> {
-  return api.post<Conversation>(path(conversationId, "transfer"), withNote(target, note));
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/transfer", {
+    path: conversation(conversationId),
+    body: withNote(target, note),
+  }).then(direct);
 }
 
 export function inviteParticipant(
@@ -28,23 +33,34 @@ export function inviteParticipant(
   operatorId: string,
   note = "",
 ): Promise<Conversation> {
-  return api.post<Conversation>(path(conversationId, "participants"), withNote({ operator_id: operatorId }, note));
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/participants", {
+    path: conversation(conversationId),
+    body: withNote({ operator_id: operatorId }, note),
+  }).then(direct);
 }
 
 export function removeParticipant(api: ApiClient, conversationId: string, userId: string): Promise<Conversation> {
-  return api.request<Conversation>("DELETE", path(conversationId, `participants/${encodeURIComponent(userId)}`));
+  return call(api, "delete", "/api/v1/conversations/{conversation_id}/participants/{user_id}", {
+    path: { ...conversation(conversationId), user_id: userId },
+  }).then(direct);
 }
 
 export function watchConversation(api: ApiClient, conversationId: string): Promise<Conversation> {
-  return api.post<Conversation>(path(conversationId, "watch"));
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/watch", {
+    path: conversation(conversationId),
+  }).then(direct);
 }
 
 export function unwatchConversation(api: ApiClient, conversationId: string): Promise<Conversation> {
-  return api.request<Conversation>("DELETE", path(conversationId, "watch"));
+  return call(api, "delete", "/api/v1/conversations/{conversation_id}/watch", {
+    path: conversation(conversationId),
+  }).then(direct);
 }
 
 export function joinConversation(api: ApiClient, conversationId: string): Promise<Conversation> {
-  return api.post<Conversation>(path(conversationId, "join"));
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/join", {
+    path: conversation(conversationId),
+  }).then(direct);
 }
 
 const REFUSALS: Record<string, string> = {

@@ -11,25 +11,36 @@ import type {
   VisitorDetail,
 } from "../types";
 import type { ApiClient } from "./client";
+import { call, type Out } from "./typed";
 
 export const MESSAGE_PAGE = 200;
 
+const conversation = (id: string) => ({ path: { conversation_id: id } });
+
+/**
+ * A conversation as the console shows it: a visitor's chat on a site. The document allows no site and no visitor
+ * (a group conversation); every other field is checked against `Conversation`.
+ */
+export function direct(c: Out<"ConversationOut">): Conversation {
+  return c as Omit<typeof c, "site_id" | "visitor_id"> & { site_id: string; visitor_id: string };
+}
+
 export function listConversations(api: ApiClient, state: ConversationState): Promise<Conversation[]> {
-  return api
-    .get<{ conversations: Conversation[] }>(`/api/v1/conversations?state=${state}`)
-    .then((body) => body.conversations);
+  return call(api, "get", "/api/v1/conversations", { query: { state } }).then((body) =>
+    body.conversations.map(direct),
+  );
 }
 
 export function getConversation(api: ApiClient, id: string): Promise<Conversation> {
-  return api.get<Conversation>(`/api/v1/conversations/${encodeURIComponent(id)}`);
+  return call(api, "get", "/api/v1/conversations/{conversation_id}", conversation(id)).then(direct);
 }
 
 export function acceptConversation(api: ApiClient, id: string): Promise<Conversation> {
-  return api.post<Conversation>(`/api/v1/conversations/${encodeURIComponent(id)}/accept`);
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/accept", conversation(id)).then(direct);
 }
 
 export function closeConversation(api: ApiClient, id: string): Promise<Conversation> {
-  return api.post<Conversation>(`/api/v1/conversations/${encodeURIComponent(id)}/close`);
+  return call(api, "post", "/api/v1/conversations/{conversation_id}/close", conversation(id)).then(direct);
 }
 
 /** Every message after `afterSeq`, page by page, ordered by seq. */
@@ -37,8 +48,10 @@ export async function listMessages(api: ApiClient, id: string, afterSeq = 0): Pr
   const all: Message[] = [];
   let after = afterSeq;
   for (;;) {
-    const path = `/api/v1/conversations/${encodeURIComponent(id)}/messages?after_seq=${after}&limit=${MESSAGE_PAGE}`;
-    const { messages } = await api.get<{ messages: Message[] }>(path);
+    const { messages } = await call(api, "get", "/api/v1/conversations/{conversation_id}/messages", {
+      ...conversation(id),
+      query: { after_seq: after, limit: MESSAGE_PAGE },
+    });
     all.push(...messages);
     if (messages.length < MESSAGE_PAGE) return all;
     after = messages[messages.length - 1].seq;
@@ -46,13 +59,14 @@ export async function listMessages(api: ApiClient, id: string, afterSeq = 0): Pr
 }
 
 export function liveVisitors(api: ApiClient): Promise<LiveVisitorList> {
-  return api
-    .get<Partial<LiveVisitorList>>("/api/v1/visitors/live")
-    .then((body) => ({ visitors: body.visitors ?? [], geo: body.geo ?? null }));
+  return call(api, "get", "/api/v1/visitors/live").then((body) => ({
+    visitors: body.visitors ?? [],
+    geo: body.geo ?? null,
+  }));
 }
 
 export function visitorDetail(api: ApiClient, visitorId: string): Promise<VisitorDetail> {
-  return api.get<VisitorDetail>(`/api/v1/visitors/${encodeURIComponent(visitorId)}`);
+  return call(api, "get", "/api/v1/visitors/{visitor_id}", { path: { visitor_id: visitorId } });
 }
 
 /** Calls a visitor now: an invitation with `text` (the default greeting when null), or the open chat window. */
@@ -63,15 +77,17 @@ export function inviteVisitor(
   autoOpen: boolean,
 ): Promise<InvitationOut> {
   const body = text ? { text, auto_open: autoOpen } : { auto_open: autoOpen };
-  return api.post<InvitationOut>(`/api/v1/visitors/${encodeURIComponent(visitorId)}/invitations`, body);
+  return call(api, "post", "/api/v1/visitors/{visitor_id}/invitations", { path: { visitor_id: visitorId }, body });
 }
 
 export function listSites(api: ApiClient): Promise<Site[]> {
-  return api.get<{ sites: Site[] }>("/api/v1/sites").then((body) => body.sites);
+  return call(api, "get", "/api/v1/sites").then((body) => body.sites);
 }
 
+const trackingSite = (siteId: string) => ({ path: { site_id: siteId } });
+
 export function trackingSettings(api: ApiClient, siteId: string): Promise<TrackingSettings> {
-  return api.get<TrackingSettings>(`/api/v1/track/settings/${encodeURIComponent(siteId)}`);
+  return call(api, "get", "/api/v1/track/settings/{site_id}", trackingSite(siteId));
 }
 
 export function saveTrackingSettings(
@@ -79,7 +95,5 @@ export function saveTrackingSettings(
   siteId: string,
   settings: TrackingSettings,
 ): Promise<TrackingSettings> {
-  return api.request<TrackingSettings>("PUT", `/api/v1/track/settings/${encodeURIComponent(siteId)}`, {
-    body: settings,
-  });
+  return call(api, "put", "/api/v1/track/settings/{site_id}", { ...trackingSite(siteId), body: settings });
 }

@@ -2,31 +2,36 @@
 
 import type { Message } from "../types";
 import type { ApiClient } from "./client";
+import { call, type Out } from "./typed";
 
-export interface MessageVersion {
-  revision: number;
-  action: "created" | "edited" | "retracted";
-  text: string;
-  by_type: string;
-  by_id: string | null;
-  by_name: string | null;
-  at: string;
-}
+export type MessageVersion = Out<"MessageVersion">;
 
-const path = (conversationId: string, messageId: string) =>
-  `/api/v1/conversations/${encodeURIComponent(conversationId)}/messages/${encodeURIComponent(messageId)}`;
+const message = (conversationId: string, messageId: string) => ({
+  path: { conversation_id: conversationId, message_id: messageId },
+});
 
 export function editMessage(api: ApiClient, conversationId: string, messageId: string, text: string): Promise<Message> {
-  return api.request<Message>("PATCH", path(conversationId, messageId), { body: { text } });
+  return call(api, "patch", "/api/v1/conversations/{conversation_id}/messages/{message_id}", {
+    ...message(conversationId, messageId),
+    body: { text },
+  });
 }
 
 export function retractMessage(api: ApiClient, conversationId: string, messageId: string): Promise<Message> {
-  return api.request<Message>("DELETE", path(conversationId, messageId));
+  return call(
+    api,
+    "delete",
+    "/api/v1/conversations/{conversation_id}/messages/{message_id}",
+    message(conversationId, messageId),
+  );
 }
 
 /** Supervisors and admins: every version, oldest first. */
 export function messageHistory(api: ApiClient, conversationId: string, messageId: string): Promise<MessageVersion[]> {
-  return api
-    .get<{ versions: MessageVersion[] }>(`${path(conversationId, messageId)}/history`)
-    .then((body) => body.versions);
+  return call(
+    api,
+    "get",
+    "/api/v1/conversations/{conversation_id}/messages/{message_id}/history",
+    message(conversationId, messageId),
+  ).then((body) => body.versions);
 }

@@ -1,28 +1,19 @@
 /** The operator's own presence (docs/api.md, Presence). */
 
 import type { ApiClient } from "./client";
+import { call, type Schema } from "./typed";
 
-export const PRESENCE_STATUSES = ["online", "away", "break", "phone", "offline"] as const;
-export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
+export type PresenceStatus = Presence["status"];
+export const PRESENCE_STATUSES = ["online", "away", "break", "phone", "offline"] as const satisfies PresenceStatus[];
 
-export interface Presence {
-  user_id: string;
-  name: string | null;
-  status: PresenceStatus;
-  status_changed_at: string;
-  max_chats: number;
-  max_chats_override: number | null;
-  active_chats: number;
-  /** The languages they speak (supervisors' list; routing prefers them for chats in those). */
-  languages?: string[];
-  /** Their queues (the colleagues' list). */
-  queue_ids?: string[];
-}
+/** An operator's presence and load; `languages`: the languages they speak (supervisors' list; routing prefers them
+ * for chats in those); `queue_ids`: their queues (the colleagues' list, not in this answer). */
+export type Presence = Schema<"PresenceOut"> & { queue_ids?: string[] };
 
 export function myPresence(api: ApiClient): Promise<Presence> {
-  return api.get<Presence>("/api/v1/me/presence");
+  return call(api, "get", "/api/v1/me/presence");
 }
 
 export function setMyPresence(api: ApiClient, status: PresenceStatus): Promise<Presence> {
-  return api.request<Presence>("PUT", "/api/v1/me/presence", { body: { status } });
+  return call(api, "put", "/api/v1/me/presence", { body: { status } });
 }

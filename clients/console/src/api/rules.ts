@@ -3,6 +3,7 @@
 
 import type { Rule, RuleDefinition } from "../lib/rules";
 import type { ApiClient } from "./client";
+import { call, type Out, type Schema } from "./typed";
 
 export interface PreviewVisitor {
   visitor_id: string;
@@ -43,15 +44,31 @@ export interface Explained {
   tree: ExplainedNode;
 }
 
-const enc = encodeURIComponent;
-const rulePath = (ruleId: string) => `/api/v1/rules/${enc(ruleId)}`;
+const site = (siteId: string) => ({ path: { site_id: siteId } });
+const rule = (ruleId: string) => ({ path: { rule_id: ruleId } });
+/** The definition as the document types it: the editor builds its trees and actions from the catalogue of
+ * `lib/rules.ts`, and the server checks them (422 with the path of what is wrong). */
+const served = (definition: RuleDefinition) => definition as Schema<"RuleDefinition">;
 
 export function listRules(api: ApiClient, siteId: string): Promise<Rule[]> {
-  return api.get<{ rules: Rule[] }>(`/api/v1/sites/${enc(siteId)}/rules`).then((body) => body.rules);
+  return call(api, "get", "/api/v1/sites/{site_id}/rules", site(siteId)).then((body) => body.rules as Rule[]);
+}
+
+/** What became of one rule's invitations: shown, accepted, closed, expired, chats started, `acceptance_rate`
+ * (accepted / shown, null while none was shown), over all its variants and per variant. */
+export type RuleStats = Out<"RuleStats">;
+export type VariantStats = Out<"VariantCounts">;
+
+/** The counts of each of the site's rules, in the rules' order (supervisors and admins). */
+export function ruleStats(api: ApiClient, siteId: string): Promise<RuleStats[]> {
+  return call(api, "get", "/api/v1/sites/{site_id}/rules", { path: { site_id: siteId }, query: { stats: true } }).then(
+    (body) => body.stats ?? [],
+  );
 }
 
 export function createRule(api: ApiClient, siteId: string, definition: RuleDefinition): Promise<Rule> {
-  return api.post<Rule>(`/api/v1/sites/${enc(siteId)}/rules`, definition);
+  const body = served(definition);
+  return call(api, "post", "/api/v1/sites/{site_id}/rules", { ...site(siteId), body }) as Promise<Rule>;
 }
 
 /** The whole new definition, refused (409 `version_conflict`) if the rule is past `version`. */
@@ -61,28 +78,34 @@ export function replaceRule(
   definition: RuleDefinition,
   version: number,
 ): Promise<Rule> {
-  return api.request<Rule>("PUT", rulePath(ruleId), { body: { ...definition, version } });
+  const body = { ...served(definition), version };
+  return call(api, "put", "/api/v1/rules/{rule_id}", { ...rule(ruleId), body }) as Promise<Rule>;
 }
 
 export function setEnabled(api: ApiClient, ruleId: string, enabled: boolean, version: number): Promise<Rule> {
-  return api.request<Rule>("PATCH", rulePath(ruleId), { body: { enabled, version } });
+  const body = { enabled, version };
+  return call(api, "patch", "/api/v1/rules/{rule_id}", { ...rule(ruleId), body }) as Promise<Rule>;
 }
 
-export function deleteRule(api: ApiClient, ruleId: string): Promise<void> {
-  return api.request<unknown>("DELETE", rulePath(ruleId)).then(() => undefined);
+export async function deleteRule(api: ApiClient, ruleId: string): Promise<void> {
+  await call(api, "delete", "/api/v1/rules/{rule_id}", rule(ruleId));
 }
 
 /** The site's rules in their new order. */
 export function moveRule(api: ApiClient, ruleId: string, position: number): Promise<Rule[]> {
-  return api.post<{ rules: Rule[] }>(`${rulePath(ruleId)}/move`, { position }).then((body) => body.rules);
+  return call(api, "post", "/api/v1/rules/{rule_id}/move", { ...rule(ruleId), body: { position } }).then(
+    (body) => body.rules as Rule[],
+  );
 }
 
 export function previewRule(api: ApiClient, siteId: string, definition: RuleDefinition): Promise<Preview> {
-  return api.post<Preview>(`/api/v1/sites/${enc(siteId)}/rules/preview`, definition);
+  return call(api, "post", "/api/v1/sites/{site_id}/rules/preview", { ...site(siteId), body: served(definition) });
 }
 
 export function explainRule(api: ApiClient, ruleId: string, visitorId: string): Promise<Explained> {
-  return api.get<Explained>(`${rulePath(ruleId)}/explain/${enc(visitorId)}`);
+  return call(api, "get", "/api/v1/rules/{rule_id}/explain/{visitor_id}", {
+    path: { rule_id: ruleId, visitor_id: visitorId },
+  }).then((body) => body as typeof body & { tree: ExplainedNode });
 }
 
 /** Something a condition names by id (an operator, a queue), with the name a reader knows it by. */
@@ -93,13 +116,11 @@ export interface Choice {
 
 /** The account's operators as chat knows them (`GET /api/v1/presence`, supervisors and admins). */
 export function operatorChoices(api: ApiClient): Promise<Choice[]> {
-  return api
-    .get<{ operators: Array<{ user_id: string; name: string }> }>("/api/v1/presence")
-    .then((body) => body.operators.map((o) => ({ id: o.user_id, name: o.name })));
+  return call(api, "get", "/api/v1/presence").then((body) =>
+    body.operators.map((o) => ({ id: o.user_id, name: o.name ?? o.user_id })),
+  );
 }
 
 export function queueChoices(api: ApiClient): Promise<Choice[]> {
-  return api
-    .get<{ queues: Array<{ id: string; name: string }> }>("/api/v1/queues")
-    .then((body) => body.queues.map((q) => ({ id: q.id, name: q.name })));
+  return call(api, "get", "/api/v1/queues").then((body) => body.queues.map((q) => ({ id: q.id, name: q.name })));
 }

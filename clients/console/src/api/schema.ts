@@ -1617,7 +1617,8 @@ export interface paths {
         };
         /**
          * List Rules
-         * @description A site's invitation rules, in the order they are evaluated.
+         * @description A site's invitation rules, in the order they are evaluated; with `stats=true`, what became of their
+         *     invitations.
          */
         get: operations["list_rules_api_v1_sites__site_id__rules_get"];
         put?: never;
@@ -2486,13 +2487,26 @@ export interface components {
             id: string;
             /**
              * Identified
-             * @description The site identified this person (`widget/identify`).
+             * @description The site identified this person (`widget/identify`), for some visitor: not necessarily this one.
              */
             identified: boolean;
+            /**
+             * Linked By
+             * @description How this conversation's visitor was attached to the contact: `site` (the site's identify, signed or not) or `prechat_form` (an email, phone or name the visitor typed: anyone can type anyone's email).
+             * @default prechat_form
+             * @enum {string}
+             */
+            linked_by: "site" | "prechat_form";
             /** Name */
             name: string | null;
             /** Phone */
             phone: string | null;
+            /**
+             * Verified
+             * @description The site vouched that this visitor is this person: `linked_by` is `site` and its identify was signed with the site secret. False: unverified (typed in the form, or an unsigned identify).
+             * @default false
+             */
+            verified: boolean;
         };
         /**
          * ConversationExport
@@ -4401,6 +4415,22 @@ export interface components {
             rules: components["schemas"]["RuleOut"][];
         };
         /**
+         * RuleListing
+         * @description A site's rules; with `stats=true`, what became of their invitations.
+         */
+        RuleListing: {
+            /**
+             * Rules
+             * @description In the order they are evaluated.
+             */
+            rules: components["schemas"]["RuleOut"][];
+            /**
+             * Stats
+             * @description Each rule's counts, in the rules' order (zeros for one never shown); null unless asked.
+             */
+            stats: components["schemas"]["RuleStats"][] | null;
+        };
+        /**
          * RuleOut
          * @description A stored rule: its definition, where it stands in its site's order, and its version.
          */
@@ -4477,6 +4507,46 @@ export interface components {
              * @description The version this edit replaces: 409 if the rule is past it.
              */
             version?: number;
+        };
+        /**
+         * RuleStats
+         * @description One rule's counts over all its variants, and per variant (those seen, by key).
+         */
+        RuleStats: {
+            /**
+             * Acceptance Rate
+             * @description `accepted / shown` (0..1); null while nothing was shown.
+             */
+            acceptance_rate: number | null;
+            /**
+             * Accepted
+             * @description Invitations the visitor accepted.
+             */
+            accepted: number;
+            /**
+             * Chats Started
+             * @description Conversations an accepted invitation started.
+             */
+            chats_started: number;
+            /**
+             * Closed
+             * @description Invitations the visitor closed without accepting.
+             */
+            closed: number;
+            /**
+             * Expired
+             * @description Invitations nobody answered in their lifetime.
+             */
+            expired: number;
+            /** Rule Id */
+            rule_id: string;
+            /**
+             * Shown
+             * @description Invitations the widget showed (`invitation.shown`).
+             */
+            shown: number;
+            /** Variants */
+            variants: components["schemas"]["VariantCounts"][];
         };
         /** Interval */
         RulesInterval: {
@@ -5431,6 +5501,44 @@ export interface components {
             split: number;
             /** Text */
             text: string;
+        };
+        /** VariantCounts */
+        VariantCounts: {
+            /**
+             * Acceptance Rate
+             * @description `accepted / shown` (0..1); null while nothing was shown.
+             */
+            acceptance_rate: number | null;
+            /**
+             * Accepted
+             * @description Invitations the visitor accepted.
+             */
+            accepted: number;
+            /**
+             * Chats Started
+             * @description Conversations an accepted invitation started.
+             */
+            chats_started: number;
+            /**
+             * Closed
+             * @description Invitations the visitor closed without accepting.
+             */
+            closed: number;
+            /**
+             * Expired
+             * @description Invitations nobody answered in their lifetime.
+             */
+            expired: number;
+            /**
+             * Shown
+             * @description Invitations the widget showed (`invitation.shown`).
+             */
+            shown: number;
+            /**
+             * Variant
+             * @description The A/B variant's key; null for an invitation without variants.
+             */
+            variant: string | null;
         };
         /** VisitCount */
         VisitCount: {
@@ -16497,7 +16605,10 @@ export interface operations {
     };
     list_rules_api_v1_sites__site_id__rules_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With each rule's counts of shown, accepted, closed, expired and chats started, per variant (supervisors and admins; 403 for an operator). */
+                stats?: boolean;
+            };
             header?: never;
             path: {
                 /** @description Letters, digits, `_`, `-` (1-64). */
@@ -16513,7 +16624,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RuleList"];
+                    "application/json": components["schemas"]["RuleListing"];
                 };
             };
             /** @description Malformed request (e.g. `malformed_json`). */

@@ -3,49 +3,31 @@
 
 import type { Node } from "../lib/rules";
 import type { ApiClient } from "./client";
+import { call, type Out, type Schema } from "./typed";
 
+/** A definition as the server takes it: `conditions`, a rule's condition tree without the `segment` condition. */
 export interface SegmentDefinition {
   name: string;
   description: string;
-  /** A rule's condition tree, without the `segment` condition. */
   conditions: Node;
 }
 
-export interface Segment extends SegmentDefinition {
-  id: string;
-  /** 0 is tested first: a visitor is in the first segment they match. */
-  position: number;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+/** `position` 0 is tested first: a visitor is in the first segment they match. */
+export type Segment = Omit<Out<"SegmentOut">, "conditions"> & SegmentDefinition;
+export type SegmentPreviewVisitor = Out<"SegmentPreviewVisitor">;
+export type SegmentPreview = Out<"SegmentPreviewOut">;
 
-export interface SegmentPreviewVisitor {
-  visitor_id: string;
-  site_id: string;
-  current_url: string | null;
-  current_title: string | null;
-  /** The segment the visitor is in now. */
-  segment_id: string | null;
-  segment_name: string | null;
-  matched: boolean;
-}
-
-export interface SegmentPreview {
-  live: number;
-  matching: number;
-  visitors: SegmentPreviewVisitor[];
-}
-
-const enc = encodeURIComponent;
-const segmentPath = (id: string) => `/api/v1/segments/${enc(id)}`;
+/** The tree as the document types it: the editor builds it from the catalogue of `lib/rules.ts` (any leaf `type`
+ * with its fields), and the server checks it (422 with the path of what is wrong). */
+const served = (conditions: Node) => conditions as Schema<"SegmentDefinition">["conditions"];
+const segment = (id: string) => ({ path: { segment_id: id } });
 
 export function listSegments(api: ApiClient): Promise<Segment[]> {
-  return api.get<{ segments: Segment[] }>("/api/v1/segments").then((body) => body.segments);
+  return call(api, "get", "/api/v1/segments").then((body) => body.segments);
 }
 
 export function createSegment(api: ApiClient, definition: SegmentDefinition): Promise<Segment> {
-  return api.post<Segment>("/api/v1/segments", definition);
+  return call(api, "post", "/api/v1/segments", { body: { ...definition, conditions: served(definition.conditions) } });
 }
 
 /** The whole new definition, refused (409 `version_conflict`) if the segment is past `version`. */
@@ -55,20 +37,23 @@ export function replaceSegment(
   definition: SegmentDefinition,
   version: number,
 ): Promise<Segment> {
-  return api.request<Segment>("PUT", segmentPath(id), { body: { ...definition, version } });
+  const body = { ...definition, conditions: served(definition.conditions), version };
+  return call(api, "put", "/api/v1/segments/{segment_id}", { ...segment(id), body });
 }
 
-export function deleteSegment(api: ApiClient, id: string): Promise<void> {
-  return api.request<unknown>("DELETE", segmentPath(id)).then(() => undefined);
+export async function deleteSegment(api: ApiClient, id: string): Promise<void> {
+  await call(api, "delete", "/api/v1/segments/{segment_id}", segment(id));
 }
 
 /** The account's segments in their new order. */
 export function moveSegment(api: ApiClient, id: string, position: number): Promise<Segment[]> {
-  return api.post<{ segments: Segment[] }>(`${segmentPath(id)}/move`, { position }).then((body) => body.segments);
+  return call(api, "post", "/api/v1/segments/{segment_id}/move", { ...segment(id), body: { position } }).then(
+    (body) => body.segments,
+  );
 }
 
 export function previewSegment(api: ApiClient, conditions: Node): Promise<SegmentPreview> {
-  return api.post<SegmentPreview>("/api/v1/segments/preview", { conditions });
+  return call(api, "post", "/api/v1/segments/preview", { body: { conditions: served(conditions) } });
 }
 
 export function definitionOf(segment: Segment): SegmentDefinition {

@@ -1,19 +1,9 @@
 /** A site's widget look (EMB-3; docs/api.md `WidgetLook`): read with the site, saved with `PATCH /sites/{id}`. */
 
 import type { ApiClient } from "./client";
+import { call, type Out } from "./typed";
 
-export interface WidgetLook {
-  color: string;
-  text_color: string;
-  position: "right" | "left";
-  launcher: "button" | "bar";
-  logo_url: string | null;
-  show_operator_photo: boolean;
-  title: string;
-  greeting: string;
-  sound: boolean;
-  button_sections: string[];
-}
+export type WidgetLook = Out<"WidgetLook">;
 
 export const HEX_COLOUR = /^#[0-9a-fA-F]{6}$/;
 export const HTTPS_URL = /^https:\/\/[^\s\\"'<>()]+$/;
@@ -32,15 +22,13 @@ export function lookProblem(look: WidgetLook): string | null {
   return null;
 }
 
+const site = (siteId: string) => ({ path: { site_id: siteId } });
+
 export async function siteLook(api: ApiClient, siteId: string): Promise<WidgetLook> {
-  const site = await api.get<{ widget: WidgetLook }>(`/api/v1/sites/${encodeURIComponent(siteId)}`);
-  return site.widget;
+  return (await call(api, "get", "/api/v1/sites/{site_id}", site(siteId))).widget;
 }
 
 export async function saveSiteLook(api: ApiClient, siteId: string, look: WidgetLook): Promise<WidgetLook> {
   const body = { widget: { ...look, logo_url: look.logo_url || null } };
-  const site = await api.request<{ widget: WidgetLook }>("PATCH", `/api/v1/sites/${encodeURIComponent(siteId)}`, {
-    body,
-  });
-  return site.widget;
+  return (await call(api, "patch", "/api/v1/sites/{site_id}", { ...site(siteId), body })).widget;
 }

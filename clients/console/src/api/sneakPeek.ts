@@ -3,24 +3,18 @@
  * is saved with the other privacy settings as they were read. */
 
 import type { ApiClient } from "./client";
+import { call, type Out } from "./typed";
 
-export interface SitePrivacy {
-  identity_verification: boolean;
-  consent_required: boolean;
-  honor_dnt: boolean;
-  sneak_peek: boolean;
-}
+export type SitePrivacy = Out<"SitePrivacy">;
 
-const sitePath = (siteId: string) => `/api/v1/sites/${encodeURIComponent(siteId)}`;
+const site = (siteId: string) => ({ path: { site_id: siteId } });
 
 export function sitePrivacy(api: ApiClient, siteId: string): Promise<SitePrivacy> {
-  return api.get<{ privacy: SitePrivacy }>(sitePath(siteId)).then((site) => site.privacy);
+  return call(api, "get", "/api/v1/sites/{site_id}", site(siteId)).then((found) => found.privacy);
 }
 
 export async function saveSneakPeek(api: ApiClient, siteId: string, on: boolean): Promise<SitePrivacy> {
   const privacy = await sitePrivacy(api, siteId); // the others as they are now, not as this screen saw them
-  const site = await api.request<{ privacy: SitePrivacy }>("PATCH", sitePath(siteId), {
-    body: { privacy: { ...privacy, sneak_peek: on } },
-  });
-  return site.privacy;
+  const body = { privacy: { ...privacy, sneak_peek: on } };
+  return (await call(api, "patch", "/api/v1/sites/{site_id}", { ...site(siteId), body })).privacy;
 }

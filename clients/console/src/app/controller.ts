@@ -371,6 +371,9 @@ export class ConsoleController {
       case "visitor.updated":
         dispatch({ type: "visitor.updated", visitor: frame.visitor });
         break;
+      case "visitor.moves":
+        for (const move of frame.moves) dispatch({ type: "visitor.moved", move });
+        break;
       case "visitor.left":
         dispatch({ type: "visitor.left", visitorId: frame.visitor_id });
         break;

@@ -156,15 +156,17 @@ export class TeamController {
     }
   }
 
-  /** Supervisors: the account's default maximum of chats per operator; null on success, else why not. */
+  /**
+   * Supervisors: the account's default maximum of chats per operator; null on success, else why not. The answer is
+   * the number alone, and the operators without their own maximum change with it: the list is read again.
+   */
   async setDefaultMaxChats(maxChats: number): Promise<string | null> {
     try {
-      const { operators, default_max_chats: defaultMaxChats } = await setDefaultMaxChats(this.options.api, maxChats);
-      this.store.dispatch({ type: "presence.loaded", operators, defaultMaxChats });
-      return null;
+      await setDefaultMaxChats(this.options.api, maxChats);
     } catch (error) {
       return teamErrorText(error);
     }
+    return this.loadPresence();
   }
 
   /** The queues now: "missing" when the server has no summary (the lists hide), "failed" for a passing error. */

@@ -1,7 +1,7 @@
 /** The console's state: one reducer over plain data, and a tiny subscribable store around it. */
 
 import type { ConnectionStatus, PendingMessage } from "../realtime/socket";
-import type { Conversation, ConversationState, GeoInfo, InvitationNote, Message, Visitor } from "../types";
+import type { Conversation, ConversationState, GeoInfo, InvitationNote, Message, Visitor, VisitorMove } from "../types";
 import {
   movedConversation,
   noteMessages,
@@ -12,7 +12,7 @@ import {
 } from "./conversations";
 import { contiguousSeq, lastSeq, mergeMessages, newMessages } from "./messages";
 import { applyMessageUpdate } from "./edits";
-import { removeVisitor, replaceVisitors, upsertVisitor, type VisitorMap } from "./visitors";
+import { moveVisitor, removeVisitor, replaceVisitors, upsertVisitor, type VisitorMap } from "./visitors";
 
 export interface ConsoleState {
   conversations: ConversationMap;
@@ -76,6 +76,7 @@ export type Action =
   | { type: "messages.complete"; conversationId: string; lastSeq: number }
   | { type: "visitors.loaded"; visitors: Visitor[]; since: number; geo?: GeoInfo | null }
   | { type: "visitor.updated"; visitor: Visitor }
+  | { type: "visitor.moved"; move: VisitorMove }
   | { type: "visitor.left"; visitorId: string }
   | { type: "invitation.noted"; invitation: InvitationNote }
   | { type: "pending.changed"; pending: PendingMessage[] }
@@ -235,6 +236,11 @@ export function reducer(state: ConsoleState, action: Action): ConsoleState {
       const visitors = upsertVisitor(state.visitors, action.visitor);
       if (visitors === state.visitors) return state;
       return { ...state, visitors, ...touch(state, `v:${action.visitor.visitor_id}`) };
+    }
+    case "visitor.moved": {
+      const visitors = moveVisitor(state.visitors, action.move);
+      if (visitors === state.visitors) return state;
+      return { ...state, visitors, ...touch(state, `v:${action.move.visitor_id}`) };
     }
     case "visitor.left": {
       const visitors = removeVisitor(state.visitors, action.visitorId);

@@ -1,6 +1,6 @@
 /** Live visitors by id. */
 
-import type { Visitor } from "../types";
+import type { Visitor, VisitorMove } from "../types";
 import { time } from "./conversations";
 
 export type VisitorMap = Readonly<Record<string, Visitor>>;
@@ -14,6 +14,26 @@ export function upsertVisitor(map: VisitorMap, visitor: Visitor): VisitorMap {
   const current = map[visitor.visitor_id];
   const chosen = newer(current, visitor);
   return chosen === current ? map : { ...map, [visitor.visitor_id]: chosen };
+}
+
+/**
+ * A listed visitor moves to their newest page as soon as the gateway accepted it (`visitor.moves`); the rest
+ * of the row (section, location...) stays until the stored record follows with the same or a later
+ * `last_seen_at` and replaces it. A visitor not listed, or a move older than the row, changes nothing.
+ */
+export function moveVisitor(map: VisitorMap, move: VisitorMove): VisitorMap {
+  const current = map[move.visitor_id];
+  if (!current || current.site_id !== move.site_id) return map;
+  if (time(move.last_seen_at) <= time(current.last_seen_at)) return map;
+  const moved: Visitor = {
+    ...current,
+    current_url: move.current_url,
+    current_title: move.current_title,
+    page_started_at: move.page_started_at,
+    last_seen_at: move.last_seen_at,
+    pages_viewed: current.pages_viewed + move.pages_added,
+  };
+  return { ...map, [move.visitor_id]: moved };
 }
 
 export function removeVisitor(map: VisitorMap, visitorId: string): VisitorMap {

@@ -6,8 +6,9 @@
  * whether it is too large, is the server's word: its refusal (413, 415, 422) is shown in the visitor's words.
  * Names are text (`textContent`), never markup.
  */
-import type { Language } from "../shared/language";
+import type { Catalogues, Language } from "../shared/language";
 import type { Attachment, Message } from "../shared/types";
+import { el as node } from "./dom";
 
 export const ATTACH_TEXT = {
   attach: "Attach an image or a PDF",
@@ -25,7 +26,7 @@ export const ATTACH_TEXT = {
 const ENGLISH = { ...ATTACH_TEXT };
 
 /** EMB-11: these texts in the widget's other languages (`i18n.ts` picks the language; a missing text stays English). */
-export const ATTACH_CATALOGUES: Record<Exclude<Language, "en">, Partial<typeof ATTACH_TEXT>> = {
+export const ATTACH_CATALOGUES: Catalogues<typeof ATTACH_TEXT> = {
   "pt-BR": {
     attach: "Anexar uma imagem ou um PDF",
     sending: "Enviando",
@@ -125,13 +126,6 @@ export class AttachmentUrls {
     for (const url of this.urls.values()) url.then(URL.revokeObjectURL, () => undefined);
     this.urls.clear();
   }
-}
-
-function node<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string>, text?: string): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, value);
-  if (text !== undefined) element.textContent = text;
-  return element;
 }
 
 /** Saves the file under its name (a temporary link with `download`). */

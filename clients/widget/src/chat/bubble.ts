@@ -6,6 +6,7 @@
  * layout does not move.
  */
 import type { InvitationFrame } from "../shared/types";
+import { el as element } from "./dom";
 
 export const BUBBLE_CSS =
   "[data-fw=invitation]{box-sizing:border-box;width:min(300px,calc(100vw - 40px));background:#fff;color:#111827;" +
@@ -49,13 +50,6 @@ export function initials(name: string | null | undefined): string {
 }
 
 const httpUrl = (url: unknown): url is string => typeof url === "string" && /^https?:\/\/[^\s]+$/i.test(url);
-
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** Builds the (hidden) bubble before `before` in `parent`, and its live region. */
 export function createBubble(parent: HTMLElement, before: Node | null): Bubble {

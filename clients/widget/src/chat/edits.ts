@@ -5,6 +5,7 @@
  * text left: it shows as "message deleted". A quote names an earlier message of the conversation by its seq.
  */
 import type { Message } from "../shared/types";
+import { el as node } from "./dom";
 
 export const EDIT_TEXT = { deleted: "message deleted", edited: "edited", reply: "Reply", replyTo: "Replying to", cancel: "Cancel reply", emoji: "Emoji" };
 
@@ -88,13 +89,6 @@ export const EDITS_CSS = `
 .fw-compose .fw-emoji button{background:none;color:inherit;padding:0 6px;font-weight:400;font-size:18px}
 [data-fw=emoji-grid]{position:absolute;bottom:44px;inset-inline-start:0;display:grid;grid-template-columns:repeat(8,32px);gap:2px;padding:6px;background:#fff;border:1px solid #e5e7eb;border-radius:8px;box-shadow:0 4px 12px rgba(0,0,0,.15)}
 `;
-
-function node(tag: string, attrs: Record<string, string>, text?: string): HTMLElement {
-  const made = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) made.setAttribute(name, value);
-  if (text !== undefined) made.textContent = text;
-  return made;
-}
 
 /** Adds to a stored message's element: the quote above its text, "edited", "message deleted", a reply button. */
 export function decorateMessage(item: HTMLElement, m: Message, quoted: Message | undefined, operatorLabel: string, reply?: () => void): void {

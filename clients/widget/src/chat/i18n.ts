@@ -5,13 +5,14 @@
  * stays English. Numbers of minutes use the abbreviation "min" in every language (no plural rules to carry).
  */
 import type { PublicSite } from "../shared/types";
-import { isRightToLeft, type Language, pageLanguage } from "../shared/language";
+import { isRightToLeft, type Language, type OtherLanguage, pageLanguage } from "../shared/language";
 import { TEXT } from "./view";
 import { OFFLINE_TEXT } from "./offline";
 import { EDIT_TEXT } from "./edits";
 import { RATING_TEXT } from "./rating";
 import { setSystemLanguage } from "./system_texts";
 
+/** One language's texts of the view, the offline form, the edits and the rating (`Catalogues` per language). */
 interface Catalogue {
   view: Partial<typeof TEXT>;
   offline: Partial<typeof OFFLINE_TEXT>;
@@ -21,7 +22,7 @@ interface Catalogue {
 
 const min = (seconds: number) => Math.round(seconds / 60);
 
-export const CATALOGUES: Record<Exclude<Language, "en">, Catalogue> = {
+export const CATALOGUES: Record<OtherLanguage, Catalogue> = {
   "pt-BR": {
     view: {
       waiting: "Aguardando um atendente…",

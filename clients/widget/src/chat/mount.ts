@@ -1,6 +1,6 @@
-/** `FloorwalkerChat.mount(container, options)`: wires the session, the view and the launcher state. */
+/** `FloorwalkerChat.mount(container, options)`: wires the session, the view and the launcher state (`launcher.ts`). */
 import { openSession } from "../shared/session";
-import { localStore, readString, storageKeys, writeString } from "../shared/storage";
+import { localStore, readString, storageKey, writeString } from "../shared/storage";
 import type { ChatHandle, MountOptions } from "../shared/types";
 import { ApiError, ChatApi } from "./api";
 import { type SocketFactory, visitorSocketUrl } from "./connection";
@@ -13,6 +13,7 @@ import { createRating } from "./rating";
 import { createPrechat } from "./prechat";
 import { localizeAttachments, uploadError } from "./attachments";
 import { randomId } from "./uuid";
+import { launcherState } from "./launcher";
 
 /** setTimeout cannot wait longer than this (about 24.8 days). */
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -27,7 +28,7 @@ export interface MountDeps {
 export function mount(container: HTMLElement, options: MountOptions, deps: MountDeps = {}): ChatHandle {
   const { baseUrl, siteKey, site, channel } = options;
   const storage = localStore();
-  const panelKey = storageKeys.panel(siteKey);
+  const panelKey = storageKey("ui", siteKey);
   const beep = createBeep(site.widget?.sound !== false);
   let token = options.visitorToken;
   let open = options.open ?? readString(storage, panelKey) !== "min";
@@ -35,7 +36,12 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
   let lastRefresh = 0;
   let refreshTimer: ReturnType<typeof setTimeout> | null = null;
 
-  const report = () => options.onState?.({ open, unread });
+  const launcher = options.launcher && launcherState(options.launcher);
+  const report = () => {
+    const state = { open, unread };
+    options.onState?.(state);
+    launcher?.show(state);
+  };
 
   /** A new widget session: a fresh visitor token (null when the gateway cannot give one now). */
   const renew = async (): Promise<string | null> => {
@@ -138,10 +144,17 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
   view.panel.insertBefore(rating.element, view.panel.querySelector("[data-fw=email-actions]"));
   const prechat = createPrechat(api, localized.language, () => render()); // EMB-5: asked before the first message
   view.panel.insertBefore(prechat.element, view.panel.querySelector("[data-fw=composer]"));
+  let reasked = ""; // the failed message that asked the pre-chat form again
   function render(): void {
     const snapshot = session.snapshot();
     view.render({ ...snapshot, topics: topics.state() });
     rating.update(snapshot.conversation, snapshot.messages.length > 0);
+    // the server wants the form answered first (the site changed it, or it had not loaded): ask it again
+    const refused = snapshot.failed.find((f) => f.error === "prechat_required");
+    if (refused && refused.client_msg_id !== reasked) {
+      reasked = refused.client_msg_id;
+      void prechat.load();
+    }
     prechat.render(view.panel, snapshot);
     if (open && document.visibilityState !== "hidden") session.markRead(); // EMB-8: the operator sees it was read
   }
@@ -164,6 +177,7 @@ export function mount(container: HTMLElement, options: MountOptions, deps: Mount
       session.destroy();
       rating.destroy();
       view.destroy();
+      launcher?.remove();
     },
   };
 }

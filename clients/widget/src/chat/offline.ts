@@ -5,6 +5,7 @@
  * ever goes through `textContent`.
  */
 import { ApiError } from "./api";
+import { el } from "./dom";
 
 export const OFFLINE_TEXT = {
   intro: "Leave us a message and we will answer by email.",
@@ -38,13 +39,6 @@ export function errorText(error: unknown): string {
     return error.message;
   }
   return OFFLINE_TEXT.network;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 function field(tag: "input" | "textarea", name: string, label: string, type = "text"): HTMLInputElement | HTMLTextAreaElement {

@@ -5,7 +5,7 @@
  * `retry_after`), and the ones refused for good (shown as "not sent", with a retry button).
  * A message the server stored (ack, or seen with its client_msg_id) leaves every list, failed included.
  */
-import { type KeyValueStorage, storageKeys } from "../shared/storage";
+import { type KeyValueStorage, storageKey } from "../shared/storage";
 import type { Frame } from "./connection";
 import { type PendingMessage, PendingQueue } from "./store";
 
@@ -46,7 +46,7 @@ export class Outbox {
     private readonly send: (frame: Frame) => boolean,
     private readonly options: OutboxOptions = {},
   ) {
-    this.queue = new PendingQueue(storage, storageKeys.pending(siteKey));
+    this.queue = new PendingQueue(storage, storageKey("pending", siteKey));
   }
 
   find(clientMsgId: string | null | undefined): PendingMessage | undefined {

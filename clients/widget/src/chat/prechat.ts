@@ -5,8 +5,10 @@
  * the operator sees on the customer card). Not asked again once answered (the server remembers). Text only ever
  * goes through `textContent`; the question's text is the site's.
  */
+import type { Catalogues, OtherLanguage } from "../shared/language";
 import { ApiError } from "./api";
 import type { ChatSnapshot } from "./session";
+import { el } from "./dom";
 
 export type FieldMode = "off" | "optional" | "required";
 export interface PrechatFields {
@@ -47,7 +49,7 @@ export const PRECHAT_TEXT = {
 type Texts = typeof PRECHAT_TEXT;
 
 /** The other languages of the widget (EMB-11); a text missing stays English. */
-const CATALOGUES: Record<string, Partial<Texts>> = {
+const CATALOGUES: Catalogues<Texts> = {
   "pt-BR": {
     intro: "Antes de começar, conte-nos um pouco sobre você.",
     name: "Seu nome",
@@ -107,7 +109,7 @@ const CATALOGUES: Record<string, Partial<Texts>> = {
 };
 
 export function prechatTexts(language: string): Texts {
-  return { ...PRECHAT_TEXT, ...CATALOGUES[language] };
+  return { ...PRECHAT_TEXT, ...CATALOGUES[language as OtherLanguage] }; // English: no catalogue
 }
 
 /** The first problem of the answers, checked as the server does (it checks again): a text, or null. */
@@ -126,13 +128,6 @@ export interface Prechat {
   /** Shows the form (in place of the composer) when it is to be asked and no conversation is open or starting,
    * and the offline form is not shown; says whether it is shown. */
   render(panel: HTMLElement, snapshot: Pick<ChatSnapshot, "conversation" | "pending" | "creating">): boolean;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
 }
 
 export function createPrechat(api: PrechatApi, language: string, changed: () => void): Prechat {

@@ -3,7 +3,7 @@
  * acknowledged (persisted, so a reload re-sends them with the same client_msg_id), and the saved
  * conversation pointer `fw:conv:<siteKey>` = {conversation_id, last_seq, open}.
  */
-import { type KeyValueStorage, readJSON, storageKeys, writeJSON, writeString } from "../shared/storage";
+import { type KeyValueStorage, readJSON, storageKey, writeJSON, writeString } from "../shared/storage";
 import type { Message } from "../shared/types";
 import { isNewer } from "./edits";
 
@@ -155,11 +155,11 @@ export class PendingQueue {
 }
 
 export function loadSavedConversation(storage: KeyValueStorage | null, siteKey: string): SavedConversation | null {
-  const saved = readJSON<SavedConversation>(storage, storageKeys.conversation(siteKey));
+  const saved = readJSON<SavedConversation>(storage, storageKey("conv", siteKey));
   if (!saved || typeof saved.conversation_id !== "string") return null;
   return { conversation_id: saved.conversation_id, last_seq: Number(saved.last_seq) || 0, open: saved.open === true };
 }
 
 export function saveConversation(storage: KeyValueStorage | null, siteKey: string, saved: SavedConversation): void {
-  writeJSON(storage, storageKeys.conversation(siteKey), saved);
+  writeJSON(storage, storageKey("conv", siteKey), saved);
 }

@@ -13,6 +13,7 @@ import { systemText } from "./system_texts";
 import { decorateMessage, EDIT_TEXT, EDITS_CSS, emojiPicker, quoteLine, shownText } from "./edits";
 import { headPicture, LOOK_CSS, type OperatorLookup } from "./look";
 import { acceptDrops, ATTACH_CSS, ATTACH_TEXT, attachButton, attachmentElement, AttachmentUrls, createViewer, type FileLoader } from "./attachments";
+import { el } from "./dom";
 
 export const TEXT = {
   waiting: "Waiting for an operator…",
@@ -66,13 +67,6 @@ export interface ChatView {
 }
 
 type Attrs = Record<string, string>;
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Attrs = {}, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
 
 /** HH:MM in the visitor's local time. */
 export function formatTime(iso: string): string {

@@ -7,7 +7,7 @@
  * Nothing here may throw into the host page.
  */
 import { openSession, type Refusal } from "../shared/session";
-import { localStore, readJSON, storageKeys } from "../shared/storage";
+import { localStore, readJSON, storageKey } from "../shared/storage";
 import type { ChannelFrame, ChatHandle, FloorwalkerGlobal, OpenedInvitation, VisitorChannel, WidgetSession } from "../shared/types";
 import { createChannel } from "./channel";
 import { commands, installCommands, type Runner } from "./commands";
@@ -107,7 +107,7 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: V
           expiresIn: session.expires_in,
           site: session.site,
           open,
-          onState: shell.showState,
+          launcher: shell.launcher,
           channel,
           invitation: invited,
           onlySaved: !lookUp,
@@ -136,7 +136,7 @@ function showWidget(state: FloorwalkerGlobal, session: WidgetSession, channel: V
     else closeWhenMounted = loading;
   };
 
-  const chatting = () => !!readJSON<{ open?: boolean }>(localStore(), storageKeys.conversation(siteKey))?.open;
+  const chatting = () => !!readJSON<{ open?: boolean }>(localStore(), storageKey("conv", siteKey))?.open;
   // Invitations are shown by the chat bundle: the first one loads it; the frames received meanwhile are kept.
   const early: Array<[ChannelFrame, number]> = [];
   let stopEarly: (() => void) | null = null;

@@ -5,11 +5,11 @@
  * mounts into (the invitation bubble is drawn by the chat bundle, above the launcher). Styles are a
  * constructable stylesheet: a strict CSP without `'unsafe-inline'` allows them.
  */
-import type { ChatState, WidgetLook } from "../shared/types";
+import type { WidgetLook } from "../shared/types";
 import { adoptStyles } from "../shared/styles";
 
+/** The host element's tag and id (one name). */
 export const HOST_ID = "floorwalker-widget";
-export const HOST_TAG = "floorwalker-widget";
 export const DEFAULT_COLOR = "#2563eb";
 export const DEFAULT_TITLE = "Chat with us";
 
@@ -28,10 +28,9 @@ const CSS =
   ".fw.left{inset-inline-end:auto;inset-inline-start:20px;align-items:flex-start}" +
   "[data-fw=launcher]{all:unset;box-sizing:border-box;cursor:pointer;display:inline-flex;align-items:center;gap:8px;" +
   "background:var(--fw-color);color:var(--fw-on-color);padding:12px 18px;border-radius:24px;font-weight:600;" +
-  "box-shadow:0 4px 14px rgba(0,0,0,.2)}" +
+  "box-shadow:0 4px 14px #0003}" +
   ".bar{bottom:0}.bar [data-fw=launcher]{border-radius:9px 9px 0 0;min-width:260px}" +
-  "[data-fw=launcher]:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}" +
-  "[data-fw=unread]{background:#dc2626;border-radius:10px;min-width:20px;padding:0 6px;font-size:12px;text-align:center}";
+  "[data-fw=launcher]:focus-visible{outline:3px solid #93c5fd;outline-offset:2px}";
 
 export interface Shell {
   host: HTMLElement;
@@ -41,17 +40,16 @@ export interface Shell {
   chatBox: HTMLElement;
   /** The widget's fixed corner (the chat box, the invitation bubble once the chat bundle draws it, the launcher). */
   frame: HTMLElement;
-  showState(state: ChatState): void;
 }
 
 export function safeColor(color: string | undefined, fallback = DEFAULT_COLOR): string {
-  return color && /^#[0-9a-fA-F]{6}$/.test(color) ? color : fallback;
+  return color && /^#[\da-f]{6}$/i.test(color) ? color : fallback;
 }
 
 /** `language` and `title` (EMB-11, from the session: `site.language`, `site.launcher_title`): the launcher's default
  * title and the direction of the whole widget (Arabic: right to left, its corner mirrored: the CSS uses logical sides). */
 export function createShell(look: WidgetLook, language = "en", title = DEFAULT_TITLE): Shell {
-  const host = document.createElement(HOST_TAG);
+  const host = document.createElement(HOST_ID);
   host.id = HOST_ID;
   const root = host.attachShadow({ mode: "open" });
   const frame = document.createElement("div");
@@ -68,24 +66,10 @@ export function createShell(look: WidgetLook, language = "en", title = DEFAULT_T
   launcher.setAttribute("aria-expanded", "false");
   const label = document.createElement("span");
   label.textContent = look.title || title;
-  const badge = document.createElement("span");
-  badge.setAttribute("data-fw", "unread");
-  badge.hidden = true;
-  launcher.append(label, badge);
+  launcher.append(label); // the chat bundle adds the unread badge (chat/launcher.ts)
   frame.append(chatBox, launcher);
   root.append(frame);
   adoptStyles(root, CSS, root);
   document.body.appendChild(host);
-  return {
-    host,
-    root,
-    launcher,
-    chatBox,
-    frame,
-    showState({ open, unread }) {
-      launcher.setAttribute("aria-expanded", String(open));
-      badge.hidden = open || unread <= 0;
-      badge.textContent = unread > 9 ? "9+" : unread > 0 ? String(unread) : "";
-    },
-  };
+  return { host, root, launcher, chatBox, frame };
 }

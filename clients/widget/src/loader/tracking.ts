@@ -1,9 +1,10 @@
 /**
  * Visitor tracking in the loader: page views (one per distinct URL in a row, single-page-app navigation
- * included), the time each page was actually visible, and the host's product / search / attributes events,
- * all through the batching sender. Consent and Do-Not-Track decide whether anything leaves the page.
+ * included), the time each page was actually visible, one exit intent per page view (sent at once, for the
+ * rules), and the host's product / search / attributes events, all through the batching sender. Consent and Do-Not-Track decide whether anything leaves the page.
  */
 import type { TrackingSettings } from "../shared/types";
+import { watchExitIntent } from "./exit_intent";
 import { createSender, type TrackEvent } from "./sender";
 
 /** Lets an SPA router set the new document title before the page view is sent. */
@@ -63,6 +64,7 @@ export function createTracker(baseUrl: string, token: string, settings?: Trackin
   let since = 0;
   let sent = -1;
   let ended = true;
+  let exited = false; // this page view's exit intent was sent
   let lastUrl = "";
   let lastActivity = Date.now();
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -106,7 +108,7 @@ export function createTracker(baseUrl: string, token: string, settings?: Trackin
     const url = (lastUrl = location.href);
     ms = 0;
     sent = -1;
-    ended = false;
+    ended = exited = false;
     since = visible() ? Date.now() : 0;
     view = httpUrl(url)
       ? { type: "pageview", page_id: pageId(), url, title: cut(document.title, MAX_TITLE), referrer: httpUrl(referrer) }
@@ -127,6 +129,12 @@ export function createTracker(baseUrl: string, token: string, settings?: Trackin
     }
   };
 
+  watchExitIntent(() => {
+    if (!view || exited) return;
+    exited = true;
+    emit({ type: "exit_intent", page_id: view.page_id });
+    sender.flush(); // the rules may still catch the visitor
+  });
   for (const type of ACTIVITY) window.addEventListener(type, active, { capture: true, passive: true });
   document.addEventListener("visibilitychange", () => {
     if (visible()) {

@@ -2,7 +2,7 @@
  * The visitor token, kept both in localStorage (`fw:vt:<siteKey>`) and in a first-party cookie
  * (`fw_vt_<siteKey>`, one year) so that clearing one of them keeps the visitor.
  */
-import { localStore, readCookie, readString, storageKeys, writeCookie, writeString } from "./storage";
+import { localStore, readCookie, readString, storageKey, writeCookie, writeString } from "./storage";
 
 const ONE_YEAR = 365 * 24 * 3600;
 
@@ -11,10 +11,10 @@ export function tokenCookieName(siteKey: string): string {
 }
 
 export function loadVisitorToken(siteKey: string): string | null {
-  return readString(localStore(), storageKeys.token(siteKey)) || readCookie(tokenCookieName(siteKey));
+  return readString(localStore(), storageKey("vt", siteKey)) || readCookie(tokenCookieName(siteKey));
 }
 
 export function saveVisitorToken(siteKey: string, token: string): void {
-  writeString(localStore(), storageKeys.token(siteKey), token);
+  writeString(localStore(), storageKey("vt", siteKey), token);
   writeCookie(tokenCookieName(siteKey), token, ONE_YEAR);
 }

@@ -5,6 +5,10 @@
  * as it is, with the launcher's title in it); the chat bundle checks it again here (`chat/i18n.ts`).
  */
 export type Language = "en" | "pt-BR" | "ru" | "pl" | "ar";
+/** The languages but English (English is written in the code, where each text is used). */
+export type OtherLanguage = Exclude<Language, "en">;
+/** A chat module's texts (`Texts`: its English object) in the other languages; a text missing stays English. */
+export type Catalogues<Texts> = Record<OtherLanguage, Partial<Texts>>;
 
 const PRIMARY = ["en", "pt", "ru", "pl", "ar"];
 

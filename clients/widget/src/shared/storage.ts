@@ -5,12 +5,12 @@
 
 export type KeyValueStorage = Pick<Storage, "getItem" | "setItem" | "removeItem">;
 
-export const storageKeys = {
-  token: (siteKey: string) => `fw:vt:${siteKey}`,
-  conversation: (siteKey: string) => `fw:conv:${siteKey}`,
-  pending: (siteKey: string) => `fw:pending:${siteKey}`,
-  panel: (siteKey: string) => `fw:ui:${siteKey}`,
-};
+/**
+ * The widget's localStorage key of one kind for a site: `vt` the visitor token, `conv` the saved conversation,
+ * `pending` the messages not sent yet, `ui` the panel state (one function, not one per kind: the loader needs two
+ * of them and carries no other).
+ */
+export const storageKey = (kind: "vt" | "conv" | "pending" | "ui", siteKey: string): string => `fw:${kind}:${siteKey}`;
 
 /** The page's localStorage, or null where it is unavailable. */
 export function localStore(): KeyValueStorage | null {

@@ -211,6 +211,8 @@ export interface MountOptions {
   /** Show the panel at once (launcher click); when omitted the last panel state of this site is kept. */
   open?: boolean;
   onState?: (state: ChatState) => void;
+  /** The loader's launcher: the chat shows its state on it (`aria-expanded`, the unread badge). */
+  launcher?: HTMLElement;
   /** The loader's socket: used instead of a socket of the chat's own (which then renews the token itself). */
   channel?: VisitorChannel;
   /** The invitation this window was opened for (auto-open). */

@@ -61,7 +61,12 @@ export function CustomerCard({ api, conversation }: { api: ApiClient; conversati
           )}
           <dt>Known</dt>
           <dd className="muted">
-            {contact.identified ? "identified by the site" : "typed by the visitor, not verified"} · since{" "}
+            {contact.verified
+              ? "identified by the site"
+              : contact.linked_by === "site"
+                ? "named by the site, unsigned: not verified"
+                : "typed by the visitor, not verified"}{" "}
+            · since{" "}
             {formatClock(contact.created_at)}
           </dd>
         </dl>

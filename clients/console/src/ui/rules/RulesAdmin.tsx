@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from "react";
 import type { ApiClient } from "../../api/client";
-import { deleteRule, listRules, moveRule, setEnabled } from "../../api/rules";
+import { deleteRule, listRules, moveRule, ruleStats, setEnabled, type RuleStats } from "../../api/rules";
 import { errorText } from "../../lib/admin";
 import { definitionOf, newRule, type Rule } from "../../lib/rules";
 import { ChoicesProvider, useRuleChoices } from "./choices";
+import { RuleCounts } from "./RuleCounts";
 import { RuleEditor } from "./RuleEditor";
 import { useSites } from "../hooks";
 import "./rules.css";
@@ -16,20 +17,28 @@ export function RulesAdmin({ api }: { api: ApiClient }) {
   const [error, setError] = useState<string | null>(null);
   const { sites, siteId, setSiteId } = useSites(api, setError, errorText);
   const [rules, setRules] = useState<Rule[] | null>(null);
+  // What became of each rule's invitations (by rule id); read with the list, left out if it cannot be read.
+  const [stats, setStats] = useState<Record<string, RuleStats>>({});
   // The rule open in the editor (its id; "new": one not saved yet), shown as the list has it now.
   const [editing, setEditing] = useState<string | null>(null);
   const choices = useRuleChoices(api, siteId);
 
   const load = useCallback(async () => {
     if (!siteId) return;
+    const counted = ruleStats(api, siteId).then(
+      (found) => Object.fromEntries(found.map((s) => [s.rule_id, s])),
+      () => ({}),
+    );
     try {
       setRules(await listRules(api, siteId));
     } catch (failure) {
       setError(`Could not load the rules: ${errorText(failure)}`);
     }
+    setStats(await counted);
   }, [api, siteId]);
   useEffect(() => {
     setRules(null);
+    setStats({});
     setEditing(null);
     void load();
   }, [load]);
@@ -77,6 +86,7 @@ export function RulesAdmin({ api }: { api: ApiClient }) {
               <RuleRow
                 key={rule.id}
                 rule={rule}
+                stats={stats[rule.id]}
                 first={i === 0}
                 last={i === rules.length - 1}
                 current={editing === rule.id}
@@ -127,6 +137,7 @@ export function RulesAdmin({ api }: { api: ApiClient }) {
 
 interface RowProps {
   rule: Rule;
+  stats?: RuleStats;
   first: boolean;
   last: boolean;
   current: boolean;
@@ -136,13 +147,14 @@ interface RowProps {
   onEdit: () => void;
 }
 
-function RuleRow({ rule, first, last, current, onToggle, onMove, onDelete, onEdit }: RowProps) {
+function RuleRow({ rule, stats, first, last, current, onToggle, onMove, onDelete, onEdit }: RowProps) {
   const [confirming, setConfirming] = useState(false);
   const does = rule.actions.some((a) => a.type === "open_chat")
     ? "opens the chat"
     : rule.actions.some((a) => a.type === "show_invitation")
       ? "invites"
       : "acts";
+  const abTest = rule.actions.some((a) => a.type === "show_invitation" && (a.variants?.length ?? 0) > 0);
   return (
     <li
       className={current ? "rule-row current" : "rule-row"}
@@ -163,6 +175,7 @@ function RuleRow({ rule, first, last, current, onToggle, onMove, onDelete, onEdi
         {rule.name}
       </button>
       <span className="muted">{does}</span>
+      {stats && <RuleCounts stats={stats} abTest={abTest} />}
       <span className="spacer" />
       <button
         type="button"
