@@ -270,8 +270,9 @@ async def test_operators_are_told_live_when_a_visitor_moves_and_leaves(
         assert await eventually(lambda: len(frames) >= 2 + len(moves))
         assert await place.live(shop.admin) == []
     if place.distributed:  # the page the gateway accepted, before tracking stored it (`live_moves`)
-        moved = frames.pop(0)
-        assert moved["type"] == "visitor.moves"
+        # (published within 20 ms of the 202: the stored record may still come first on a busy machine)
+        [moved] = [f for f in frames if f["type"] == "visitor.moves"]
+        frames.remove(moved)
         [move] = moved["moves"]
         assert move["visitor_id"] == guest.visitor_id and move["site_id"] == guest.site_id
         assert (move["current_url"], move["current_title"], move["pages_added"]) == (
