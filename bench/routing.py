@@ -375,7 +375,7 @@ class Bench:
                     self.tally.errors[f"start {type(exc).__name__}"] += 1
                     return
                 if answer.status_code != 201:
-                    self.tally.errors[f"start {answer.status_code}"] += 1
+                    self.tally.errors[f"start {answer.status_code} {answer.json().get('code', '')}"] += 1
                     return
                 conversation_id = answer.json()["id"]
                 self.tally.started[conversation_id] = sent

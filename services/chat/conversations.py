@@ -158,16 +158,17 @@ async def start(
             assert row is not None
             update = await _stage_update(conn, conversation_out(row))
     conversation = conversation_out(row)
+    changed = False
     if created:
         await _announce(runtime, frames, update)
         if queue_id is not None:  # offered after the commit, with the account's other new chats meanwhile
             await offers.route_new(runtime, frames, visitor.account_id, conversation.id)
-            conversation = await get(runtime, visitor, conversation.id)
-        if queue_id is not None and conversation.offered_user_id is None:
-            await offers.route_by_webhook(runtime, frames, visitor.account_id, conversation.id)
-            conversation = await get(runtime, visitor, conversation.id)
+            await offers.route_by_webhook(runtime, frames, visitor.account_id, conversation.id)  # if not offered
+            changed = True
     if text is not None:
         await post(runtime, frames, visitor, conversation.id, client_msg_id or new_id(), text)
+        changed = True
+    if changed:  # read once, as all that happened left it
         conversation = await get(runtime, visitor, conversation.id)
     if conversation.state == "waiting" and conversation.queue_id is not None:  # the visitor sees their place at once
         async with runtime.db.reading() as conn:

@@ -149,6 +149,9 @@ class VisitContext(BaseModel):
     # The last activity of the visitor's visit before this one: only in the event of the batch that started this
     # visit (None otherwise, or on a first visit).
     previous_visit_at: datetime | None = None
+    # When the visit started (tracking's visit row, UTC): what "time on site" counts from, also for a live state
+    # the rules build afresh mid-visit (None in older events: not known).
+    started_at: datetime | None = None
 
 
 class SiteEventSeen(BaseModel):

@@ -23,6 +23,7 @@ from typing import Any
 from starlette.websockets import WebSocket
 
 from services.common.bus import EventBus
+from services.common.bus.base import SharedFrame
 from services.common.tokens import Identity
 
 log = logging.getLogger("floorwalker.gateway.hub")
@@ -153,6 +154,7 @@ class Hub:
         self.channels: dict[str, set[SocketClient]] = {}
         self.watchers: dict[str, FrameWatcher] = {}
         self._lock = asyncio.Lock()
+        self._shared: tuple[SharedFrame | None, str] = (None, "")  # the last frame of several channels, as text
         bus.on_realtime_gap(self.resync)
 
     async def join(self, channel: str, client: SocketClient) -> None:
@@ -187,7 +189,12 @@ class Hub:
                 await watcher(channel, frame, members)
             except Exception:
                 log.exception("watching a %s frame on %s failed", frame.get("type"), channel)
-        text = json.dumps(frame, separators=(",", ":"))
+        if watcher is None and isinstance(frame, SharedFrame) and frame is self._shared[0]:  # on another channel
+            text = self._shared[1]
+        else:
+            text = json.dumps(frame, separators=(",", ":"))
+            if isinstance(frame, SharedFrame):
+                self._shared = (frame, text)
         managers_only = for_managers(channel, frame)
         for client in list(members):
             if not managers_only or is_manager(client):

@@ -5,8 +5,9 @@ between two erasures); once it is committed the new ones go to the live rules (`
 the page views of the read (so one look at the site's books serves them all) with the read's site events and exit
 intents and their visitors' last chats (the counting statement's answer) and rule histories (one more statement
 per account: `rule_history.py`), which a live state built afresh starts from, as do the invitations closed and the chats started or closed. The invitations shown, accepted, closed and
-expired and the chats they started are counted per rule and variant, and the visitors' last chats kept, in one
-transaction per read (`LiveAnswers`). Chat's
+expired and the chats they started are counted per rule and variant, and the visitors' last chats and closes of
+the rules' invitations (the visit closed in: `rule_history.record_closes`) kept, in one transaction per read
+(`LiveAnswers`). Chat's
 `operator.presence_changed` is kept in the presence read model (`presence.py`) and re-evaluates the account's
 live visitors.
 """
@@ -44,7 +45,7 @@ from services.rules.live import LiveRules
 from services.rules.models import processed
 from services.rules.presence import record_presence
 from services.rules.routing import request_route
-from services.rules.rule_history import Histories, forget_histories, histories_of
+from services.rules.rule_history import Histories, forget_histories, histories_of, record_closes
 from services.rules.sites import SITE_EVENTS, SITES
 from services.rules.visitor_stats import count_pageviews, forget_visitor, record_chats
 
@@ -161,8 +162,9 @@ def _page(view: PageviewRecorded | PageView) -> PageView:
 
 class LiveAnswers(BatchEventHandler):
     """What became of invitations and chats: the invitations shown, accepted, closed and expired and the chats
-    they started counted per rule and variant (`invitation_stats.py`), and the visitors' last chats kept
-    (`visitor_stats.record_chats`), in one transaction per batch, each event once; then, for the live rules, a
+    they started counted per rule and variant (`invitation_stats.py`), and the visitors' last chats
+    (`visitor_stats.record_chats`) and closes of the rules' invitations (`rule_history.record_closes`) kept, in
+    one transaction per batch, each event once; then, for the live rules, a
     closed invitation (not again this visit) and a chat started or closed (never while chatting; the
     conversations' visitors in the shared visitor store). The live part is done for every delivery (it does
     not add up), the counts once per event."""
@@ -194,10 +196,13 @@ class LiveAnswers(BatchEventHandler):
             tally = Tally()
             started: list[tuple[str, str, str, datetime]] = []
             closed: list[tuple[str, datetime]] = []
+            dismissed: list[tuple[str, str, str]] = []  # (account, visitor, rule): an invitation closed
             for event in new:
                 payload = payload_of[event.id]
                 if isinstance(payload, InvitationEvent):
                     tally.invitation(event.account_id, payload)
+                    if isinstance(payload, InvitationClosed) and payload.rule_id:
+                        dismissed.append((event.account_id, payload.visitor_id, payload.rule_id))
                 elif isinstance(payload, ConversationStarted):
                     tally.chat(event.account_id, payload)
                     if payload.channel == "web" and max(len(payload.visitor_id), len(payload.conversation_id)) <= 36:
@@ -208,6 +213,7 @@ class LiveAnswers(BatchEventHandler):
                     closed.append((payload.conversation_id, payload.closed_at))
             await add_counts(conn, tally)
             await record_chats(conn, started, closed)
+            await record_closes(conn, dismissed)  # "not again this visit" outlives a live state lost
 
         await handle_batch_once(runtime.db, processed, [event for event, _ in parsed], effect)
 

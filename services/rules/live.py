@@ -25,8 +25,10 @@ the visitor looked at again then, through the timer store (`timers.py`).
   invitations this visit (`invitation.closed`), and chatting (`conversation.started` / `.closed`). The last chat
   ("last chat N ago", "not for N hours after a chat") is also kept in the rules' database (`visitor_stats.py`)
   and handed in with the page views, so a live state built afresh starts from it; so are the rule's firings ever
-  (how many, the last: "at most N shows", "not again for N days", `rule_history.py`), written once per batch
-  after its firings (`Round`), read with the batch's page views.
+  (how many, the last: "at most N shows", "not again for N days", `rule_history.py`) and those of the visit of
+  the last firing and of the last close ("once per visit", "not again this visit after a close": a state lost
+  within the visit and built afresh in it starts from them), written once per batch after its firings (`Round`;
+  the closes with the batch of `invitation.closed`, `consumers.py`), read with the batch's page views.
 
 Each visitor's live state and rule history is in the visitor store (`live_store.py`): in memory embedded, in
 Redis distributed, so that every rules replica sees the same visitor whichever replica's consumer read their
@@ -62,7 +64,7 @@ from services.rules.engine.actions import NotifyOperators, OpenChat, RouteToQueu
 from services.rules.live_store import LIVE_IDLE, LiveVisitor, MemoryVisitors, VisitorStore, visitor_store
 from services.rules.metrics import RULE_EVALUATIONS, VISITOR_EVALUATIONS
 from services.rules.presence import NOBODY, Availability, account_availability
-from services.rules.rule_history import Firing, record_firings
+from services.rules.rule_history import Firing, Past, record_firings
 from services.rules.segments.classify import SegmentSet
 from services.rules.segments.live import assign
 from services.rules.timers import Clock, TimerStore, timer_store
@@ -143,13 +145,13 @@ class LiveRules:
         views: Iterable[PageView],
         happened: Iterable[SiteEventSeen] = (),
         last_chats: Mapping[str, float] | None = None,
-        histories: Mapping[str, Mapping[str, RuleHistory]] | None = None,
+        histories: Mapping[str, Mapping[str, Past]] | None = None,
     ) -> None:
         """The page views, site events and exit intents of one site (of one read of the stream: one look at the
         site's books for all). A site event of a visitor or visit the live state does not know is left out.
         `last_chats`: the visitors' last chats as the rules' database keeps them (epoch seconds), `histories`
-        their rules' firings ever (by visitor, by rule; `rule_history.py`): a visitor whose live state is built
-        afresh (gone after `LIVE_IDLE`, or never on this store) starts from theirs."""
+        their rules' pasts (by visitor, by rule; `rule_history.py`): a visitor whose live state is built
+        afresh (gone after `LIVE_IDLE`, lost, or never on this store) starts from theirs."""
         durable, pasts = last_chats or {}, histories or {}
         by_visitor: dict[str, list[PageView]] = {}
         for view in sorted(views, key=lambda v: v.viewed_at):
@@ -163,9 +165,11 @@ class LiveRules:
         async def one(item: tuple[str, list[PageView]]) -> None:
             visitor_id, seen = item
             async with self.store.locked(visitor_id):
-                live = await self.store.get(visitor_id)
+                live, now = await self.store.get(visitor_id), self.clock()
                 for view in seen:
-                    live = _viewed(live, account_id, site_id, view, durable.get(visitor_id), pasts.get(visitor_id))
+                    live = _viewed(
+                        live, account_id, site_id, view, durable.get(visitor_id), pasts.get(visitor_id), now=now
+                    )
                 if live is not None and visitor_id in events:
                     live.state = _happened(live.state, events[visitor_id])
                 if live is None:
@@ -335,7 +339,15 @@ class LiveRules:
                 )
                 state = live.state
                 batch.firings.append(
-                    Firing(state.account_id, state.visitor_id, rule.rule_id, history.fired_total + 1, now)
+                    Firing(
+                        state.account_id,
+                        state.visitor_id,
+                        rule.rule_id,
+                        history.fired_total + 1,
+                        now,
+                        state.visit_id,
+                        history.fired_this_visit + 1,
+                    )
                 )
                 fired += 1
                 break  # one invitation at a time: the first rule in order that may
@@ -424,16 +436,19 @@ def _viewed(
     site_id: str,
     view: PageView,
     last_chat_at: float | None = None,
-    durable: Mapping[str, RuleHistory] | None = None,
+    durable: Mapping[str, Past] | None = None,
+    now: float | None = None,
 ) -> LiveVisitor:
-    """The visitor after one more page view (a new visit if its visit id is new: the visit's caps start over).
-    `last_chat_at` and `durable` (the rules' firings ever, by rule): as kept durably, for a new visit's state
-    (built afresh, it has only them; a live one may know later ones)."""
+    """The visitor after one more page view (a new visit if its visit id is new: the visit's caps start over,
+    but for what the durable past has of this visit). `last_chat_at` and `durable` (the rules' pasts, by rule):
+    as kept durably, for a new visit's state (built afresh, it has only them; a live one may know later ones).
+    A state built afresh starts its visit at this page view, or earlier at the visit's start tracking gives
+    (`_in_context`; not after `now`)."""
     at = view.viewed_at.timestamp()
     if live is None or live.state.visit_id != view.visit_id:
         history = {} if live is None else {k: _next_visit(h) for k, h in live.history.items()}
         for rule_id, past in (durable or {}).items():
-            history[rule_id] = _with_past(history.get(rule_id, RuleHistory()), past)
+            history[rule_id] = _with_past(history.get(rule_id, RuleHistory()), past.in_visit(view.visit_id))
         state = VisitorState(
             visitor_id=view.visitor_id, site_id=site_id, account_id=account_id, visit_id=view.visit_id,
             visit_started_at=at,
@@ -481,7 +496,7 @@ def _viewed(
         attributes=before.attributes if view.attributes is None else view.attributes,
     )
     if view.visit is not None:
-        live.state = _in_context(live.state, view.visit)
+        live.state = _in_context(live.state, view.visit, at if now is None else min(at, now))
     return live
 
 
@@ -489,9 +504,16 @@ def _later(a: float | None, b: float | None) -> float | None:
     return b if a is None else a if b is None else max(a, b)
 
 
-def _in_context(state: VisitorState, visit: VisitContext) -> VisitorState:
-    """The state with its visit's context (from tracking's visit row); a previous visit time not given is kept."""
+def _in_context(state: VisitorState, visit: VisitContext, latest: float) -> VisitorState:
+    """The state with its visit's context (from tracking's visit row); a previous visit time not given is kept.
+    The visit's start tracking gives moves the state's earlier only (a state built afresh mid-visit, after a
+    rules restart or a flushed store, started at the first page view it saw); one after `latest` (the page
+    view's time, or now) is not believed."""
     previous = visit.previous_visit_at.timestamp() if visit.previous_visit_at else state.previous_visit_at
+    started = state.visit_started_at
+    given = visit.started_at.timestamp() if visit.started_at else None
+    if given is not None and given <= latest and (started is None or given < started):
+        started = given
     return replace(
         state,
         referrer=visit.referrer,
@@ -506,6 +528,7 @@ def _in_context(state: VisitorState, visit: VisitContext) -> VisitorState:
         browser=visit.browser,
         os=visit.os,
         previous_visit_at=previous,
+        visit_started_at=started,
     )
 
 
@@ -536,11 +559,12 @@ def _next_visit(history: RuleHistory) -> RuleHistory:
 
 
 def _with_past(history: RuleHistory, past: RuleHistory) -> RuleHistory:
-    """The history with the durable past's firings ever where they are more (or later)."""
-    return replace(
-        history,
+    """The history with the durable past's (as of the same visit) where it has more (or later)."""
+    return RuleHistory(
+        fired_this_visit=max(history.fired_this_visit, past.fired_this_visit),
         fired_total=max(history.fired_total, past.fired_total),
         last_fired_at=_later(history.last_fired_at, past.last_fired_at),
+        closed_this_visit=history.closed_this_visit or past.closed_this_visit,
     )
 
 

@@ -117,9 +117,11 @@ invitation_stats = Table(
 )
 
 # Each visitor's past with each rule that fired for them (`rule_history.py`): what the caps that span visits ("at
-# most N shows", "not again for N days") count once the live state is gone. Written after the firings of a batch
-# (the greatest count and time win, so a redelivered or late write changes nothing), read when a live state is
-# built afresh, deleted with the visitor (`visitor.erased`).
+# most N shows", "not again for N days") count once the live state is gone, and the visit-long ones ("once per
+# visit", "not again this visit after a close") if it is lost within the visit (a restart, Redis flushed).
+# Written after the firings of a batch (the greatest count and time win, so a redelivered or late write changes
+# nothing) and with the batch of `invitation.closed`, read when a live state is built afresh, deleted with the
+# visitor (`visitor.erased`).
 visitor_rule_history = Table(
     "rules_visitor_rule_history",
     metadata,
@@ -129,6 +131,11 @@ visitor_rule_history = Table(
     Column("fired_total", Integer, nullable=False),
     Column("last_fired_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The visit of the last firing and how many times it fired in that visit (null / 0: not known, rows older
+    # than the column); the visit in which the visitor last closed one of its invitations.
+    Column("visit_id", String(36), nullable=True),
+    Column("fired_in_visit", Integer, nullable=False, server_default="0"),
+    Column("closed_visit_id", String(36), nullable=True),
 )
 
 # What the rules publish durably (`visitor.segment_changed`), relayed after the commit.

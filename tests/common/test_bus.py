@@ -1,11 +1,14 @@
 """The event bus (both implementations), the outbox relay's batch publishing and handling events once in batches."""
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import MetaData, func, select
 
 from scripts.stack import forget_redis_keys
@@ -73,6 +76,56 @@ async def test_published_events_reach_a_batch_handler_in_order_and_in_few_batche
     assert len(recorder.batches) <= 3
     await asyncio.sleep(0.1)
     assert len(recorder.handled) == 31 and others == [30]
+
+
+async def test_a_frame_on_several_channels_reaches_each_listener_once_and_in_order_with_the_others(
+    bus: EventBus,
+) -> None:
+    got: list[tuple[str, int]] = []
+
+    async def listener(channel: str, frame: dict[str, Any]) -> None:
+        got.append((channel, frame["n"]))
+
+    await bus.subscribe("operator:acc-1:u1", listener)
+    await bus.subscribe("operator:acc-1:u2", listener)
+    await bus.subscribe("account:acc-1", listener)
+    await bus.publish("account:acc-1", {"n": 1})
+    await bus.publish_many(["operator:acc-1:u1", "operator:acc-1:u2", "operator:acc-1:u9"], {"n": 2})
+    await bus.publish_many(["operator:acc-2:u1", "visitor:v9"], {"n": 3})  # nobody here listens to these
+    await bus.publish("operator:acc-1:u2", {"n": 4})
+    await until(lambda: len(got) >= 4)
+    await asyncio.sleep(0.1)
+    assert got == [("account:acc-1", 1), ("operator:acc-1:u1", 2), ("operator:acc-1:u2", 2), ("operator:acc-1:u2", 4)]
+
+
+async def test_a_frame_on_sixty_channels_is_one_redis_message_with_their_names() -> None:
+    """A chat waiting in a queue of 60 operators: one PUBLISH, read once by each gateway, not 60 of each."""
+    prefix = f"fwtest-{uuid.uuid4().hex[:8]}"
+    redis_bus = RedisBus(TEST_REDIS_URL, prefix=prefix)
+    await redis_bus.start()
+    spy = Redis.from_url(TEST_REDIS_URL, decode_responses=True)
+    pubsub = spy.pubsub(ignore_subscribe_messages=True)
+    try:
+        await pubsub.psubscribe(f"{prefix}:rt:*")
+        channels = [f"operator:acc-1:u{n}" for n in range(60)]
+        await redis_bus.publish_many(channels, {"type": "conversation.updated", "n": 1})
+        seen: list[tuple[str, str]] = []
+        for _ in range(20):
+            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=0.2)
+            if message is not None:
+                seen.append((message["channel"], message["data"]))
+        assert len(seen) == 1
+        channel, data = seen[0]
+        names, _, body = data.partition("\n")
+        assert channel == f"{prefix}:rt:_many" and names.split(" ") == channels
+        assert json.loads(body) == {"type": "conversation.updated", "n": 1}
+        with pytest.raises(ValueError, match="space or a newline"):
+            await redis_bus.publish_many(["account:acc-1", "operator:acc 1"], {"n": 2})
+    finally:
+        await pubsub.aclose()
+        await spy.aclose()
+        await redis_bus.stop()
+        await forget_redis_keys(TEST_REDIS_URL, prefix)
 
 
 async def test_a_failing_batch_is_handled_again_one_event_at_a_time(bus: EventBus) -> None:

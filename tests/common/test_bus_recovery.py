@@ -214,6 +214,10 @@ async def test_after_redis_restarted_the_hub_subscribes_again_and_tells_every_so
         assert _frames(visitor) == _frames(both) == [{"type": "ping", "n": 2}]
     finally:
         await publisher.aclose()
+    await bus.publish_many(["visitor:v1", "account:a1"], {"type": "ping", "n": 3})  # the multicast channel is back
+    assert await eventually(lambda: _got(visitor) and _got(operator) and len(cast(_Recorder, both.websocket).sent) == 2)
+    assert _frames(visitor) == _frames(operator) == [{"type": "ping", "n": 3}]
+    assert _frames(both) == [{"type": "ping", "n": 3}] * 2  # once per channel it is on, as for two publishes
 
 
 async def test_a_socket_joining_while_redis_is_away_is_subscribed_once_it_is_back(

@@ -2,7 +2,9 @@
 live state: through the real event path (tracking's `pageviews.recorded` consumed by the rules service, the
 invitations heard on the visitor's channel), a visitor whose rules fired and whose live state is gone (30 idle
 minutes; here, at once) comes back and is still held back by them, while a visitor who never saw the rule gets
-it; erasing a visitor forgets their rules' past with the rest."""
+it; erasing a visitor forgets their rules' past with the rest. The caps of one visit ("once per visit", "not
+again this visit after a close") outlive a live state lost within the visit (a rules restart, Redis flushed): the
+same visit's next page does not fire the rule again, the next visit's does."""
 
 import asyncio
 import uuid
@@ -11,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from services.common.db import utcnow
-from services.common.events import Event, PageView, PageviewsRecorded, VisitorErased
+from services.common.events import Event, InvitationClosed, PageView, PageviewsRecorded, VisitorErased
 from services.common.settings import Settings
 from services.rules.models import visitor_rule_history
 from tests.helpers import eventually
@@ -28,6 +30,18 @@ AT_MOST_TWICE = {
     "conditions": {"type": "pages_viewed", "op": "ge", "value": 1},
     "actions": [{"type": "show_invitation", "text": "Can I help?"}],
     "caps": {"max_shows": 2, "once_per_visit": False},  # so only "at most twice" holds it back
+}
+ONCE_PER_VISIT = {
+    "name": "Once a visit",
+    "conditions": {"type": "pages_viewed", "op": "ge", "value": 1},
+    "actions": [{"type": "show_invitation", "text": "Hello again!"}],
+    "caps": {"once_per_visit": True},
+}
+UNTIL_CLOSED = {
+    "name": "Every page until closed",
+    "conditions": {"type": "pages_viewed", "op": "ge", "value": 1},
+    "actions": [{"type": "show_invitation", "text": "Still here?"}],
+    "caps": {"once_per_visit": False, "not_after_closed_this_visit": True},  # only the close holds it back
 }
 
 
@@ -78,6 +92,36 @@ class Shop:
         query = select(history.rule_id, history.fired_total).where(history.visitor_id == visitor)
         async with self.place.rules.state.runtime.db.reading() as conn:
             return {rule_id: total for rule_id, total in await conn.execute(query)}
+
+    async def close(self, visitor: str, rule_id: str) -> None:
+        """The visitor closes the rule's invitation (the gateway's `invitation.closed`)."""
+        closed = InvitationClosed(
+            invitation_id=f"r-{uuid.uuid4().hex[:24]}",
+            site_id=self.account.site_id,
+            visitor_id=visitor,
+            rule_id=rule_id,
+            variant="default",
+            at=utcnow(),
+        )
+        await self.place.rules.state.runtime.bus.publish_event(closed.to_event(self.account.id))
+
+    async def closed_kept(self, visitor: str, rule_id: str) -> bool:
+        """Whether the rules' database keeps a close of the rule's invitation by the visitor."""
+        history = visitor_rule_history.c
+        query = select(history.closed_visit_id).where(history.visitor_id == visitor, history.rule_id == rule_id)
+        async with self.place.rules.state.runtime.db.reading() as conn:
+            return (await conn.execute(query)).scalar() is not None
+
+    async def lose_live_state(self, visitor: str) -> None:
+        """The visitor's live state is lost (the rules restarted embedded, Redis flushed distributed)."""
+        store = self.place.rules.state.live_rules.store
+        await store.forget(visitor, self.account.id)
+        assert await store.get(visitor) is None
+
+    async def held_back(self, rule_id: str, visitor: str, reason: str) -> bool:
+        """The visitor's live state is back and the rule's caps hold it back for `reason`."""
+        found = await self.explained(rule_id, visitor)
+        return found is not None and found["caps"] == {"allowed": False, "reason": reason}
 
     async def explained(self, rule_id: str, visitor: str) -> Any:
         path = f"/api/v1/rules/{rule_id}/explain/{visitor}"
@@ -151,3 +195,62 @@ async def test_erasing_a_visitor_forgets_their_rules_past(settings: Settings) ->
 
 async def _equal(found: Any, expected: dict[str, int]) -> bool:
     return bool(await found == expected)
+
+
+async def test_once_per_visit_holds_within_the_visit_after_the_live_state_is_lost(settings: Settings) -> None:
+    async with floor(settings) as place:
+        shop = Shop(place, await place.account())
+        once = await create(place, shop.account, ONCE_PER_VISIT)
+        visitor = str(uuid.uuid4())
+        await shop.listen(visitor)
+        visit = str(uuid.uuid4())
+        await shop.view(visitor, visit)
+        assert await shop.invited(visitor, 1) == [once]
+        assert await eventually(lambda: _equal(shop.kept(visitor), {once: 1}))
+
+        # The rules lose the live state mid-visit; the visitor's next page in the same visit builds it afresh.
+        await shop.lose_live_state(visitor)
+        await shop.view(visitor, visit)
+        assert await eventually(lambda: shop.held_back(once, visitor, "once_per_visit"))
+        await asyncio.sleep(0.5)
+        assert shop.heard[visitor] == [once]  # not shown again this visit
+
+        # Their next visit (tracking starts one after 30 idle minutes: a new visit id) gets it again.
+        await shop.view(visitor, str(uuid.uuid4()))
+        assert await shop.invited(visitor, 2) == [once, once]
+        assert await eventually(lambda: _equal(shop.kept(visitor), {once: 2}))
+
+
+async def test_a_closed_invitation_stays_closed_this_visit_after_the_live_state_is_lost(settings: Settings) -> None:
+    async with floor(settings) as place:
+        shop = Shop(place, await place.account())
+        rule = await create(place, shop.account, UNTIL_CLOSED)
+        # One closes the invitation before the live state is lost, the other after (while there is none).
+        before, after = str(uuid.uuid4()), str(uuid.uuid4())
+        await shop.listen(before, after)
+        visits = {before: str(uuid.uuid4()), after: str(uuid.uuid4())}
+        for visitor in (before, after):
+            await shop.view(visitor, visits[visitor])
+            assert await shop.invited(visitor, 1) == [rule]
+            await shop.view(visitor, visits[visitor])  # not closed: shown again at the next page
+            assert await shop.invited(visitor, 2) == [rule, rule]
+            assert await eventually(lambda v=visitor: _equal(shop.kept(v), {rule: 2}))  # type: ignore[misc]
+
+        await shop.close(before, rule)
+        assert await eventually(lambda: shop.held_back(rule, before, "closed_this_visit"))
+        assert await eventually(lambda: shop.closed_kept(before, rule))
+        await shop.lose_live_state(before)
+        await shop.lose_live_state(after)
+        await shop.close(after, rule)
+        assert await eventually(lambda: shop.closed_kept(after, rule))
+
+        for visitor in (before, after):
+            await shop.view(visitor, visits[visitor])
+            assert await eventually(lambda v=visitor: shop.held_back(rule, v, "closed_this_visit"))  # type: ignore[misc]
+        await asyncio.sleep(0.5)
+        assert shop.heard == {before: [rule, rule], after: [rule, rule]}  # not shown again this visit
+
+        # The next visit starts over: shown again.
+        for visitor in (before, after):
+            await shop.view(visitor, str(uuid.uuid4()))
+            assert await shop.invited(visitor, 3) == [rule, rule, rule]

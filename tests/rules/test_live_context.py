@@ -6,7 +6,7 @@ intent."""
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.common.events import PageviewsRecorded, SiteEventSeen, VisitContext
+from services.common.events import PageView, PageviewsRecorded, SiteEventSeen, VisitContext
 from services.common.tokens import Identity
 from services.common.track_events import EVENT, check_events
 from services.rules.engine import EvalContext, RuleDefinition, compile_rule
@@ -83,6 +83,7 @@ def test_tracking_puts_the_visit_context_on_the_visitors_last_page_and_passes_si
     assert context.utm == {"source": "newsletter", "campaign": "winter"}
     assert (context.country_code, context.city, context.device_class, context.os) == ("GB", "London", "mobile", "iOS")
     assert context.previous_visit_at is None  # a first visit
+    assert context.started_at == T0  # the visit's start, not its last page's time (T0 + 1 s)
     assert [(e.kind, e.name) for e in first.site_events] == [
         ("event", "added_to_cart"),
         ("event", "added_to_cart"),
@@ -112,11 +113,21 @@ def test_a_site_event_alone_makes_an_event_of_its_own_and_a_returning_visit_says
     again = BatchPlan(Loaded({"v-1": visitor}, dict(plan.visits), {}, {"site-1": SHOP}), place_of, 20, 10.0)
     again.apply([submission({"type": "pageview", "url": "https://shop.example/"}, at=later)])
     context = recorded(again).page_views[-1].visit
-    assert context is not None and context.previous_visit_at == T0
+    assert context is not None and context.previous_visit_at == T0 and context.started_at == later
+    # The visit goes on in a later batch: its start is the stored visit's, not that batch's first page's.
+    on = BatchPlan(Loaded({"v-1": again.visitors["v-1"]}, dict(again.visits), {}, {"site-1": SHOP}), place_of, 20, 10.0)
+    on.apply([submission({"type": "pageview", "url": "https://shop.example/tv"}, at=later + timedelta(minutes=10))])
+    going_on = recorded(on).page_views[-1]
+    assert going_on.visit is not None and going_on.visit_id == context_visit(again)
+    assert going_on.visit.started_at == later and going_on.visit.previous_visit_at is None
     alone = BatchPlan(Loaded({"v-1": visitor}, dict(again.visits), {}, {"site-1": SHOP}), place_of, 20, 10.0)
     alone.apply([submission({"type": "event", "name": "added_to_cart"}, at=later + timedelta(seconds=5))])
     event = recorded(alone)
     assert event.page_views == [] and [e.name for e in event.site_events] == ["added_to_cart"]
+
+
+def context_visit(plan: BatchPlan) -> str:
+    return recorded(plan).page_views[-1].visit_id
 
 
 def matches(condition: dict[str, Any], live: LiveVisitor, now: datetime) -> bool:
@@ -133,7 +144,7 @@ def test_the_live_state_keeps_the_visit_context_and_counts_site_events_and_exit_
     for view in event.page_views:
         live = _viewed(live, "acc-1", "site-1", view)
     assert live is not None
-    conditions = [
+    conditions: list[dict[str, Any]] = [
         {"type": "country", "op": "eq", "value": "gb"},
         {"type": "region", "op": "eq", "value": "England"},
         {"type": "device", "field": "class", "op": "eq", "value": "mobile"},
@@ -181,3 +192,30 @@ def test_an_older_event_without_context_or_site_events_still_parses() -> None:
     event = PageviewsRecorded.model_validate({"site_id": "s", "page_views": [old]})
     assert event.page_views[0].visit is None and event.site_events == []
     assert VisitContext().utm == {}
+
+
+def test_a_live_state_built_afresh_mid_visit_counts_time_on_site_from_the_visits_start() -> None:
+    """The rules lost the visitor's live state (a restart embedded, Redis flushed): the next page view builds it
+    afresh; tracking's visit start on it keeps "time on site" counting from the visit's real start."""
+    now = T0 + timedelta(minutes=10)
+    page = PageView(page_view_id="p", visitor_id="v-1", visit_id="x", url="/", title="", viewed_at=now)
+    begun = page.model_copy(update={"visit": VisitContext(started_at=T0)})
+    over_5: dict[str, Any] = {"type": "time_on_site", "op": "gt", "seconds": 5 * 60}
+    over_15 = {**over_5, "seconds": 15 * 60}
+    rebuilt = _viewed(None, "acc-1", "site-1", begun, now=now.timestamp())
+    assert rebuilt.state.visit_started_at == T0.timestamp()
+    assert matches(over_5, rebuilt, now) and not matches(over_15, rebuilt, now)
+    # Without a start (an older event), or with one after the page view or in the future: from the page view.
+    for visit in (None, VisitContext(), VisitContext(started_at=now + timedelta(seconds=1))):
+        fresh = _viewed(None, "acc-1", "site-1", page.model_copy(update={"visit": visit}), now=now.timestamp())
+        assert fresh.state.visit_started_at == now.timestamp() and not matches(over_5, fresh, now)
+    ahead = page.model_copy(update={"viewed_at": now + timedelta(minutes=1), "visit": VisitContext(started_at=now)})
+    early = _viewed(None, "acc-1", "site-1", ahead, now=(now - timedelta(seconds=1)).timestamp())
+    assert early.state.visit_started_at == ahead.viewed_at.timestamp()  # a start after now is not believed
+    # The context on the visitor's last page of the event moves the start the first page set.
+    first, last = page.model_copy(update={"page_view_id": "p0", "viewed_at": now - timedelta(seconds=5)}), begun
+    live = _viewed(_viewed(None, "acc-1", "site-1", first), "acc-1", "site-1", last)
+    assert live.state.visit_started_at == T0.timestamp() and live.state.pages_viewed == 2
+    # A live state's start is never moved later by a start the context gives.
+    later = begun.model_copy(update={"page_view_id": "p2", "visit": VisitContext(started_at=T0 + timedelta(minutes=5))})
+    assert _viewed(live, "acc-1", "site-1", later).state.visit_started_at == T0.timestamp()

@@ -9,6 +9,11 @@ RealtimeCallback = Callable[[str, dict[str, Any]], Awaitable[None]]
 GapListener = Callable[[], Awaitable[None]]
 
 
+class SharedFrame(dict[str, Any]):
+    """A frame a bus hands, as this one object, to the listeners of each of its channels (`publish_many`): a
+    listener may write it out once for all of them (the gateway's hub does). Only buses make these."""
+
+
 class BatchEventHandler(ABC):
     """An event handler that can also take several events in one go (say, one transaction for them all).
 
@@ -67,9 +72,10 @@ class EventBus(ABC):
         """Realtime fan-out to whoever listens now; may be lost."""
 
     async def publish_many(self, channels: Sequence[str], message: dict[str, Any]) -> None:
-        """`publish` of one message on several channels (the Redis bus: one round trip)."""
+        """`publish` of one message on several channels (the Redis bus: one PUBLISH for them all)."""
+        shared = SharedFrame(message)
         for channel in channels:
-            await self.publish(channel, message)
+            await self.publish(channel, shared)
 
     async def publish_each(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
         """`publish` of each (channel, message), in order (the Redis bus: one round trip for them all)."""

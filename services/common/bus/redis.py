@@ -14,7 +14,14 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ResponseError
 
-from services.common.bus.base import BatchEventHandler, EventBus, EventHandler, GapListener, RealtimeCallback
+from services.common.bus.base import (
+    BatchEventHandler,
+    EventBus,
+    EventHandler,
+    GapListener,
+    RealtimeCallback,
+    SharedFrame,
+)
 from services.common.events import Event
 
 log = logging.getLogger("floorwalker.bus")
@@ -24,6 +31,11 @@ BLOCK_MS = 1000
 CLAIM_IDLE_MS = 30_000
 PENDING_RETRY_SECONDS = 1.0  # a consumer reads its own unacknowledged entries again this long after a failure
 RESUBSCRIBE_PAUSE = 0.2  # seconds between attempts to subscribe again while Redis is away
+# One message on several channels goes out once, on this channel every subscriber listens to, as the channels'
+# names (space-separated), a newline, then the JSON: a subscriber reads the names, and parses and delivers the
+# frame only if it listens to one of them. A chat waiting in a queue of 60 operators is one PUBLISH, read once
+# by each gateway, instead of 60 of each.
+MULTICAST = "_many"
 Entry = tuple[str, str, dict[str, str] | None]  # stream, entry id, fields
 
 
@@ -264,11 +276,12 @@ class RedisBus(EventBus):
         if len(channels) == 1:
             await self.publish(channels[0], message)
             return
+        if not channels:
+            return
+        if any(" " in channel or "\n" in channel for channel in channels):
+            raise ValueError(f"a realtime channel's name has a space or a newline: {channels!r}")
         data = json.dumps(message, separators=(",", ":"))
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for channel in channels:
-                pipe.publish(self.channel(channel), data)
-            await pipe.execute()
+        await self.redis.publish(self.channel(MULTICAST), " ".join(channels) + "\n" + data)
 
     async def publish_each(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
         if len(messages) <= 1:
@@ -292,7 +305,7 @@ class RedisBus(EventBus):
             if self._pubsub is None:
                 self._pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
                 try:
-                    await self._pubsub.subscribe(self.channel("_"), self.channel(channel))
+                    await self._pubsub.subscribe(self.channel("_"), self.channel(MULTICAST), self.channel(channel))
                 except Exception:
                     log.warning("pub/sub: could not subscribe to %s now; will retry", channel, exc_info=True)
                     self._lost = True
@@ -338,17 +351,26 @@ class RedisBus(EventBus):
                 continue
             if message is None or message.get("type") != "message":
                 continue
-            name = message["channel"][skip:]
+            name, text = message["channel"][skip:], message["data"]
+            names = [name]
+            if name == MULTICAST:
+                head, _, text = text.partition("\n")
+                names = [one for one in head.split(" ") if one in self._channels]
+                if not names:
+                    continue
             try:
-                data = json.loads(message["data"])
+                data = json.loads(text)
+                if len(names) > 1:
+                    data = SharedFrame(data)
             except ValueError:
-                log.warning("pub/sub: a frame on %s is not JSON", name)
+                log.warning("pub/sub: a frame on %s is not JSON", " ".join(names))
                 continue
-            for callback in list(self._channels.get(name, ())):
-                try:
-                    await callback(name, data)
-                except Exception:
-                    log.exception("realtime callback failed on %s", name)
+            for name in names:
+                for callback in list(self._channels.get(name, ())):
+                    try:
+                        await callback(name, data)
+                    except Exception:
+                        log.exception("realtime callback failed on %s", name)
 
     async def _resubscribe(self) -> None:
         """A new pub/sub connection with every channel, then the gap listeners (frames of the gap are gone)."""
@@ -359,7 +381,8 @@ class RedisBus(EventBus):
                     with contextlib.suppress(Exception):
                         await old.aclose()
                 try:
-                    await self._pubsub.subscribe(self.channel("_"), *(self.channel(name) for name in self._channels))
+                    names = ("_", MULTICAST, *self._channels)
+                    await self._pubsub.subscribe(*(self.channel(name) for name in names))
                 except Exception:
                     log.info("pub/sub: Redis is not back yet", exc_info=True)
                 else:

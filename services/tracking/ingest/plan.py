@@ -267,6 +267,7 @@ class BatchPlan:
             "browser": device.get("browser"),
             "os": device.get("os"),
             "previous_visit_at": None if previous is None else _TIME.dump_python(previous, mode="json"),
+            "started_at": _TIME.dump_python(visit["started_at"], mode="json"),
         }
 
     # --- what `apply` leaves to write -------------------------------------------------------------------
