@@ -135,6 +135,14 @@ def addresses(count: int, seed: int) -> list[str]:
     return sorted(found)
 
 
+def error_code(answer: httpx.Response) -> str:
+    """The `error.code` of an error answer (empty when the body says none)."""
+    try:
+        return str(answer.json().get("error", {}).get("code", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
 @dataclass
 class Operator:
     email: str
@@ -309,7 +317,7 @@ class Bench:
         path = f"/api/v1/conversations/{conversation_id}"
         answer = await again(operator.client, "POST", path + "/accept", headers=operator.headers())
         if answer.status_code != 200:
-            self.tally.errors[f"accept {answer.status_code} {answer.json().get('code', '')}"] += 1
+            self.tally.errors[f"accept {answer.status_code} {error_code(answer)}"] += 1
             operator.holding.discard(conversation_id)
             return
         self.tally.holder[conversation_id] = (operator.user_id, float("inf"))  # accepted: held until closed
@@ -375,7 +383,7 @@ class Bench:
                     self.tally.errors[f"start {type(exc).__name__}"] += 1
                     return
                 if answer.status_code != 201:
-                    self.tally.errors[f"start {answer.status_code} {answer.json().get('code', '')}"] += 1
+                    self.tally.errors[f"start {answer.status_code} {error_code(answer)}"] += 1
                     return
                 conversation_id = answer.json()["id"]
                 self.tally.started[conversation_id] = sent

@@ -13,7 +13,8 @@ from services.common.db import utcnow
 from services.common.events import PageView, PageviewsRecorded, VisitContext
 from services.common.settings import Settings
 from tests.helpers import eventually
-from tests.rules.floor import Account, Floor, floor
+from tests.rules.floor import floor
+from tests.rules.test_durable_caps import Shop, create
 
 
 def on_site_for_more_than(minutes: int) -> dict[str, Any]:
@@ -24,31 +25,13 @@ def on_site_for_more_than(minutes: int) -> dict[str, Any]:
     }
 
 
-class Shop:
-    """One account's site on the floor: page views published as tracking does, invitations heard per visitor."""
-
-    def __init__(self, place: Floor, account: Account) -> None:
-        self.place, self.account = place, account
-        self.heard: dict[str, list[str]] = {}  # visitor -> the rule ids of the invitations they got, in order
+class StartedShop(Shop):
+    """The durable-caps tests' shop, whose page views say when their visit started (or, as older events, not)."""
 
     async def create(self, body: dict[str, Any]) -> str:
-        path = f"/api/v1/sites/{self.account.site_id}/rules"
-        made = await self.place.client.post(path, json=body, headers=self.account.admin)
-        assert made.status_code == 201, made.text
-        rule_id: str = made.json()["id"]
-        return rule_id
+        return await create(self.place, self.account, body)
 
-    async def listen(self, *visitors: str) -> None:
-        async def heard(channel: str, frame: dict[str, Any]) -> None:
-            if frame.get("type") == "invitation":
-                self.heard[channel.removeprefix("visitor:")].append(frame["rule_id"])
-
-        for visitor in visitors:
-            self.heard[visitor] = []
-            await self.place.rules.state.runtime.bus.subscribe(f"visitor:{visitor}", heard)
-        await asyncio.sleep(0.2)  # the subscriptions in place (Redis)
-
-    async def view(self, visitor: str, visit: str, at: datetime, started_at: datetime | None) -> None:
+    async def view_at(self, visitor: str, visit: str, at: datetime, started_at: datetime | None) -> None:
         """A page view of the visit as tracking publishes it: the visit's context (with its start, unless an
         older event) on it, the visitor's last page of the event."""
         page = PageView(
@@ -68,35 +51,25 @@ class Shop:
         live = await self.place.rules.state.live_rules.store.get(visitor)
         return None if live is None else live.state.visit_started_at
 
-    async def lose_live_state(self, visitor: str) -> None:
-        store = self.place.rules.state.live_rules.store
-        await store.forget(visitor, self.account.id)
-        assert await store.get(visitor) is None
-
-    async def explained(self, rule_id: str, visitor: str) -> Any:
-        path = f"/api/v1/rules/{rule_id}/explain/{visitor}"
-        answer = await self.place.client.get(path, headers=self.account.admin)
-        return answer.json() if answer.status_code == 200 else None
-
 
 async def test_time_on_site_counts_from_the_visits_start_after_the_live_state_is_lost(settings: Settings) -> None:
     async with floor(settings) as place:
-        shop = Shop(place, await place.account())
+        shop = StartedShop(place, await place.account())
         # One visitor's events carry their visit's start; the other's are older events, without it.
         visitor, older = str(uuid.uuid4()), str(uuid.uuid4())
         await shop.listen(visitor, older)
         started = utcnow() - timedelta(minutes=10)
         visits = {visitor: str(uuid.uuid4()), older: str(uuid.uuid4())}
         for who in (visitor, older):  # they arrived 10 minutes ago
-            await shop.view(who, visits[who], started, started if who == visitor else None)
+            await shop.view_at(who, visits[who], started, started if who == visitor else None)
             assert await eventually(lambda w=who: _is(shop.live_since(w), started.timestamp()))  # type: ignore[misc]
             await shop.lose_live_state(who)  # the rules restart (embedded) or Redis is flushed (distributed)
 
         over_15 = await shop.create(on_site_for_more_than(15))
         over_5 = await shop.create(on_site_for_more_than(5))
         now = utcnow()
-        await shop.view(visitor, visits[visitor], now, started)
-        await shop.view(older, visits[older], now, None)
+        await shop.view_at(visitor, visits[visitor], now, started)
+        await shop.view_at(older, visits[older], now, None)
 
         # Built afresh, the live state starts at the visit's start: "more than 5 minutes" fires at once.
         assert await eventually(lambda: shop.heard[visitor] == [over_5], seconds=10), shop.heard
