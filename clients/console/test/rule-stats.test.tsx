@@ -1,4 +1,5 @@
-import { cleanup, render, waitFor } from "@testing-library/react";
+import { cleanup, waitFor } from "@testing-library/react";
+import { render } from "./render";
 import { afterEach, describe, expect, it } from "vitest";
 import type { RuleStats } from "../src/api/rules";
 import { newRule, type RuleDefinition } from "../src/lib/rules";

@@ -1,8 +1,10 @@
 import { useEffect, useState, useSyncExternalStore } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../api/client";
 import { listSites } from "../api/endpoints";
+import { keys } from "../api/keys";
+import { errorText } from "../lib/admin";
 import type { ConsoleState, Store } from "../state/store";
-import type { Site } from "../types";
 
 export function useConsoleState(store: Store): ConsoleState {
   return useSyncExternalStore(store.subscribe, store.getState, store.getState);
@@ -18,24 +20,16 @@ export function useNow(everyMs = 1000): number {
   return now;
 }
 
-/** The account's sites (null until loaded) and the one chosen on a screen (the first, until the operator picks
- * another). `onError` gets "Could not load the sites: <why>" (a state setter: its identity never changes). */
-export function useSites(api: ApiClient, onError: (message: string) => void, why: (error: unknown) => string) {
-  const [sites, setSites] = useState<Site[] | null>(null);
-  const [siteId, setSiteId] = useState("");
-  useEffect(() => {
-    let current = true;
-    listSites(api).then(
-      (list) => {
-        if (!current) return;
-        setSites(list);
-        setSiteId((id) => id || list[0]?.id || "");
-      },
-      (failure: unknown) => current && onError(`Could not load the sites: ${why(failure)}`),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, onError, why]);
-  return { sites, siteId, setSiteId };
+/** "Could not load <what>: <why>" of a query's error, or null. */
+export function loadError(what: string, error: unknown, why: (error: unknown) => string = errorText): string | null {
+  return error ? `Could not load ${what}: ${why(error)}` : null;
+}
+
+/** The account's sites (null until loaded), the one chosen on a screen (the first, until the operator picks
+ * another), and "Could not load the sites: <why>" if they cannot be read. */
+export function useSites(api: ApiClient, why: (error: unknown) => string) {
+  const { data, error } = useQuery({ queryKey: keys.sites, queryFn: () => listSites(api) });
+  const [chosen, setSiteId] = useState("");
+  const siteId = chosen || data?.[0]?.id || "";
+  return { sites: data ?? null, siteId, setSiteId, sitesError: loadError("the sites", error, why) };
 }

@@ -1,4 +1,5 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
 import {
   createCanned,
@@ -8,31 +9,24 @@ import {
   type CannedIn,
   type CannedResponse,
 } from "../../api/canned";
+import { keys } from "../../api/keys";
 import { listQueues, type Queue } from "../../api/queues";
 import { errorText } from "../../lib/admin";
+import { loadError } from "../hooks";
 
 const EMPTY: CannedIn = { shortcut: "", title: "", text: "", queue_id: null };
 
 /** Supervisors and admins: the account's canned responses (OPS-3), the account's own and each queue's, to add,
  * edit and delete. */
 export function CannedAdmin({ api }: { api: ApiClient }) {
-  const [list, setList] = useState<CannedResponse[] | null>(null);
-  const [queues, setQueues] = useState<Queue[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.canned, queryFn: () => listCanned(api, { all: true }) });
+  const list = listed.data;
+  const queues = useQuery({ queryKey: keys.queues, queryFn: () => listQueues(api) }).data ?? [];
+  const [mutationError, setError] = useState<string | null>(null);
+  const error = mutationError ?? loadError("the canned responses", listed.error);
   const [editing, setEditing] = useState<CannedResponse | "new" | null>(null);
-
-  const reload = useCallback(
-    () =>
-      listCanned(api, { all: true }).then(
-        (found) => setList(found),
-        (failure: unknown) => setError(`Could not load the canned responses: ${errorText(failure)}`),
-      ),
-    [api],
-  );
-  useEffect(() => {
-    void reload();
-    listQueues(api).then(setQueues, () => setQueues([]));
-  }, [api, reload]);
+  const reload = () => cache.invalidateQueries({ queryKey: keys.canned });
 
   const remove = async (canned: CannedResponse) => {
     setError(null);
@@ -128,25 +122,15 @@ function CannedForm({ initial, queues, onSave, onCancel }: FormProps) {
     text: initial.text,
     queue_id: initial.queue_id,
   });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const save = useMutation({ mutationFn: onSave });
   const set = (changes: Partial<CannedIn>) => setBody((b) => ({ ...b, ...changes }));
-
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSave({ ...body, shortcut: body.shortcut.trim().replace(/^\//, "") });
-    } catch (failure) {
-      setError(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
+    save.mutate({ ...body, shortcut: body.shortcut.trim().replace(/^\//, "") });
   };
 
   return (
-    <form className="admin-form" data-fw="canned-form" onSubmit={(event) => void submit(event)}>
+    <form className="admin-form" data-fw="canned-form" onSubmit={submit}>
       <label>
         Shortcut
         <input
@@ -192,13 +176,13 @@ function CannedForm({ initial, queues, onSave, onCancel }: FormProps) {
           ))}
         </select>
       </label>
-      {error && (
+      {save.error && (
         <p className="error" role="alert" data-fw="canned-form-error">
-          {error}
+          {errorText(save.error)}
         </p>
       )}
       <div className="form-actions">
-        <button type="submit" className="primary" data-fw="canned-save" disabled={busy}>
+        <button type="submit" className="primary" data-fw="canned-save" disabled={save.isPending}>
           Save
         </button>
         <button type="button" data-fw="canned-cancel" onClick={onCancel}>

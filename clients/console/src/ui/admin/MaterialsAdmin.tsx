@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import {
   createMaterial,
   deleteMaterial,
@@ -12,6 +14,7 @@ import {
 } from "../../api/materials";
 import { listQueues, type Queue } from "../../api/queues";
 import { errorText } from "../../lib/admin";
+import { loadError } from "../hooks";
 
 const EMPTY: MaterialIn = { kind: "link", title: "", url: null, text: null, queue_id: null, campaign: null };
 const KIND_NAMES: Record<MaterialKind, string> = { link: "Link", document: "Document", script: "Script" };
@@ -20,23 +23,14 @@ const KIND_NAMES: Record<MaterialKind, string> = { link: "Link", document: "Docu
  * (a link to a file, or a text: uploads are another feature) and scripts, for every queue or one, and
  * optionally one campaign. */
 export function MaterialsAdmin({ api }: { api: ApiClient }) {
-  const [list, setList] = useState<Material[] | null>(null);
-  const [queues, setQueues] = useState<Queue[]>([]);
-  const [error, setError] = useState<string | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.materials, queryFn: () => listMaterials(api, { all: true }) });
+  const list = listed.data;
+  const queues = useQuery({ queryKey: keys.queues, queryFn: () => listQueues(api) }).data ?? [];
+  const [mutationError, setError] = useState<string | null>(null);
+  const error = mutationError ?? loadError("the materials", listed.error);
   const [editing, setEditing] = useState<Material | "new" | null>(null);
-
-  const reload = useCallback(
-    () =>
-      listMaterials(api, { all: true }).then(
-        (found) => setList(found),
-        (failure: unknown) => setError(`Could not load the materials: ${errorText(failure)}`),
-      ),
-    [api],
-  );
-  useEffect(() => {
-    void reload();
-    listQueues(api).then(setQueues, () => setQueues([]));
-  }, [api, reload]);
+  const reload = () => cache.invalidateQueries({ queryKey: keys.materials });
 
   const remove = async (material: Material) => {
     setError(null);
@@ -135,27 +129,17 @@ function bodyOf(form: MaterialIn): MaterialIn {
 
 function MaterialForm({ initial, queues, onSave, onCancel }: FormProps) {
   const [form, setForm] = useState<MaterialIn>({ ...EMPTY, ...initial });
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const save = useMutation({ mutationFn: onSave });
   const set = (changes: Partial<MaterialIn>) => setForm((f) => ({ ...f, ...changes }));
   const takesUrl = form.kind !== "script";
   const takesText = form.kind !== "link";
-
-  const submit = async (event: FormEvent) => {
+  const submit = (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await onSave(bodyOf(form));
-    } catch (failure) {
-      setError(errorText(failure));
-    } finally {
-      setBusy(false);
-    }
+    save.mutate(bodyOf(form));
   };
 
   return (
-    <form className="admin-form" data-fw="material-form" onSubmit={(event) => void submit(event)}>
+    <form className="admin-form" data-fw="material-form" onSubmit={submit}>
       <label>
         Kind
         <select
@@ -227,13 +211,13 @@ function MaterialForm({ initial, queues, onSave, onCancel }: FormProps) {
           onChange={(e) => set({ campaign: e.target.value })}
         />
       </label>
-      {error && (
+      {save.error && (
         <p className="error" role="alert" data-fw="material-form-error">
-          {error}
+          {errorText(save.error)}
         </p>
       )}
       <div className="form-actions">
-        <button type="submit" className="primary" data-fw="material-save" disabled={busy}>
+        <button type="submit" className="primary" data-fw="material-save" disabled={save.isPending}>
           Save
         </button>
         <button type="button" data-fw="material-cancel" onClick={onCancel}>

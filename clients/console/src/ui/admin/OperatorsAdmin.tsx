@@ -1,15 +1,10 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
-import {
-  changeRole,
-  invite,
-  listTeam,
-  removeMember,
-  withdrawInvitation,
-  type Member,
-  type Team,
-} from "../../api/admin";
+import { keys } from "../../api/keys";
+import { changeRole, invite, listTeam, removeMember, withdrawInvitation, type Member } from "../../api/admin";
 import { errorText } from "../../lib/admin";
+import { loadError as loadErrorOf } from "../hooks";
 import { PhotoPicker } from "../profile/PhotoPicker";
 import type { Role } from "../../types";
 
@@ -24,26 +19,14 @@ const EMPTY_INVITE = { email: "", name: "", role: "operator" as Role, password: 
 
 /** The account's people (admins): invite by e-mail, change roles, remove; pending invitations. */
 export function OperatorsAdmin({ api, userId }: Props) {
-  const [team, setTeam] = useState<Team | null>(null);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.team, queryFn: () => listTeam(api) });
+  const team = listed.data;
+  const loadError = loadErrorOf("the team", listed.error);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
-
-  const reload = useCallback(
-    () =>
-      listTeam(api).then(
-        (next) => {
-          setTeam(next);
-          setLoadError(null);
-        },
-        (error: unknown) => setLoadError(`Could not load the team: ${errorText(error)}`),
-      ),
-    [api],
-  );
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+  const reload = () => cache.invalidateQueries({ queryKey: keys.team });
 
   const act = async (id: string, call: () => Promise<unknown>) => {
     setBusy(id);

@@ -1,5 +1,7 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import {
   addDomain,
   addOrigin,
@@ -10,6 +12,7 @@ import {
   type SiteDetail,
 } from "../../api/admin";
 import { domainProblem, errorText, originProblem, type CopyEnv } from "../../lib/admin";
+import { loadError as loadErrorOf } from "../hooks";
 import { CopyButton } from "./CopyButton";
 import { ValueList } from "./ValueList";
 import { SiteLook } from "./SiteLook";
@@ -24,28 +27,18 @@ interface Props {
 
 /** Sites (admins): each site's allowed origins and domains, its embed snippet, and its secret's rotation. */
 export function SitesAdmin({ api, copyEnv }: Props) {
-  const [sites, setSites] = useState<SiteDetail[] | null>(null);
-  const [siteId, setSiteId] = useState("");
-  const [loadError, setLoadError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let current = true;
-    listSiteDetails(api).then(
-      (list) => {
-        if (!current) return;
-        setSites(list);
-        setSiteId((id) => id || list[0]?.id || "");
-      },
-      (error: unknown) => current && setLoadError(`Could not load the sites: ${errorText(error)}`),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api]);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.siteDetails, queryFn: () => listSiteDetails(api) });
+  const sites = listed.data;
+  const loadError = loadErrorOf("the sites", listed.error);
+  const [chosen, setSiteId] = useState("");
+  const siteId = chosen || sites?.[0]?.id || "";
 
   const site = sites?.find((s) => s.id === siteId);
   const replace = (next: SiteDetail) =>
-    setSites((list) => (list ? list.map((s) => (s.id === next.id ? { ...next, secret: null } : s)) : list));
+    cache.setQueryData<SiteDetail[]>(keys.siteDetails, (list) =>
+      list?.map((s) => (s.id === next.id ? { ...next, secret: null } : s)),
+    );
 
   return (
     <main className="settings admin" data-fw="sites-admin" aria-label="Sites">

@@ -1,30 +1,26 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import { saveSneakPeek, sitePrivacy } from "../../api/sneakPeek";
 import { errorText } from "../../lib/admin";
+import { loadError } from "../hooks";
 
 /** A site's sneak-peek switch (CHAT-4), saved as it is flipped: on, the operators in a chat see the visitor's text
  * as it is typed; off (privacy law), only that the visitor is typing, and the gateway drops any draft. */
 export function SneakPeekSwitch({ api, siteId }: { api: ApiClient; siteId: string }) {
-  const [on, setOn] = useState<boolean | null>(null);
+  const cache = useQueryClient();
+  const privacy = useQuery({ queryKey: keys.sneakPeek(siteId), queryFn: () => sitePrivacy(api, siteId) });
+  const on = privacy.data?.sneak_peek ?? null;
   const [saving, setSaving] = useState(false);
-  const [note, setNote] = useState<string | null>(null);
-  useEffect(() => {
-    let current = true;
-    sitePrivacy(api, siteId).then(
-      (privacy) => current && setOn(privacy.sneak_peek),
-      (failure: unknown) => current && setNote(`Could not load the setting: ${errorText(failure)}`),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, siteId]);
+  const [saveNote, setNote] = useState<string | null>(null);
+  const note = saveNote ?? loadError("the setting", privacy.error);
 
   const flip = async (next: boolean) => {
     setSaving(true);
     setNote(null);
     try {
-      setOn((await saveSneakPeek(api, siteId, next)).sneak_peek);
+      cache.setQueryData(keys.sneakPeek(siteId), await saveSneakPeek(api, siteId, next));
       setNote(next ? "Saved: operators see what visitors type." : "Saved: operators see only that a visitor types.");
     } catch (failure) {
       setNote(`Could not save: ${errorText(failure)}`);

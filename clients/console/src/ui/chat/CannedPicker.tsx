@@ -1,5 +1,7 @@
 import { useEffect, useMemo, useState, type KeyboardEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import { expandPlaceholders, findCanned, listCanned, type CannedResponse } from "../../api/canned";
 import "./canned.css";
 
@@ -24,7 +26,6 @@ export function slashQuery(text: string): string | null {
  * (`/gre` finds "greeting"); arrow keys move, Enter or a click inserts the text with its placeholders filled in,
  * Escape closes it. `onKeyDown` is the composer's first handler: true when the picker took the key. */
 export function useCannedPicker(source: CannedSource | undefined, text: string, setText: (text: string) => void) {
-  const [list, setList] = useState<CannedResponse[] | null>(null);
   const [active, setActive] = useState(0);
   const [dismissed, setDismissed] = useState<string | null>(null);
   const query = source ? slashQuery(text) : null;
@@ -32,20 +33,12 @@ export function useCannedPicker(source: CannedSource | undefined, text: string, 
   const api = source?.api;
   const queueId = source?.queueId ?? null;
 
-  useEffect(() => {
-    setList(null);
-  }, [api, queueId]);
-  useEffect(() => {
-    if (!open || list !== null || !api) return;
-    let live = true;
-    listCanned(api, { queueId }).then(
-      (found) => live && setList(found),
-      () => live && setList([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [open, list, api, queueId]);
+  const canned = useQuery({
+    queryKey: [...keys.canned, queueId],
+    queryFn: () => listCanned(api as ApiClient, { queueId }),
+    enabled: open && !!api, // read when the picker first opens
+  });
+  const list = canned.data ?? (canned.isError ? [] : null);
 
   const found = useMemo(() => (open && list ? findCanned(list, query ?? "").slice(0, 8) : []), [open, list, query]);
   useEffect(() => setActive(0), [query]);

@@ -1,6 +1,8 @@
 import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
-import { contactCard, type ContactCard } from "../../api/contacts";
+import { contactCard } from "../../api/contacts";
+import { keys } from "../../api/keys";
 import { errorText } from "../../lib/admin";
 import { formatClock } from "../../lib/time";
 import type { Conversation } from "../../types";
@@ -11,22 +13,12 @@ import "../history/history.css";
  * the pre-chat form: not verified), their answer to the form's question, and their earlier conversations, each
  * opened here to read. Text only. */
 export function CustomerCard({ api, conversation }: { api: ApiClient; conversation: Conversation }) {
-  const [card, setCard] = useState<ContactCard | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const { data: card, error } = useQuery({
+    queryKey: keys.contactCard(conversation.id),
+    queryFn: () => contactCard(api, conversation.id),
+  });
   const [reading, setReading] = useState<string | null>(null);
-  useEffect(() => {
-    let stopped = false;
-    setCard(null);
-    setError(null);
-    setReading(null);
-    contactCard(api, conversation.id).then(
-      (found) => !stopped && setCard(found),
-      (failure: unknown) => !stopped && setError(errorText(failure)),
-    );
-    return () => {
-      stopped = true;
-    };
-  }, [api, conversation.id]);
+  useEffect(() => setReading(null), [conversation.id]);
   const contact = card?.contact;
   const earlier = card?.earlier ?? [];
   const known = !!(contact || card?.prechat || earlier.length > 0);
@@ -37,7 +29,7 @@ export function CustomerCard({ api, conversation }: { api: ApiClient; conversati
         Customer{contact?.name ? `: ${contact.name}` : ""}
         {earlier.length > 0 && <span className="muted"> · {earlier.length} earlier</span>}
       </summary>
-      {error && <p className="error">{error}</p>}
+      {error && <p className="error">{errorText(error)}</p>}
       {card && !contact && <p className="muted" data-fw="card-unknown">Not known yet: no email or phone given.</p>}
       {contact && (
         <dl data-fw="card-contact">

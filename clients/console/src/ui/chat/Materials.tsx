@@ -1,5 +1,6 @@
-import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import { listMaterials, safeUrl, type Material } from "../../api/materials";
 import "./canned.css";
 
@@ -8,24 +9,10 @@ const KIND_NAMES = { link: "Link", document: "Document", script: "Script" } as c
 /** The support materials at hand in a chat (OPS-4): the account's and those of the chat's queue. Links open in
  * a new tab (http(s) only); scripts and documents' texts are shown as text. */
 export function Materials({ api, queueId }: { api: ApiClient; queueId: string | null }) {
-  const [materials, setMaterials] = useState<Material[] | null>(null);
-  const [failed, setFailed] = useState(false);
-
-  useEffect(() => {
-    let live = true;
-    setMaterials(null);
-    listMaterials(api, { queueId }).then(
-      (found) => {
-        if (!live) return;
-        setMaterials(found);
-        setFailed(false);
-      },
-      () => live && setFailed(true),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, queueId]);
+  const { data: materials, isError: failed } = useQuery({
+    queryKey: [...keys.materials, queueId],
+    queryFn: () => listMaterials(api, { queueId }),
+  });
 
   if (failed || materials?.length === 0) return null; // auxiliary: a failed load shows nothing
   return (

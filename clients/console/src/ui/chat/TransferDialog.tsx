@@ -1,7 +1,9 @@
 import { useEffect, useState, type FormEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import type { TransferTarget } from "../../api/conversationTeam";
-import { listQueues, type Queue } from "../../api/queues";
+import { listQueues } from "../../api/queues";
 import type { Outcome, TeamController } from "../../app/team";
 import { operatorsByState } from "../../lib/board";
 import type { Conversation } from "../../types";
@@ -23,23 +25,15 @@ interface Props {
 /** Hand a chat over (CHAT-6): a colleague or a queue, with a note the colleague reads. */
 export function TransferDialog({ api, team, conversation, userId, mode, onDone, onCancel }: Props) {
   const state = useTeamState(team);
-  const [queues, setQueues] = useState<Queue[]>([]);
+  const queues = useQuery({ queryKey: keys.queues, queryFn: () => listQueues(api) }).data ?? [];
   const [target, setTarget] = useState("");
   const [note, setNote] = useState("");
   const [error, setError] = useState<string | null>(null);
   const [sending, setSending] = useState(false);
 
   useEffect(() => {
-    let live = true;
     void team.loadColleagues(); // every operator may list them (no contact details); frames keep them live
-    listQueues(api).then(
-      (list) => live && setQueues(list),
-      () => live && setQueues([]),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, team]);
+  }, [team]);
   const queueNames = (ids: string[] | undefined) =>
     (ids ?? [])
       .map((id) => queues.find((q) => q.id === id)?.name)

@@ -1,6 +1,8 @@
-import { useEffect, useState } from "react";
+import { useState } from "react";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
-import { searchHistory, type HistoryPage, type HistoryQuery } from "../../api/contacts";
+import { keys } from "../../api/keys";
+import { searchHistory, type HistoryQuery } from "../../api/contacts";
 import { errorText } from "../../lib/admin";
 import { formatClock } from "../../lib/time";
 import { TranscriptView } from "./TranscriptView";
@@ -53,21 +55,14 @@ export function queryOf(form: Form, offset: number): HistoryQuery {
  * first, by pages; a result opens its transcript (messages and notes) beside the list. */
 export function HistoryScreen({ api, operators = [] }: { api: ApiClient; operators?: OperatorOption[] }) {
   const [form, setForm] = useState<Form>(EMPTY);
-  const [asked, setAsked] = useState<{ form: Form; offset: number }>({ form: EMPTY, offset: 0 });
-  const [page, setPage] = useState<HistoryPage | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  const [asked, setAsked] = useState({ form: EMPTY, offset: 0, search: 0 });
+  const found = useQuery({
+    queryKey: keys.history(asked),
+    queryFn: () => searchHistory(api, queryOf(asked.form, asked.offset)),
+    placeholderData: keepPreviousData, // the last page stays until the next one is read
+  });
+  const page = found.data;
   const [reading, setReading] = useState<string | null>(null);
-  useEffect(() => {
-    let stopped = false;
-    setError(null);
-    searchHistory(api, queryOf(asked.form, asked.offset)).then(
-      (found) => !stopped && setPage(found),
-      (failure: unknown) => !stopped && setError(errorText(failure)),
-    );
-    return () => {
-      stopped = true;
-    };
-  }, [api, asked]);
   const set = (patch: Partial<Form>) => setForm({ ...form, ...patch });
   const total = page?.total ?? 0;
   return (
@@ -79,7 +74,7 @@ export function HistoryScreen({ api, operators = [] }: { api: ApiClient; operato
           data-fw="history-search"
           onSubmit={(event) => {
             event.preventDefault();
-            setAsked({ form, offset: 0 });
+            setAsked({ form, offset: 0, search: asked.search + 1 }); // each search reads anew
           }}
         >
           <label>
@@ -125,7 +120,7 @@ export function HistoryScreen({ api, operators = [] }: { api: ApiClient; operato
             Search
           </button>
         </form>
-        {error && <p className="error">{error}</p>}
+        {found.error && <p className="error">{errorText(found.error)}</p>}
         {page && (
           <p className="muted" data-fw="history-total">
             {total === 0 ? "No closed chats found." : `${total} closed chat${total === 1 ? "" : "s"}`}

@@ -1,6 +1,7 @@
-import { useEffect, useState } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
-import { transcript as loadTranscript, type Transcript } from "../../api/contacts";
+import { transcript as loadTranscript } from "../../api/contacts";
+import { keys } from "../../api/keys";
 import { errorText } from "../../lib/admin";
 import { formatClock } from "../../lib/time";
 import "./history.css";
@@ -12,20 +13,10 @@ function who(sender: { sender_type: string; sender_name: string | null }): strin
 
 /** One conversation to read, never to write in: its messages and its internal notes (OPS-3, OPS-5). Text only. */
 export function TranscriptView({ api, conversationId, onClose }: { api: ApiClient; conversationId: string; onClose?: () => void }) {
-  const [read, setRead] = useState<Transcript | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let stopped = false;
-    setRead(null);
-    setError(null);
-    loadTranscript(api, conversationId).then(
-      (found) => !stopped && setRead(found),
-      (failure: unknown) => !stopped && setError(errorText(failure)),
-    );
-    return () => {
-      stopped = true;
-    };
-  }, [api, conversationId]);
+  const { data: read, error } = useQuery({
+    queryKey: keys.transcript(conversationId),
+    queryFn: () => loadTranscript(api, conversationId),
+  });
   const summary = read?.conversation;
   return (
     <section className="transcript" data-fw="transcript" data-conversation-id={conversationId} aria-label="Transcript">
@@ -45,7 +36,7 @@ export function TranscriptView({ api, conversationId, onClose }: { api: ApiClien
           </button>
         )}
       </header>
-      {error && <p className="error">{error}</p>}
+      {error && <p className="error">{errorText(error)}</p>}
       {!read && !error && <p className="muted">Loading…</p>}
       {read && (
         <ol className="transcript-messages">

@@ -1,9 +1,11 @@
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
-import type { Presence } from "../../api/presence";
+import { keys } from "../../api/keys";
 import { deleteQueue, listPresence, listQueues, type Queue } from "../../api/queues";
 import { errorText } from "../../lib/admin";
 import { STRATEGY_NAMES } from "../../lib/queues";
+import { loadError as loadErrorOf } from "../hooks";
 import "../team.css";
 import type { OperatorChoice } from "./MembersEditor";
 import { OperatorLanguages } from "./OperatorLanguages";
@@ -11,41 +13,19 @@ import { QueueEditor } from "./QueueEditor";
 
 /** Supervisors and admins: the account's departments (queues), to add, edit and delete (ROUTE-1). */
 export function DepartmentsAdmin({ api }: { api: ApiClient }) {
-  const [queues, setQueues] = useState<Queue[] | null>(null);
-  const [operators, setOperators] = useState<OperatorChoice[] | null>(null);
-  const [presence, setPresence] = useState<Presence[]>([]);
-  const [loadError, setLoadError] = useState<string | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.queues, queryFn: () => listQueues(api) });
+  const queues = listed.data;
+  const loadError = loadErrorOf("the departments", listed.error);
+  const present = useQuery({ queryKey: keys.presence, queryFn: () => listPresence(api) }).data?.operators;
+  const presence = present ?? [];
+  const operators: OperatorChoice[] | null =
+    present?.map((p) => ({ id: p.user_id, name: p.name ?? p.user_id })) ?? null;
   const [editing, setEditing] = useState<Queue | "new" | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const [rowError, setRowError] = useState<{ id: string; message: string } | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-
-  const reload = useCallback(
-    () =>
-      listQueues(api).then(
-        (list) => {
-          setQueues(list);
-          setLoadError(null);
-        },
-        (error: unknown) => setLoadError(`Could not load the departments: ${errorText(error)}`),
-      ),
-    [api],
-  );
-  useEffect(() => {
-    void reload();
-    let live = true;
-    listPresence(api).then(
-      ({ operators: list }) => {
-        if (!live) return;
-        setOperators(list.map((p) => ({ id: p.user_id, name: p.name ?? p.user_id })));
-        setPresence(list);
-      },
-      () => live && setOperators(null),
-    );
-    return () => {
-      live = false;
-    };
-  }, [api, reload]);
+  const reload = () => cache.invalidateQueries({ queryKey: keys.queues });
 
   const remove = async (queue: Queue) => {
     setRowError(null);

@@ -1,12 +1,14 @@
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import { deleteRule, listRules, moveRule, ruleStats, setEnabled, type RuleStats } from "../../api/rules";
 import { errorText } from "../../lib/admin";
 import { definitionOf, newRule, type Rule } from "../../lib/rules";
 import { ChoicesProvider, useRuleChoices } from "./choices";
 import { RuleCounts } from "./RuleCounts";
 import { RuleEditor } from "./RuleEditor";
-import { useSites } from "../hooks";
+import { loadError, useSites } from "../hooks";
 import "./rules.css";
 
 const NEW_RULE = newRule();
@@ -14,34 +16,22 @@ const NEW_RULE = newRule();
 /** Invitation rules (supervisors and admins): a site's rules in the order they are evaluated, each enabled
  * or not, moved, deleted, or opened in the editor; and new ones. */
 export function RulesAdmin({ api }: { api: ApiClient }) {
-  const [error, setError] = useState<string | null>(null);
-  const { sites, siteId, setSiteId } = useSites(api, setError, errorText);
-  const [rules, setRules] = useState<Rule[] | null>(null);
+  const cache = useQueryClient();
+  const [failure, setError] = useState<string | null>(null);
+  const { sites, siteId, setSiteId, sitesError } = useSites(api, errorText);
+  const enabled = !!siteId;
+  const listed = useQuery({ queryKey: keys.rules(siteId), queryFn: () => listRules(api, siteId), enabled });
+  const rules = listed.data;
+  const setRules = (update: Rule[] | ((list?: Rule[]) => Rule[] | undefined)) =>
+    void cache.setQueryData<Rule[]>(keys.rules(siteId), update);
+  const load = () => cache.invalidateQueries({ queryKey: keys.rules(siteId) }); // the rules and their counts
   // What became of each rule's invitations (by rule id); read with the list, left out if it cannot be read.
-  const [stats, setStats] = useState<Record<string, RuleStats>>({});
+  const counted = useQuery({ queryKey: keys.ruleStats(siteId), queryFn: () => ruleStats(api, siteId), enabled });
+  const stats = Object.fromEntries((counted.data ?? []).map((s) => [s.rule_id, s] as const));
+  const error = failure ?? sitesError ?? loadError("the rules", listed.error);
   // The rule open in the editor (its id; "new": one not saved yet), shown as the list has it now.
   const [editing, setEditing] = useState<string | null>(null);
   const choices = useRuleChoices(api, siteId);
-
-  const load = useCallback(async () => {
-    if (!siteId) return;
-    const counted = ruleStats(api, siteId).then(
-      (found) => Object.fromEntries(found.map((s) => [s.rule_id, s])),
-      () => ({}),
-    );
-    try {
-      setRules(await listRules(api, siteId));
-    } catch (failure) {
-      setError(`Could not load the rules: ${errorText(failure)}`);
-    }
-    setStats(await counted);
-  }, [api, siteId]);
-  useEffect(() => {
-    setRules(null);
-    setStats({});
-    setEditing(null);
-    void load();
-  }, [load]);
 
   const act = async (work: () => Promise<void>) => {
     setError(null);
@@ -60,7 +50,15 @@ export function RulesAdmin({ api }: { api: ApiClient }) {
       <header className="settings-header">
         <h1>Invitation rules</h1>
         {sites && sites.length > 1 && (
-          <select aria-label="Site" data-fw="rules-site" value={siteId} onChange={(e) => setSiteId(e.target.value)}>
+          <select
+            aria-label="Site"
+            data-fw="rules-site"
+            value={siteId}
+            onChange={(e) => {
+              setSiteId(e.target.value);
+              setEditing(null);
+            }}
+          >
             {sites.map((s) => (
               <option key={s.id} value={s.id}>
                 {s.name}

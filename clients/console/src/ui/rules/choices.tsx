@@ -1,6 +1,8 @@
-import { createContext, useContext, useEffect, useState } from "react";
+import { createContext, useContext, useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
 import { trackingSettings } from "../../api/endpoints";
+import { keys } from "../../api/keys";
 import { type Choice, operatorChoices, queueChoices } from "../../api/rules";
 import { listSegments } from "../../api/segments";
 
@@ -14,8 +16,7 @@ export interface RuleChoices {
   segments: string[];
 }
 
-const NONE: RuleChoices = { operators: null, queues: null, sections: [], segments: [] };
-const ChoicesContext = createContext<RuleChoices>(NONE);
+const ChoicesContext = createContext<RuleChoices>({ operators: null, queues: null, sections: [], segments: [] });
 export const ChoicesProvider = ChoicesContext.Provider;
 
 export function useChoices(): RuleChoices {
@@ -24,30 +25,21 @@ export function useChoices(): RuleChoices {
 
 /** The choices of the site's rules, each loaded on its own: one that fails leaves the typed input. */
 export function useRuleChoices(api: ApiClient, siteId: string): RuleChoices {
-  const [choices, setChoices] = useState<RuleChoices>(NONE);
-  useEffect(() => {
-    let current = true;
-    const set = (part: Partial<RuleChoices>) => current && setChoices((c) => ({ ...c, ...part }));
-    operatorChoices(api).then(
-      (operators) => set({ operators }),
-      () => set({ operators: null }),
-    );
-    queueChoices(api).then(
-      (queues) => set({ queues }),
-      () => set({ queues: null }),
-    );
-    listSegments(api).then(
-      (segments) => set({ segments: segments.map((s) => s.name) }),
-      () => set({ segments: [] }),
-    );
-    if (siteId)
-      trackingSettings(api, siteId).then(
-        (settings) => set({ sections: settings.sections.map((s) => s.name) }),
-        () => set({ sections: [] }),
-      );
-    return () => {
-      current = false;
-    };
-  }, [api, siteId]);
-  return choices;
+  const operators = useQuery({ queryKey: keys.operatorChoices, queryFn: () => operatorChoices(api) }).data;
+  const queues = useQuery({ queryKey: keys.queueChoices, queryFn: () => queueChoices(api) }).data;
+  const segments = useQuery({ queryKey: keys.segments, queryFn: () => listSegments(api) }).data;
+  const settings = useQuery({
+    queryKey: keys.tracking(siteId),
+    queryFn: () => trackingSettings(api, siteId),
+    enabled: !!siteId,
+  }).data;
+  return useMemo(
+    () => ({
+      operators: operators ?? null,
+      queues: queues ?? null,
+      segments: segments?.map((s) => s.name) ?? [],
+      sections: settings?.sections.map((s) => s.name) ?? [],
+    }),
+    [operators, queues, segments, settings],
+  );
 }

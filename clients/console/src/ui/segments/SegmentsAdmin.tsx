@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useState } from "react";
+import { useState } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import {
   definitionOf,
   deleteSegment,
@@ -9,6 +11,7 @@ import {
   type Segment,
 } from "../../api/segments";
 import { errorText } from "../../lib/admin";
+import { loadError } from "../hooks";
 import { ChoicesProvider, useRuleChoices } from "../rules/choices";
 import { SegmentEditor } from "./SegmentEditor";
 import "../rules/rules.css";
@@ -19,21 +22,16 @@ const NEW_SEGMENT = newSegment();
 /** Customer segments (supervisors and admins): the account's segments in the order they are tested (a visitor
  * is in the first they match), moved, deleted, or opened in the editor; and new ones. */
 export function SegmentsAdmin({ api }: { api: ApiClient }) {
-  const [error, setError] = useState<string | null>(null);
-  const [segments, setSegments] = useState<Segment[] | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({ queryKey: keys.segments, queryFn: () => listSegments(api) });
+  const segments = listed.data ?? null;
+  const setSegments = (update: Segment[] | ((list?: Segment[]) => Segment[] | undefined)) =>
+    void cache.setQueryData<Segment[]>(keys.segments, update);
+  const load = () => cache.invalidateQueries({ queryKey: keys.segments });
+  const [failure, setError] = useState<string | null>(null);
+  const error = failure ?? loadError("the segments", listed.error);
   const [editing, setEditing] = useState<string | null>(null); // a segment's id; "new": one not saved yet
   const choices = useRuleChoices(api, "");
-
-  const load = useCallback(async () => {
-    try {
-      setSegments(await listSegments(api));
-    } catch (failure) {
-      setError(`Could not load the segments: ${errorText(failure)}`);
-    }
-  }, [api]);
-  useEffect(() => {
-    void load();
-  }, [load]);
 
   const act = async (work: () => Promise<void>) => {
     setError(null);

@@ -25,8 +25,9 @@ const describe = (error: unknown) => (error instanceof Error ? error.message : "
 /** A site's tracking settings: sections, product and search patterns, retention. */
 export function TrackingSettings({ api, role }: Props) {
   const readOnly = role !== "admin";
-  const [loadError, setLoadError] = useState<string | null>(null);
-  const { sites, siteId, setSiteId } = useSites(api, setLoadError, describe);
+  const [settingsError, setLoadError] = useState<string | null>(null);
+  const { sites, siteId, setSiteId, sitesError } = useSites(api, describe);
+  const loadError = sitesError ?? settingsError;
   const [form, setForm] = useState<SettingsForm | null>(null);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [general, setGeneral] = useState<string[]>([]);

@@ -1,7 +1,9 @@
 import { useEffect, useMemo, useState, type FormEvent } from "react";
+import { useQuery } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import { PRESENCE_STATUSES, type Presence, type PresenceStatus } from "../../api/presence";
-import { listQueues, setOperatorCapacity, setOperatorPresence, type Queue } from "../../api/queues";
+import { listQueues, setOperatorCapacity, setOperatorPresence } from "../../api/queues";
 import type { TeamController } from "../../app/team";
 import { errorText } from "../../lib/admin";
 import { hasRole, liveChats, loadOf, localSummary, operatorsByState } from "../../lib/board";
@@ -38,21 +40,17 @@ const STATUS_NAMES: Record<PresenceStatus, string> = {
 export function SupervisorBoard({ api, team, userId, conversations, visitors, now, onOpen }: Props) {
   const state = useTeamState(team);
   const summaryAvailable = useQueueSummary(team);
-  const [queues, setQueues] = useState<Queue[] | null>(null);
+  const queues = useQuery({ queryKey: keys.queues, queryFn: () => listQueues(api) }).data;
   const [presenceError, setPresenceError] = useState<string | null>(null);
   const [chatError, setChatError] = useState<{ id: string; message: string } | null>(null);
 
   useEffect(() => {
     let live = true;
     void team.loadPresence().then((error) => live && setPresenceError(error));
-    listQueues(api).then(
-      (list) => live && setQueues(list),
-      () => live && setQueues([]),
-    );
     return () => {
       live = false;
     };
-  }, [api, team]);
+  }, [team]);
 
   const all = useMemo(() => Object.values(conversations), [conversations]);
   const chats = useMemo(() => liveChats(all), [all]);

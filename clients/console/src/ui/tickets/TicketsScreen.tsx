@@ -1,5 +1,7 @@
-import { useCallback, useEffect, useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "react";
+import { keepPreviousData, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
+import { keys } from "../../api/keys";
 import {
   closeTicket,
   getTicket,
@@ -7,10 +9,10 @@ import {
   replyToTicket,
   TICKET_STATES,
   type TicketDetail,
-  type Ticket,
   type TicketState,
 } from "../../api/tickets";
 import { errorText } from "../../lib/admin";
+import { loadError } from "../hooks";
 
 const STATE_NAMES: Record<TicketState, string> = { open: "Open", answered: "Answered", closed: "Closed" };
 const EMAIL_STATUS = { queued: "email queued", sent: "emailed" };
@@ -24,23 +26,19 @@ function when(iso: string): string {
  * it. Texts are shown as text, never as HTML. */
 export function TicketsScreen({ api }: { api: ApiClient }) {
   const [state, setState] = useState<TicketState>("open");
-  const [list, setList] = useState<Ticket[] | null>(null);
+  const cache = useQueryClient();
+  const listed = useQuery({
+    queryKey: keys.tickets(state),
+    queryFn: () => listTickets(api, state),
+    placeholderData: keepPreviousData, // the last state's list stays until this one is read
+  });
+  const list = listed.data;
   const [shown, setShown] = useState<TicketDetail | null>(null);
   const [reply, setReply] = useState("");
-  const [error, setError] = useState<string | null>(null);
+  const [failure, setError] = useState<string | null>(null);
+  const error = failure ?? loadError("the tickets", listed.error);
   const [busy, setBusy] = useState(false);
-
-  const reload = useCallback(
-    () =>
-      listTickets(api, state).then(
-        (found) => setList(found),
-        (failure: unknown) => setError(`Could not load the tickets: ${errorText(failure)}`),
-      ),
-    [api, state],
-  );
-  useEffect(() => {
-    void reload();
-  }, [reload]);
+  const reload = () => cache.invalidateQueries({ queryKey: keys.tickets() }); // a ticket may change state
 
   const open = async (id: string) => {
     setError(null);
@@ -99,7 +97,7 @@ export function TicketsScreen({ api }: { api: ApiClient }) {
           {error}
         </p>
       )}
-      {list === null ? (
+      {!list ? (
         <p className="muted">Loading…</p>
       ) : list.length === 0 ? (
         <p className="muted" data-fw="tickets-empty">

@@ -1,6 +1,8 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useRef } from "react";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { ApiClient } from "../../api/client";
 import { visitorDetail } from "../../api/endpoints";
+import { keys } from "../../api/keys";
 import type { LiveVisitor, VisitorDetail } from "../../types";
 
 export interface DetailState {
@@ -14,7 +16,7 @@ export const DETAIL_REFRESH_MS = 1000;
 
 /**
  * The detail of one visitor, fetched when the panel opens and again (debounced) whenever the live
- * record of that visitor changes. A slower, older answer never replaces a newer one.
+ * record of that visitor changes. A slower, older answer never replaces a newer one (a refetch cancels it).
  */
 export function useVisitorDetail(
   api: ApiClient,
@@ -22,35 +24,21 @@ export function useVisitorDetail(
   live: LiveVisitor | undefined,
   delayMs = DETAIL_REFRESH_MS,
 ): DetailState {
-  const [state, setState] = useState<DetailState>({ detail: null, error: null, loading: true });
-  const [generation, setGeneration] = useState(0);
+  const cache = useQueryClient();
+  const { data, error, isFetching } = useQuery({
+    queryKey: keys.visitor(visitorId),
+    queryFn: () => visitorDetail(api, visitorId),
+  });
   const seen = useRef(live);
-
-  useEffect(() => {
-    let current = true;
-    setState((s) => ({ ...s, loading: true }));
-    visitorDetail(api, visitorId).then(
-      (detail) => current && setState({ detail, error: null, loading: false }),
-      (error: unknown) =>
-        current &&
-        setState((s) => ({
-          ...s,
-          loading: false,
-          error: error instanceof Error ? error.message : "Could not load the visitor.",
-        })),
-    );
-    return () => {
-      current = false;
-    };
-  }, [api, visitorId, generation]);
 
   useEffect(() => {
     if (live === seen.current) return;
     seen.current = live;
     if (!live) return; // left the site: what we have is still right
-    const timer = setTimeout(() => setGeneration((n) => n + 1), delayMs);
+    const timer = setTimeout(() => void cache.invalidateQueries({ queryKey: keys.visitor(visitorId) }), delayMs);
     return () => clearTimeout(timer);
-  }, [live, delayMs]);
+  }, [cache, visitorId, live, delayMs]);
 
-  return state;
+  const why = error instanceof Error ? error.message : "Could not load the visitor.";
+  return { detail: data ?? null, error: error ? why : null, loading: isFetching };
 }
