@@ -278,10 +278,15 @@ class RedisBus(EventBus):
             return
         if not channels:
             return
-        if any(" " in channel or "\n" in channel for channel in channels):
-            raise ValueError(f"a realtime channel's name has a space or a newline: {channels!r}")
         data = json.dumps(message, separators=(",", ":"))
-        await self.redis.publish(self.channel(MULTICAST), " ".join(channels) + "\n" + data)
+        named = [channel for channel in channels if not any(c.isspace() for c in channel)]
+        odd = [channel for channel in channels if channel not in named]  # cannot be listed: a PUBLISH each
+        async with self.redis.pipeline(transaction=False) as pipe:
+            if named:
+                pipe.publish(self.channel(MULTICAST), " ".join(named) + "\n" + data)
+            for channel in odd:
+                pipe.publish(self.channel(channel), data)
+            await pipe.execute()
 
     async def publish_each(self, messages: Sequence[tuple[str, dict[str, Any]]]) -> None:
         if len(messages) <= 1:
