@@ -250,21 +250,20 @@ class Bench:
 
     async def read_frames(self, operator: Operator) -> None:
         assert operator.socket is not None
-        socket, me = operator.socket, operator.user_id.encode()
         with contextlib.suppress(ConnectionClosed):
-            while True:
+            async for raw in operator.socket:
                 # Frames of a waiting chat go to every member of its queue (about 67 consoles here): the load
                 # generator parses only what concerns this console (a parse of every frame on every socket was
-                # most of its CPU, and delayed the frames it timed), and takes them as bytes (no UTF-8 decode).
-                raw = await socket.recv(decode=False)
-                if b'"conversation.offered"' in raw:
-                    if me not in raw:
+                # most of its CPU, and delayed the frames it timed).
+                text = raw if isinstance(raw, str) else raw.decode()
+                if '"conversation.offered"' in text:
+                    if operator.user_id not in text:
                         continue
-                    frame = json.loads(raw)
+                    frame = json.loads(text)
                     if frame.get("type") == "conversation.offered" and frame.get("user_id") == operator.user_id:
                         self.on_offer(frame)
-                elif operator.holding and any(held.encode() in raw for held in operator.holding):
-                    frame = json.loads(raw)
+                elif operator.holding and any(held in text for held in operator.holding):
+                    frame = json.loads(text)
                     if frame.get("type") in ("conversation.updated", "conversation.closed"):
                         self.on_update(frame.get("conversation") or {})
 
